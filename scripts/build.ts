@@ -1,0 +1,28 @@
+// npm run build: type-check, compile the C core, compile the Bun executable,
+// lay out dist/ (zoo, its two other names, zoo-shim).
+import { copyFileSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const dist = join(root, "dist");
+
+function step(name: string, cmd: string[]) {
+  const t = performance.now();
+  const r = Bun.spawnSync(cmd, { cwd: root, stdout: "inherit", stderr: "inherit" });
+  if (r.exitCode !== 0) {
+    console.error(`build: ${name} failed (exit ${r.exitCode})`);
+    process.exit(1);
+  }
+  console.log(`build: ${name} ok (${Math.round(performance.now() - t)} ms)`);
+}
+
+step("typecheck", [join(root, "node_modules/.bin/tsc"), "--noEmit", "-p", root]);
+step("zoo-shim", ["make", "-s", "-C", "native"]);
+mkdirSync(dist, { recursive: true });
+step("zoo", [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", "src/main.ts", "--outfile", join(dist, "zoo")]);
+for (const alias of ["zookeeper", "zoo-runtime"]) {
+  rmSync(join(dist, alias), { force: true });
+  symlinkSync("zoo", join(dist, alias));
+}
+copyFileSync(join(root, "native/build/zoo-shim"), join(dist, "zoo-shim"));
+console.log(`build: dist/ ready: zoo, zookeeper, zoo-runtime, zoo-shim`);

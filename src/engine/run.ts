@@ -1,0 +1,90 @@
+// `zoo run`: image + flags → OCI config → the shared runtime, in the foreground.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { RunFlags } from "../cli/zoo/run.ts";
+import type { Spec } from "../oci/spec.ts";
+import { BUSYBOX_REF, ensureBusybox } from "../image/busybox.ts";
+import { defaultStoreRoot, normalizeRef, Store } from "../image/store.ts";
+import { readSubids, rootlessMappings, userName } from "../runtime/idmap.ts";
+import { runForeground } from "../runtime/run.ts";
+import { containerCgroups } from "../runtime/cgroup-setup.ts";
+import { zookeeperSeccomp } from "../runtime/seccomp-setup.ts";
+import { dieBySignal } from "../sys/libc.ts";
+import { UsageError, ZooError } from "../util/errors.ts";
+import { DEFAULT_CAPS, DEFAULT_PATH, defaultMounts } from "./defaults.ts";
+
+export async function zooRun(f: RunFlags): Promise<number> {
+  if (!f.rm) {
+    throw new UsageError("run: containers are not kept after exit yet, so --rm is required (zoo run --rm IMAGE ...)");
+  }
+  const store = new Store(defaultStoreRoot());
+  const ref = normalizeRef(f.image);
+  if (ref === BUSYBOX_REF) ensureBusybox(store);
+  const image = store.image(ref);
+  if (!image) throw new ZooError(`image "${f.image}" not found in ${store.root}: the built-in image is busybox`);
+
+  const id = randomBytes(32).toString("hex");
+  const dir = store.containerDir(id);
+  const upper = join(dir, "upper");
+  const work = join(dir, "work");
+  mkdirSync(upper, { recursive: true, mode: 0o755 });
+  mkdirSync(work, { recursive: true, mode: 0o700 });
+  try {
+    const rootless = process.geteuid!() !== 0;
+    const spec = buildSpec(f, image.config.config, id, rootless);
+    const cgroups = containerCgroups(spec.linux?.resources ?? {}, { name: `zoo-${id.slice(0, 12)}` });
+    const result = await runForeground(spec, {
+      cgroups,
+      seccomp: zookeeperSeccomp(),
+      rootOverlay: { lower: [...image.layers].reverse().map((l) => store.layerPath(l)), upper, work, userxattr: rootless },
+    });
+    if (result.oomKilled) process.stderr.write("zoo: the container ran out of memory and was killed\n");
+    if (result.status.signal !== null) {
+      rmSync(dir, { recursive: true, force: true });
+      dieBySignal(result.status.signal);
+    }
+    return result.status.code ?? 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function buildSpec(f: RunFlags, img: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string }, id: string, rootless: boolean): Spec {
+  const args = [...(img.Entrypoint ?? []), ...(f.command.length ? f.command : (img.Cmd ?? []))];
+  if (args.length === 0) throw new UsageError(`run: no command given and image ${f.image} has none`);
+  const hostname = f.hostname ?? id.slice(0, 12);
+  const env = new Map<string, string>();
+  for (const e of [DEFAULT_PATH, `HOSTNAME=${hostname}`, "HOME=/root", ...(img.Env ?? []), ...f.env]) {
+    const i = e.indexOf("=");
+    if (i <= 0) throw new UsageError(`run: -e "${e}" must be KEY=VALUE`);
+    env.set(e.slice(0, i), e.slice(i + 1));
+  }
+  const namespaces = ["pid", "ipc", "uts", "mount", "network", "cgroup"].map((type) => ({ type }) as never);
+  const linux: NonNullable<Spec["linux"]> = { namespaces, resources: {} };
+  if (rootless) {
+    const uid = process.geteuid!();
+    const gid = process.getegid!();
+    const user = userName(uid);
+    linux.namespaces!.push({ type: "user" });
+    linux.uidMappings = rootlessMappings(uid, readSubids("/etc/subuid", user, uid));
+    linux.gidMappings = rootlessMappings(gid, readSubids("/etc/subgid", user, uid));
+  }
+  if (f.memory) linux.resources!.memory = { limit: f.memory, swap: f.memory * 2 };
+  if (f.cpus) linux.resources!.cpu = { quota: Math.round(f.cpus * 100_000), period: 100_000 };
+  if (f.pidsLimit) linux.resources!.pids = { limit: f.pidsLimit };
+  return {
+    ociVersion: "1.2.0",
+    root: { path: "/" },
+    hostname,
+    mounts: defaultMounts(),
+    process: {
+      args,
+      env: [...env].map(([k, v]) => `${k}=${v}`),
+      cwd: f.workdir ?? img.WorkingDir ?? "/",
+      user: { uid: 0, gid: 0 },
+      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS, inheritable: [], ambient: [] },
+    },
+    linux,
+  };
+}

@@ -1,0 +1,33 @@
+// The `zoo` engine front door: subcommand dispatch only.
+import { UsageError } from "../util/errors.ts";
+
+const HELP = `Usage: zoo COMMAND [ARGS...]
+
+Commands:
+  run [--rm] [-e K=V] [-w DIR] [-h HOST] [-m MEM] [--cpus N] [--pids-limit N] IMAGE [CMD...]
+               run a command in a new container (foreground)
+  images       list images in the local store
+  version      show the version
+`;
+
+export async function zooMain(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP);
+      return 0;
+    case "version":
+    case "--version":
+      process.stdout.write(`zoo version ${(await import("../version.ts")).VERSION}\n`);
+      return 0;
+    case "run":
+      return (await import("../engine/run.ts")).zooRun((await import("../cli/zoo/run.ts")).parseRunArgs(rest));
+    case "images":
+      return (await import("../engine/images.ts")).zooImages();
+    default:
+      throw new UsageError(`unknown command "${cmd}" (see zoo --help)`);
+  }
+}

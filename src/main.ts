@@ -1,0 +1,41 @@
+// One executable, three front doors: the name it was started as picks one.
+import { basename } from "node:path";
+import { ZooError } from "./util/errors.ts";
+
+const FRONT_DOORS = ["zookeeper", "zoo", "zoo-runtime"] as const;
+type FrontDoor = (typeof FRONT_DOORS)[number];
+
+function pick(): { door: FrontDoor; args: string[] } {
+  const name = basename(process.argv0);
+  const args = process.argv.slice(2);
+  if ((FRONT_DOORS as readonly string[]).includes(name)) return { door: name as FrontDoor, args };
+  // Run from source (`bun src/main.ts zookeeper ...`): the door is the first argument.
+  const first = args[0];
+  if (first && (FRONT_DOORS as readonly string[]).includes(first)) return { door: first as FrontDoor, args: args.slice(1) };
+  return { door: "zoo", args };
+}
+
+async function main(): Promise<number> {
+  const { door, args } = pick();
+  try {
+    switch (door) {
+      case "zookeeper":
+        return await (await import("./frontends/zookeeper.ts")).zookeeperMain(args);
+      case "zoo":
+        return await (await import("./frontends/zoo.ts")).zooMain(args);
+      case "zoo-runtime":
+        return await (await import("./frontends/zoo-runtime.ts")).zooRuntimeMain(args);
+    }
+  } catch (e) {
+    if (e instanceof ZooError) {
+      process.stderr.write(`${door}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    // Not one of ours: still one line, with the details only on request.
+    const err = e as Error;
+    process.stderr.write(`${door}: ${err?.message ?? String(e)}${process.env.ZOO_DEBUG ? `\n${err?.stack}` : ""}\n`);
+    return 125;
+  }
+}
+
+process.exit(await main());

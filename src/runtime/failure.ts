@@ -1,0 +1,28 @@
+// Turns the shim's failure record into the one line the user sees.
+import { Stage } from "../plan/ids.ts";
+import { describeStep, type PlanStep } from "../plan/ops.ts";
+import { strerror } from "../sys/errno.ts";
+import type { ShimFailure } from "./sync.ts";
+
+export function describeFailure(f: ShimFailure, ops: PlanStep[]): string {
+  const err = strerror(f.errno);
+  switch (f.stage) {
+    case Stage.EXEC: {
+      const what = f.errno === 2 ? "command not found" : f.errno === 13 ? "permission denied" : err;
+      return `cannot run ${f.object || "the command"}: ${what}`;
+    }
+    case Stage.OP: {
+      const op = ops[f.opIndex];
+      const label = op ? describeStep(op) : `op ${f.opIndex}`;
+      return `${label}: ${err}`;
+    }
+    case Stage.CLONE:
+      return `cannot create the container's namespaces (clone): ${err}`;
+    case Stage.SETNS:
+      return `cannot join namespace ${f.object}: ${err}`;
+    case Stage.PLAN:
+      return `zoo-shim rejected the plan at record ${f.opIndex}${f.object ? ` (${f.object})` : ""}: ${err}`;
+    default:
+      return `zoo-shim sync failed${f.object ? ` (${f.object})` : ""}: ${err}`;
+  }
+}

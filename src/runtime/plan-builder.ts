@@ -1,0 +1,184 @@
+// OCI config → ordered plan steps. Pure: everything it needs is in the config
+// and the context; the order here is the security argument of the runtime.
+import type { Mount, Spec } from "../oci/spec.ts";
+import { capMask } from "../oci/caps.ts";
+import { MS, parseMountOptions } from "../oci/mount-options.ts";
+import { MkdirFlag, Opt, WriteFlag } from "../plan/ids.ts";
+import type { PlanStep } from "../plan/ops.ts";
+import { CLONE, MNT_DETACH, RLIMIT, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/constants.ts";
+import { NS_FLAG, SETNS_ORDER } from "./namespaces.ts";
+import { DEFAULT_DEVICES, DEV_SYMLINKS } from "./devices.ts";
+
+export interface BuildContext {
+  /** Empty directory where the rootfs is bind-mounted before pivot_root; null keeps the host's view. */
+  rootMount: string | null;
+  /** Directory fd of the v2 cgroup to clone into, or null. */
+  cgroupFd: number | null;
+  /** Compiled seccomp filter (sock_filter array bytes), or null for none. */
+  seccomp: { program: Uint8Array; flags: number } | null;
+  /** Whether gid `g` is mapped in the container's user namespace (devpts gid=5 needs it). */
+  gidMapped: (g: number) => boolean;
+  /** setgroups(2) is refused when a gid map was written with setgroups=deny. */
+  setgroupsAllowed: boolean;
+  foreground: boolean;
+  /** Absolute host path of a device node to bind when mknod is refused. */
+  hostDevice?: (containerPath: string) => string | null;
+  /** Root from image layers instead of root.path: an overlay mounted inside the container's namespaces. */
+  rootOverlay?: { lower: string[]; upper: string; work: string; userxattr: boolean };
+  /** Whether a bind source is a file (its mount point must be a file too). */
+  sourceIsFile?: (hostPath: string) => boolean;
+}
+
+const join = (root: string | null, p: string) => (root === null ? p : root.replace(/\/$/, "") + (p.startsWith("/") ? p : "/" + p));
+
+export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const proc = spec.process;
+  if (!proc) throw new Error("process: missing (a container needs a command)");
+
+  // Namespaces: new ones by clone flags, existing ones by setns before clone.
+  // The cgroup namespace is unshared by the child after GO, once TS has put it
+  // in its cgroups, so that /proc/self/cgroup shows "/" inside.
+  let cloneFlags = 0n;
+  let newCgroupNs = false;
+  for (const ns of namespaces) {
+    if (ns.path) continue;
+    if (ns.type === "cgroup") newCgroupNs = true;
+    else cloneFlags |= NS_FLAG[ns.type];
+  }
+  steps.push({ op: "processName", name: "zoo-init" });
+  for (const type of SETNS_ORDER) {
+    const ns = namespaces.find((n) => n.type === type && n.path);
+    if (ns?.path) steps.push({ op: "setns", nstype: Number(NS_FLAG[type]), path: ns.path });
+  }
+  steps.push({ op: "clone", flags: cloneFlags });
+  if (ctx.cgroupFd !== null) steps.push({ op: "cgroupFd", fd: ctx.cgroupFd });
+  steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) });
+
+  const newMountNs = (cloneFlags & CLONE.NEWNS) !== 0n;
+  if (newMountNs) {
+    // Nothing we mount may propagate back to the host (and vice versa).
+    steps.push({ op: "mount", source: null, target: "/", fstype: null, flags: MS.REC | MS.PRIVATE, data: null });
+  }
+  const root = ctx.rootMount;
+  if (root !== null) {
+    if (!spec.root?.path) throw new Error("root.path: missing");
+    if (!newMountNs) throw new Error("linux.namespaces: a root filesystem needs a mount namespace");
+    const ov = ctx.rootOverlay;
+    if (ov) {
+      // Mounted by the child, after the id maps exist, so a rootless overlay
+      // belongs to the container's user namespace.
+      const data = `lowerdir=${ov.lower.join(":")},upperdir=${ov.upper},workdir=${ov.work}${ov.userxattr ? ",userxattr" : ""}`;
+      steps.push({ op: "mount", source: "overlay", target: root, fstype: "overlay", flags: 0n, data });
+    } else {
+      steps.push({ op: "mount", source: spec.root.path, target: root, fstype: null, flags: MS.BIND | MS.REC, data: null });
+    }
+  }
+
+  for (const m of spec.mounts ?? []) steps.push(...mountSteps(m, root, ctx));
+
+  if (root !== null) {
+    const devIsOurs = (spec.mounts ?? []).some((m) => m.destination === "/dev" && m.type === "tmpfs");
+    const devices = [...(devIsOurs ? DEFAULT_DEVICES : []), ...(linux.devices ?? [])];
+    const seen = new Set<string>();
+    for (const d of devices.reverse()) {
+      // Later (explicit) entries win over the defaults for the same path.
+      if (seen.has(d.path)) continue;
+      seen.add(d.path);
+      const type = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;
+      steps.push({
+        op: "device",
+        path: join(root, d.path),
+        mode: type | (d.fileMode ?? 0o666),
+        major: d.major ?? 0,
+        minor: d.minor ?? 0,
+        uid: d.uid ?? 0,
+        gid: d.gid ?? 0,
+        bindFallback: ctx.hostDevice ? ctx.hostDevice(d.path) : d.path,
+      });
+    }
+    if (devIsOurs) {
+      const hasPts = (spec.mounts ?? []).some((m) => m.destination === "/dev/pts");
+      for (const [link, target] of DEV_SYMLINKS) {
+        if (link === "/dev/ptmx" && !hasPts) continue;
+        steps.push({ op: "symlink", target, linkpath: join(root, link) });
+      }
+    }
+    // pivot_root(".", ".") stacks the old root on top of the new one; the lazy
+    // unmount then drops the host's tree from this namespace for good.
+    steps.push({ op: "chdir", path: root });
+    steps.push({ op: "pivotRoot", newRoot: ".", putOld: "." });
+    steps.push({ op: "umount", path: ".", flags: MNT_DETACH });
+    steps.push({ op: "chdir", path: "/" });
+    if (spec.root?.readonly) {
+      steps.push({ op: "mount", source: null, target: "/", fstype: null, flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: null });
+    }
+  }
+
+  if (spec.hostname !== undefined) steps.push({ op: "sethostname", name: spec.hostname });
+  if (spec.domainname !== undefined) steps.push({ op: "setdomainname", name: spec.domainname });
+  if (newCgroupNs) steps.push({ op: "unshare", flags: CLONE.NEWCGROUP });
+
+  for (const r of proc.rlimits ?? []) {
+    const resource = RLIMIT[r.type];
+    if (resource === undefined) throw new Error(`process.rlimits: unknown type "${r.type}"`);
+    steps.push({ op: "rlimit", resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
+  }
+
+  const { uid, gid, additionalGids = [], umask } = proc.user;
+  if (ctx.setgroupsAllowed) steps.push({ op: "setgroups", gids: [...new Set(additionalGids)] });
+  if (gid !== 0) steps.push({ op: "setgid", gid });
+  if (uid !== 0) steps.push({ op: "setuid", uid });
+  steps.push({ op: "umask", mask: umask ?? 0o022 });
+  steps.push({ op: "chdir", path: proc.cwd });
+
+  // Capabilities go after every step that needs privilege, then no_new_privs,
+  // then seccomp: the filter is the last thing loaded before execve.
+  const c = proc.capabilities;
+  if (c) {
+    steps.push({
+      op: "caps",
+      bounding: capMask(c.bounding, "process.capabilities.bounding"),
+      effective: capMask(c.effective, "process.capabilities.effective"),
+      permitted: capMask(c.permitted, "process.capabilities.permitted"),
+      inheritable: capMask(c.inheritable, "process.capabilities.inheritable"),
+      ambient: capMask(c.ambient, "process.capabilities.ambient"),
+    });
+  }
+  if (proc.noNewPrivileges) steps.push({ op: "noNewPrivs" });
+  steps.push({ op: "closeFds", preserve: 0 });
+  if (ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
+
+  const env = proc.env ?? [];
+  const arg0 = proc.args[0];
+  if (arg0 === undefined || arg0 === "") throw new Error("process.args: empty (a container needs a command)");
+  steps.push({ op: "exec", path: arg0, args: proc.args, env });
+  return steps;
+}
+
+function mountSteps(m: Mount, root: string | null, ctx: BuildContext): PlanStep[] {
+  const { flags, propagation, data } = parseMountOptions(m.options);
+  const target = join(root, m.destination);
+  const isBind = m.type === "bind" || (flags & MS.BIND) !== 0n;
+  const steps: PlanStep[] = [];
+  if (isBind && m.source && ctx.sourceIsFile?.(m.source)) {
+    steps.push({ op: "writeFile", path: target, content: new Uint8Array(), flags: WriteFlag.CREATE });
+  } else {
+    steps.push({ op: "mkdir", path: target, mode: 0o755, flags: MkdirFlag.PARENTS | MkdirFlag.EXIST_OK });
+  }
+  let dataOpts = data;
+  if (m.type === "devpts") dataOpts = dataOpts.filter((o) => !o.startsWith("gid=") || ctx.gidMapped(Number(o.slice(4))));
+  const dataStr = dataOpts.length ? dataOpts.join(",") : null;
+  if (isBind) {
+    steps.push({ op: "mount", source: m.source ?? null, target, fstype: null, flags: MS.BIND | (flags & MS.REC), data: null });
+    // A bind mount ignores most flags until it is remounted with them.
+    const extra = flags & ~(MS.BIND | MS.REC);
+    if (extra) steps.push({ op: "mount", source: null, target, fstype: null, flags: MS.REMOUNT | MS.BIND | extra, data: null });
+  } else {
+    steps.push({ op: "mount", source: m.source ?? m.type ?? "none", target, fstype: m.type ?? null, flags, data: dataStr });
+  }
+  if (propagation) steps.push({ op: "mount", source: null, target, fstype: null, flags: propagation, data: null });
+  return steps;
+}

@@ -1,0 +1,23 @@
+// Kernel ABI numbers used across zoo (facts from the uapi headers).
+export const CLONE = {
+  NEWTIME: 0x80n,
+  NEWNS: 0x20000n,
+  NEWCGROUP: 0x02000000n,
+  NEWUTS: 0x04000000n,
+  NEWIPC: 0x08000000n,
+  NEWUSER: 0x10000000n,
+  NEWPID: 0x20000000n,
+  NEWNET: 0x40000000n,
+} as const;
+
+export const MNT_DETACH = 0x2;
+
+export const RLIMIT: Record<string, number> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;

@@ -1,0 +1,73 @@
+// The few libc calls Bun has no API for. Loaded lazily: a run that never
+// needs them does not pay for dlopen.
+import { dlopen, FFIType, ptr, toArrayBuffer, type Pointer } from "bun:ffi";
+
+let lib: ReturnType<typeof load> | null = null;
+
+function load() {
+  return dlopen("libc.so.6", {
+    socketpair: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    memfd_create: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
+    signal: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.ptr },
+    kill: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    getpid: { args: [], returns: FFIType.i32 },
+    setrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    __errno_location: { args: [], returns: FFIType.ptr },
+    sigprocmask: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+    pthread_sigmask: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  });
+}
+
+function libc() {
+  return (lib ??= load()).symbols;
+}
+
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_CLOEXEC = 0o2000000;
+const MFD_CLOEXEC = 1;
+
+export class SyscallError extends Error {
+  constructor(readonly call: string, readonly errno: number) {
+    super(`${call}: errno ${errno}`);
+  }
+}
+
+function errno(): number {
+  const p = libc().__errno_location();
+  return p === null ? 0 : new Int32Array(toArrayBuffer(p, 4))[0] ?? 0;
+}
+
+
+/** A SOCK_SEQPACKET socketpair, both ends close-on-exec. */
+export function seqpacketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  if (libc().socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ptr(fds)) !== 0) {
+    throw new SyscallError("socketpair", errno());
+  }
+  return [fds[0]!, fds[1]!];
+}
+
+export function memfd(name: string): number {
+  const fd = libc().memfd_create(Buffer.from(name + "\0") as unknown as Pointer, MFD_CLOEXEC);
+  if (fd < 0) throw new SyscallError("memfd_create", errno());
+  return fd;
+}
+
+/**
+ * Die by `sig` the way the container did. Bun installs its own handlers for
+ * crash signals, so restore the default first; no core file of ours either.
+ */
+export function dieBySignal(sig: number): never {
+  const c = libc();
+  const zero = new BigUint64Array([0n, 0n]);
+  c.setrlimit(4 /* RLIMIT_CORE */, ptr(zero));
+  c.signal(sig, null);
+  const set = new BigUint64Array(16); // sigset_t is 128 bytes
+  set[0] = 1n << BigInt(sig - 1);
+  c.sigprocmask(1 /* SIG_UNBLOCK */, ptr(set), null);
+  c.pthread_sigmask(1, ptr(set), null);
+  c.kill(c.getpid(), sig);
+  // Still alive: the signal is one whose default is to ignore or stop.
+  process.exit(128 + sig);
+}

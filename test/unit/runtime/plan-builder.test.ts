@@ -1,0 +1,109 @@
+import { expect, test } from "bun:test";
+import { zookeeperSpec, ZOOKEEPER_DROPPED_CAPS } from "../../../src/frontends/zookeeper-spec.ts";
+import { buildPlan, type BuildContext } from "../../../src/runtime/plan-builder.ts";
+import { capBit } from "../../../src/oci/caps.ts";
+import { CLONE } from "../../../src/sys/constants.ts";
+import { MS } from "../../../src/oci/mount-options.ts";
+import { ROOTFUL_MAPPINGS } from "../../../src/runtime/idmap.ts";
+import type { PlanStep } from "../../../src/plan/ops.ts";
+
+const base = { help: false, proc: false, network: false, command: ["/bin/sh"] };
+const id = { cwd: "/home/u", env: { PATH: "/bin", UNSET: undefined }, uidMappings: ROOTFUL_MAPPINGS, gidMappings: ROOTFUL_MAPPINGS };
+const ctx = (over: Partial<BuildContext> = {}): BuildContext => ({
+  rootMount: null, cgroupFd: null, seccomp: null, gidMapped: () => true, setgroupsAllowed: true, foreground: true, ...over,
+});
+const ops = (steps: PlanStep[]) => steps.map((s) => s.op);
+const idx = (steps: PlanStep[], pred: (s: PlanStep) => boolean) => steps.findIndex(pred);
+
+test("zookeeper: all seed namespaces; the cgroup one is unshared after setup", () => {
+  const steps = buildPlan(zookeeperSpec({ ...base }, id), ctx());
+  const clone = steps.find((s) => s.op === "clone") as { flags: bigint };
+  for (const f of [CLONE.NEWUSER, CLONE.NEWPID, CLONE.NEWNS, CLONE.NEWNET, CLONE.NEWIPC, CLONE.NEWUTS, CLONE.NEWTIME]) {
+    expect(clone.flags & f).toBe(f);
+  }
+  expect(clone.flags & CLONE.NEWCGROUP).toBe(0n);
+  expect(steps).toContainEqual({ op: "unshare", flags: CLONE.NEWCGROUP });
+  expect(steps).toContainEqual({ op: "sethostname", name: "zoo" });
+});
+
+test("with -r: private propagation, bind on the temp dir, /proc, /dev, pivot_root(.,.) then detach", () => {
+  const spec = zookeeperSpec({ ...base, root: "/fs", proc: true }, id);
+  const steps = buildPlan(spec, ctx({ rootMount: "/tmp/zoo.abc" }));
+  expect(steps[idx(steps, (s) => s.op === "mount")]).toEqual({ op: "mount", source: null, target: "/", fstype: null, flags: MS.REC | MS.PRIVATE, data: null });
+  expect(steps).toContainEqual({ op: "mount", source: "/fs", target: "/tmp/zoo.abc", fstype: null, flags: MS.BIND | MS.REC, data: null });
+  expect(steps).toContainEqual({ op: "mount", source: "proc", target: "/tmp/zoo.abc/proc", fstype: "proc", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: null });
+  const devNull = steps.find((s) => s.op === "device" && s.path === "/tmp/zoo.abc/dev/null");
+  expect(devNull).toMatchObject({ major: 1, minor: 3, bindFallback: "/dev/null" });
+  const pivot = idx(steps, (s) => s.op === "pivotRoot");
+  expect(steps[pivot - 1]).toEqual({ op: "chdir", path: "/tmp/zoo.abc" });
+  expect(steps[pivot]).toEqual({ op: "pivotRoot", newRoot: ".", putOld: "." });
+  expect(steps[pivot + 1]).toEqual({ op: "umount", path: ".", flags: 2 });
+  // Every mount into the new root happens before pivot_root.
+  expect(Math.max(...steps.map((s, i) => (s.op === "mount" || s.op === "device" ? i : -1)))).toBeLessThan(pivot);
+});
+
+test("without -r the host view stays and /proc is mounted over the host's only with -P", () => {
+  const steps = buildPlan(zookeeperSpec({ ...base, proc: true }, id), ctx());
+  expect(ops(steps)).not.toContain("pivotRoot");
+  expect(steps).toContainEqual(expect.objectContaining({ op: "mount", target: "/proc", fstype: "proc" }));
+  const noProc = buildPlan(zookeeperSpec({ ...base }, id), ctx());
+  expect(noProc.filter((s) => s.op === "mount")).toHaveLength(1); // just the propagation change
+  expect(noProc.find((s) => s.op === "chdir")).toEqual({ op: "chdir", path: "/home/u" });
+});
+
+test("privilege order: caps after setup, then no_new_privs, then seccomp, then exec", () => {
+  const program = new Uint8Array(8);
+  const steps = buildPlan(zookeeperSpec({ ...base, root: "/fs", proc: true }, id), ctx({ rootMount: "/t", seccomp: { program, flags: 0 } }));
+  const caps = idx(steps, (s) => s.op === "caps");
+  const nnp = idx(steps, (s) => s.op === "noNewPrivs");
+  const sec = idx(steps, (s) => s.op === "seccomp");
+  const exec = idx(steps, (s) => s.op === "exec");
+  for (const priv of ["mount", "pivotRoot", "sethostname", "unshare", "device"]) {
+    expect(Math.max(...steps.map((s, i) => (s.op === priv ? i : -1)))).toBeLessThan(caps);
+  }
+  expect(caps).toBeLessThan(nnp);
+  expect(nnp).toBeLessThan(sec);
+  expect(sec).toBe(exec - 1);
+  expect(exec).toBe(steps.length - 1);
+});
+
+test("the seed's capabilities are dropped from bounding, effective and permitted; inheritable and ambient are empty", () => {
+  const steps = buildPlan(zookeeperSpec({ ...base }, id), ctx());
+  const caps = steps.find((s) => s.op === "caps") as Extract<PlanStep, { op: "caps" }>;
+  for (const name of ZOOKEEPER_DROPPED_CAPS) {
+    const bit = capBit(name)!;
+    expect(caps.bounding & bit).toBe(0n);
+    expect(caps.effective & bit).toBe(0n);
+    expect(caps.permitted & bit).toBe(0n);
+  }
+  expect(caps.bounding & capBit("CAP_CHOWN")!).not.toBe(0n);
+  expect(caps.bounding).toBe(caps.effective);
+  expect(caps.inheritable).toBe(0n);
+  expect(caps.ambient).toBe(0n);
+});
+
+test("exec gets the caller's environment and the command as given", () => {
+  const steps = buildPlan(zookeeperSpec({ ...base, command: ["ls", "-l"] }, id), ctx());
+  expect(steps.at(-1)).toEqual({ op: "exec", path: "ls", args: ["ls", "-l"], env: ["PATH=/bin"] });
+});
+
+test("devpts drops gid=5 when gid 5 is not mapped (rootless without subgids)", () => {
+  const spec = zookeeperSpec({ ...base, root: "/fs" }, id);
+  const withGid = buildPlan(spec, ctx({ rootMount: "/t" })).find((s) => s.op === "mount" && s.fstype === "devpts");
+  const without = buildPlan(spec, ctx({ rootMount: "/t", gidMapped: (g) => g === 0 })).find((s) => s.op === "mount" && s.fstype === "devpts");
+  expect((withGid as { data: string }).data).toContain("gid=5");
+  expect((without as { data: string }).data).not.toContain("gid=");
+});
+
+test("resources: memory with swap off, CPU percent as quota over period, pids", () => {
+  const spec = zookeeperSpec({ ...base, memory: 64 << 20, cpuPercent: 20, pids: 10 }, id);
+  expect(spec.linux?.resources).toEqual({ memory: { limit: 64 << 20, swap: 64 << 20 }, cpu: { quota: 20000, period: 100000 }, pids: { limit: 10 } });
+});
+
+test("bad configs are refused with the field named", () => {
+  const spec = zookeeperSpec({ ...base }, id);
+  expect(() => buildPlan({ ...spec, process: { ...spec.process!, args: [] } }, ctx())).toThrow(/process.args/);
+  const caps = { ...spec.process!, capabilities: { bounding: ["CAP_NOPE"] } };
+  expect(() => buildPlan({ ...spec, process: caps }, ctx())).toThrow(/process.capabilities.bounding: unknown capability "CAP_NOPE"/);
+  expect(() => buildPlan({ ...spec, process: { ...spec.process!, rlimits: [{ type: "RLIMIT_X", soft: 1, hard: 1 }] } }, ctx())).toThrow(/process.rlimits/);
+});
