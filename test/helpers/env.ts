@@ -1,0 +1,182 @@
+// Shared facts and tools for integration tests: the built binaries, a busybox
+// rootfs fixture, an unprivileged test user, and leak snapshots.
+import { cpSync, lstatSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { busyboxEntries, unpack } from "../../src/image/busybox.ts";
+
+export const REPO = join(import.meta.dir, "../..");
+export const DIST = join(REPO, "dist");
+export const ZOOKEEPER = join(DIST, "zookeeper");
+export const ZOO = join(DIST, "zoo");
+export const IS_ROOT = process.geteuid!() === 0;
+
+export function requireBuild() {
+  for (const f of [ZOOKEEPER, join(DIST, "zoo-shim")]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
+  }
+}
+
+export interface Result {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOpts {
+  asUser?: TestUser;
+  env?: Record<string, string>;
+  stdin?: string;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+/** Runs a command (as root, or as the test user through runuser) and collects everything. */
+export async function run(cmd: string[], o: RunOpts = {}): Promise<Result> {
+  const argv = o.asUser ? ["runuser", "-u", o.asUser.name, "--", "env", ...envArgs(o.asUser, o.env), ...cmd] : cmd;
+  const p = Bun.spawn(argv, {
+    stdin: o.stdin !== undefined ? new TextEncoder().encode(o.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    cwd: o.cwd ?? "/",
+    env: o.asUser ? {} : { PATH: process.env.PATH ?? "/usr/bin:/bin", ...o.env },
+  });
+  const timer = setTimeout(() => p.kill("SIGKILL"), o.timeoutMs ?? 60_000);
+  const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  await p.exited;
+  clearTimeout(timer);
+  return { code: p.exitCode, signal: p.signalCode === null ? null : String(p.signalCode), stdout, stderr };
+}
+
+function envArgs(u: TestUser, extra: Record<string, string> = {}): string[] {
+  const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: u.home, USER: u.name, LOGNAME: u.name, ...extra };
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+export interface TestUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  subuid: number;
+  subgid: number;
+}
+
+const TEST_USER = "zootest";
+const SUB_START = 600000;
+
+/** An unprivileged user with /etc/subuid and /etc/subgid ranges, created once. */
+export function ensureTestUser(): TestUser {
+  if (!IS_ROOT) throw new Error("creating the test user needs root");
+  const passwd = () => readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${TEST_USER}:`));
+  if (!passwd()) {
+    const r = Bun.spawnSync(["useradd", "-m", "-s", "/bin/sh", TEST_USER]);
+    if (r.exitCode !== 0) throw new Error(`useradd failed: ${r.stderr}`);
+  }
+  const [, , uid, gid, , home] = passwd()!.split(":");
+  for (const file of ["/etc/subuid", "/etc/subgid"]) {
+    const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    if (!text.split("\n").some((l) => l.startsWith(`${TEST_USER}:`))) {
+      const flag = file.endsWith("uid") ? "--add-subuids" : "--add-subgids";
+      const r = Bun.spawnSync(["usermod", flag, `${SUB_START}-${SUB_START + 65535}`, TEST_USER]);
+      if (r.exitCode !== 0) throw new Error(`usermod ${flag} failed: ${r.stderr}`);
+    }
+  }
+  const sub = (file: string) => Number(readFileSync(file, "utf8").split("\n").find((l) => l.startsWith(`${TEST_USER}:`))!.split(":")[1]);
+  return { name: TEST_USER, uid: Number(uid), gid: Number(gid), home: home!, subuid: sub("/etc/subuid"), subgid: sub("/etc/subgid") };
+}
+
+let probeBinary: string | null = null;
+
+/** The static probe program (test/fixtures/probe.c), compiled once per run. */
+export function probe(): string {
+  if (probeBinary) return probeBinary;
+  const out = join(fixturesDir(), "probe");
+  const r = Bun.spawnSync(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", out, join(REPO, "test/fixtures/probe.c")]);
+  if (r.exitCode !== 0) throw new Error(`compiling probe.c failed: ${r.stderr}`);
+  return (probeBinary = out);
+}
+
+let fixtures: string | null = null;
+function fixturesDir(): string {
+  if (!fixtures) {
+    mkdirSync("/var/tmp", { recursive: true });
+    fixtures = mkdtempSync("/var/tmp/zoo-test-fixtures-");
+    // The test user must reach rootfs fixtures inside.
+    Bun.spawnSync(["chmod", "0755", fixtures]);
+  }
+  return fixtures;
+}
+
+/** A busybox root filesystem (plus the probe) owned by `owner` (default root). */
+export function makeRootfs(owner?: TestUser): string {
+  const dir = mkdtempSync(join(fixturesDir(), "rootfs-"));
+  Bun.spawnSync(["chmod", "0755", dir]);
+  const bin = readFileSync("/bin/busybox");
+  const list = Bun.spawnSync(["/bin/busybox", "--list-full"]).stdout.toString().split("\n").filter(Boolean);
+  unpack(busyboxEntries(bin, list), dir);
+  cpSync(probe(), join(dir, "bin/probe"));
+  if (owner) chownTree(dir, owner.uid, owner.gid);
+  return dir;
+}
+
+function chownTree(p: string, uid: number, gid: number) {
+  lchownSync(p, uid, gid);
+  if (statSync(p, { throwIfNoEntry: false })?.isDirectory() && !isLink(p)) {
+    for (const e of readdirSync(p)) chownTree(join(p, e), uid, gid);
+  }
+}
+const isLink = (p: string) => lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+
+export function removeFixtures() {
+  if (fixtures) rmSync(fixtures, { recursive: true, force: true });
+  fixtures = null;
+  probeBinary = null;
+}
+
+export interface LeakSnapshot {
+  mounts: string[];
+  cgroups: string[];
+  tmpdirs: string[];
+}
+
+function findCgroups(dir: string, depth: number, out: string[]) {
+  if (depth < 0) return;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e);
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    if (e.startsWith("zoo-")) out.push(p);
+    findCgroups(p, depth - 1, out);
+  }
+}
+
+/** What a container could leave behind on the host. */
+export function leakSnapshot(): LeakSnapshot {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => /\/tmp\/zoo\.|zoo-shim|\/zoo\/containers\//.test(l));
+  const cgroups: string[] = [];
+  findCgroups("/sys/fs/cgroup", 6, cgroups);
+  const tmpdirs = readdirSync("/tmp").filter((e) => e.startsWith("zoo.")).map((e) => `/tmp/${e}`);
+  return { mounts, cgroups: cgroups.filter((c) => !c.includes("zoo-deleg-")), tmpdirs };
+}
+
+/** Polls briefly: a just-exited container's cgroup can take a moment to be released. */
+export async function expectNoLeaks(before: LeakSnapshot): Promise<LeakSnapshot> {
+  let now = leakSnapshot();
+  for (let i = 0; i < 20 && JSON.stringify(now) !== JSON.stringify(before); i++) {
+    await Bun.sleep(50);
+    now = leakSnapshot();
+  }
+  return now;
+}

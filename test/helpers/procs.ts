@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Direct children of `pid` (every thread's children list). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {}
+  return out;
+}
+
+export const comm = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+};
+
+/** The container's first process under a zookeeper/zoo process: zoo -> zoo-shim -> container. */
+export async function containerPid(frontPid: number, timeoutMs = 10_000): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    for (const shim of childrenOf(frontPid).filter((p) => comm(p) === "zoo-shim")) {
+      const kid = childrenOf(shim).find((p) => comm(p) !== "zoo-init");
+      if (kid) return kid;
+    }
+    await Bun.sleep(20);
+  }
+  throw new Error(`no container process appeared under pid ${frontPid}`);
+}
+
+/** The cgroup path of `pid` in the v1 hierarchy holding `controller`, or the v2 one ("" controller). */
+export function cgroupOf(pid: number, controller: string): string | undefined {
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n")) {
+    const [, ctrls, path] = line.split(":");
+    if (ctrls!.split(",").includes(controller)) return path;
+  }
+  return undefined;
+}
