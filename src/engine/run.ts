@@ -33,7 +33,10 @@ export async function zooRun(f: RunFlags): Promise<number> {
   try {
     const rootless = process.geteuid!() !== 0;
     const spec = buildSpec(f, image.config.config, id, rootless);
-    const cgroups = containerCgroups(spec.linux?.resources ?? {}, { name: `zoo-${id.slice(0, 12)}` });
+    const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
+      name: `zoo-${id.slice(0, 12)}`,
+      flagHints: { memory: "-m", cpu: "--cpus", pids: "--pids-limit" },
+    });
     const result = await runForeground(spec, {
       cgroups,
       seccomp: zookeeperSeccomp(),

@@ -32,7 +32,10 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
     gidMappings = rootlessMappings(gid, readSubids("/etc/subgid", user, uid));
   }
   const spec = zookeeperSpec(o, { cwd: process.cwd(), env: process.env, uidMappings, gidMappings });
-  const cgroups = containerCgroups(spec.linux?.resources ?? {}, { nameForPid: (pid) => `zoo-${pid}` });
+  const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
+    nameForPid: (pid) => `zoo-${pid}`,
+    flagHints: { memory: "-m", cpu: "-c", pids: "-p" },
+  });
   const result = await runForeground(spec, { cgroups, seccomp: zookeeperSeccomp() });
 
   if (result.oomKilled) {

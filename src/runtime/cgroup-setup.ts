@@ -1,0 +1,44 @@
+// Adapts the cgroup layer to the run loop: when the cgroup is made (before
+// clone when its name is known, after when it is named by the child's pid)
+// and how the child gets in (CLONE_INTO_CGROUP on v2, cgroup.procs otherwise).
+import { closeSync } from "node:fs";
+import { createContainerCgroup, type ContainerCgroup, type Controller, type Resources } from "../cgroups/index.ts";
+import type { Cleanup } from "../util/cleanup.ts";
+import type { ContainerCgroups } from "./cgroups.ts";
+
+export interface CgroupNaming {
+  /** Known before clone: created first, the child is cloned straight into the v2 cgroup. */
+  name?: string;
+  /** The seed's zoo-<pid>: created once the child exists, then the child is moved in. */
+  nameForPid?: (pid: number) => string;
+  /** CLI flags named in "run without ..." hints. */
+  flagHints?: Partial<Record<Controller, string>>;
+}
+
+export function containerCgroups(resources: Resources, naming: CgroupNaming): ContainerCgroups {
+  let cg: ContainerCgroup | null = null;
+  let clonedIntoV2 = false;
+  const make = (name: string, cleanup: Cleanup) => {
+    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints });
+    cleanup.add(`remove cgroup ${name}`, () => c.destroy());
+    return c;
+  };
+  return {
+    beforeClone(cleanup) {
+      if (!naming.name) return null;
+      cg = make(naming.name, cleanup);
+      const fd = cg.openV2Fd();
+      if (fd === undefined) return null;
+      cleanup.add("close cgroup fd", () => closeSync(fd));
+      clonedIntoV2 = true;
+      return fd;
+    },
+    attach(pid, cleanup) {
+      if (!cg && naming.nameForPid) cg = make(naming.nameForPid(pid), cleanup);
+      cg?.addProcess(pid, { skipV2: clonedIntoV2 });
+    },
+    oomKilled() {
+      return (cg?.oomKills()?.count ?? 0) > 0;
+    },
+  };
+}
