@@ -1,0 +1,7 @@
+/** Public surface of the seccomp compiler; the runtime imports from here. */
+export { compileSeccomp, type CompileOptions, type CompiledSeccomp } from "./compile.ts";
+export { hostArch, syscallNumber, targetArchFor } from "./arch.ts";
+export { encodeProgram, decodeProgram, type SockFilter } from "./bpf.ts";
+export { SeccompError, SeccompProfileError, SeccompProgramTooLargeError } from "./errors.ts";
+export { zookeeperSeccompProfile } from "./profiles/zookeeper.ts";
+export type * from "./types.ts";
