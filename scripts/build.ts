@@ -1,6 +1,6 @@
 // npm run build: type-check, compile the C core, compile the Bun executable,
 // lay out dist/ (zoo, its two other names, zoo-shim).
-import { copyFileSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -24,5 +24,7 @@ for (const alias of ["zookeeper", "zoo-runtime"]) {
   rmSync(join(dist, alias), { force: true });
   symlinkSync("zoo", join(dist, alias));
 }
-copyFileSync(join(root, "native/build/zoo-shim"), join(dist, "zoo-shim"));
+// Copy then rename: a running shim keeps its old inode instead of failing the copy.
+copyFileSync(join(root, "native/build/zoo-shim"), join(dist, ".zoo-shim.tmp"));
+renameSync(join(dist, ".zoo-shim.tmp"), join(dist, "zoo-shim"));
 console.log(`build: dist/ ready: zoo, zookeeper, zoo-runtime, zoo-shim`);

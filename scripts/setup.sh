@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 need=()
-for pkg in nodejs npm gcc make libc6-dev uidmap busybox-static util-linux passwd tar; do
+for pkg in nodejs npm gcc make libc6-dev musl-tools uidmap busybox-static util-linux passwd tar; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then

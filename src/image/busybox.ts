@@ -52,7 +52,7 @@ export function busyboxEntries(binary: Uint8Array, applets: string[]): TarEntry[
 }
 
 /** Writes entries as a tree (the layer's unpacked form). */
-function unpack(entries: TarEntry[], dir: string) {
+export function unpack(entries: TarEntry[], dir: string) {
   for (const e of entries) {
     const p = join(dir, e.path);
     if (e.type === "dir") {

@@ -37,6 +37,9 @@ export function containerCgroups(resources: Resources, naming: CgroupNaming): Co
       if (!cg && naming.nameForPid) cg = make(naming.nameForPid(pid), cleanup);
       cg?.addProcess(pid, { skipV2: clonedIntoV2 });
     },
+    dirs() {
+      return cg ? cg.paths.map((p) => p.dir) : [];
+    },
     oomKilled() {
       return (cg?.oomKills()?.count ?? 0) > 0;
     },

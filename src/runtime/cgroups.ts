@@ -6,6 +6,8 @@ export interface ContainerCgroups {
   beforeClone(cleanup: Cleanup): number | null;
   /** Put the child (host pid) in its cgroups, before it runs anything. */
   attach(pid: number, cleanup: Cleanup): void;
+  /** The container's cgroup directories, deepest first (for the shim to remove if zoo dies). */
+  dirs(): string[];
   /** Whether the kernel OOM-killed something in the container's cgroup. */
   oomKilled(): boolean;
 }

@@ -12,7 +12,7 @@ import { ExecError, ZooError } from "../util/errors.ts";
 import { installMappings } from "./idmap.ts";
 import { buildPlan } from "./plan-builder.ts";
 import { shimPath } from "./shim-path.ts";
-import { decodeError, encodeI32, i32, MsgName, recv, send } from "./sync.ts";
+import { decodeError, encodeI32, encodeOrphanList, i32, MsgName, recv, send } from "./sync.ts";
 import { decodeWaitStatus, type ExitStatus } from "./wait-status.ts";
 import { describeFailure } from "./failure.ts";
 import type { ContainerCgroups } from "./cgroups.ts";
@@ -129,7 +129,9 @@ async function run(spec: Spec, hooks: RunHooks, cleanup: Cleanup): Promise<RunRe
     await reapShim();
     throw e;
   }
-  send(sock, Msg.SETUP_DONE);
+  // Should this process die from here on, the shim kills the container and
+  // removes these, so a SIGKILLed zoo leaves no cgroup or temp dir behind.
+  send(sock, Msg.SETUP_DONE, encodeOrphanList([...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : [])]));
 
   const second = recv(sock);
   if (second?.type === Msg.ERROR) return failWith(second.payload);

@@ -71,3 +71,26 @@ export function encodeI32(v: number): Uint8Array {
 }
 
 export const MsgName: Record<number, string> = Object.fromEntries(Object.entries(Msg).map(([k, v]) => [v, k]));
+
+/** SETUP_DONE's payload: directories the shim removes if this process dies mid-run. */
+export function encodeOrphanList(dirs: string[], maxBytes = 4000): Uint8Array {
+  const enc = new TextEncoder();
+  const items: Uint8Array[] = [];
+  let size = 4;
+  for (const d of dirs) {
+    const b = enc.encode(d + "\0");
+    if (size + 4 + b.length > maxBytes) break;
+    items.push(b);
+    size += 4 + b.length;
+  }
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, items.length, true);
+  let off = 4;
+  for (const b of items) {
+    dv.setUint32(off, b.length, true);
+    out.set(b, off + 4);
+    off += 4 + b.length;
+  }
+  return out;
+}

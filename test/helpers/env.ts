@@ -31,15 +31,18 @@ export interface RunOpts {
   cwd?: string;
 }
 
+const SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const RUNUSER = () => Bun.which("runuser", { PATH: SBIN_PATH }) ?? "runuser";
+
 /** Runs a command (as root, or as the test user through runuser) and collects everything. */
 export async function run(cmd: string[], o: RunOpts = {}): Promise<Result> {
-  const argv = o.asUser ? ["runuser", "-u", o.asUser.name, "--", "env", ...envArgs(o.asUser, o.env), ...cmd] : cmd;
+  const argv = o.asUser ? [RUNUSER(), "-u", o.asUser.name, "--", "env", ...envArgs(o.asUser, o.env), ...cmd] : cmd;
   const p = Bun.spawn(argv, {
     stdin: o.stdin !== undefined ? new TextEncoder().encode(o.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
     cwd: o.cwd ?? "/",
-    env: o.asUser ? {} : { PATH: process.env.PATH ?? "/usr/bin:/bin", ...o.env },
+    env: o.asUser ? {} : { PATH: process.env.PATH || SBIN_PATH, ...o.env },
   });
   const timer = setTimeout(() => p.kill("SIGKILL"), o.timeoutMs ?? 60_000);
   const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
@@ -70,7 +73,7 @@ export function ensureTestUser(): TestUser {
   if (!IS_ROOT) throw new Error("creating the test user needs root");
   const passwd = () => readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${TEST_USER}:`));
   if (!passwd()) {
-    const r = Bun.spawnSync(["useradd", "-m", "-s", "/bin/sh", TEST_USER]);
+    const r = Bun.spawnSync([Bun.which("useradd", { PATH: SBIN_PATH }) ?? "useradd", "-m", "-s", "/bin/sh", TEST_USER]);
     if (r.exitCode !== 0) throw new Error(`useradd failed: ${r.stderr}`);
   }
   const [, , uid, gid, , home] = passwd()!.split(":");
@@ -78,7 +81,7 @@ export function ensureTestUser(): TestUser {
     const text = existsSync(file) ? readFileSync(file, "utf8") : "";
     if (!text.split("\n").some((l) => l.startsWith(`${TEST_USER}:`))) {
       const flag = file.endsWith("uid") ? "--add-subuids" : "--add-subgids";
-      const r = Bun.spawnSync(["usermod", flag, `${SUB_START}-${SUB_START + 65535}`, TEST_USER]);
+      const r = Bun.spawnSync([Bun.which("usermod", { PATH: SBIN_PATH }) ?? "usermod", flag, `${SUB_START}-${SUB_START + 65535}`, TEST_USER]);
       if (r.exitCode !== 0) throw new Error(`usermod ${flag} failed: ${r.stderr}`);
     }
   }

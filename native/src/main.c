@@ -1,0 +1,200 @@
+/* zoo-shim --plan-fd P --sync-fd S
+ *
+ * Reads and validates the plan, joins namespaces, clones the container's
+ * first process and stays as its monitor. The protocol is in
+ * docs/design/sync-protocol.md, the plan in docs/design/plan-format.md. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "clone.h"
+#include "monitor.h"
+#include "plan.h"
+#include "sync.h"
+#include "util.h"
+
+static int parse_fd(const char *s, int *fd)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > INT_MAX)
+		return -1;
+	*fd = (int)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, int *plan_fd, int *sync_fd)
+{
+	for (int i = 1; i < argc; i++) {
+		int *dst;
+
+		if (strcmp(argv[i], "--plan-fd") == 0)
+			dst = plan_fd;
+		else if (strcmp(argv[i], "--sync-fd") == 0)
+			dst = sync_fd;
+		else
+			return -1;
+		if (++i == argc || parse_fd(argv[i], dst) < 0)
+			return -1;
+	}
+	return *plan_fd >= 0 && *sync_fd >= 0 && *plan_fd != *sync_fd ? 0 : -1;
+}
+
+static int sync_fd_usable(int fd)
+{
+	int type;
+	socklen_t len = sizeof type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -1;
+	if (type != SOCK_SEQPACKET) {
+		errno = EPROTOTYPE;
+		return -1;
+	}
+	return 0;
+}
+
+/* signalfd instead of handlers: forwarded signals and SIGCHLD become
+ * readable events in the one poll() loop. */
+static int setup_signals(sigset_t *orig, int *sigfd)
+{
+	static const int sigs[] = { SIGCHLD, ZOO_FORWARDED_SIGNALS };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t mask;
+
+	if (sigemptyset(&mask) < 0 || sigemptyset(&dfl.sa_mask) < 0)
+		return -1;
+	for (size_t i = 0; i < ZOO_ARRAY_LEN(sigs); i++) {
+		/* An inherited SIG_IGN would discard the signal before signalfd
+		 * saw it, and for SIGCHLD would reap our children behind our back. */
+		if (sigaction(sigs[i], &dfl, NULL) < 0 || sigaddset(&mask, sigs[i]) < 0)
+			return -1;
+	}
+	/* A vanished reader of stderr must not kill the monitor. The child puts
+	 * every disposition back to SIG_DFL, so this never reaches the container. */
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	if (sigemptyset(&ign.sa_mask) < 0 || sigaction(SIGPIPE, &ign, NULL) < 0)
+		return -1;
+	if (sigprocmask(SIG_BLOCK, &mask, orig) < 0)
+		return -1;
+	*sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return *sigfd < 0 ? -1 : 0;
+}
+
+/* Everything between a valid plan and a running monitor. */
+static int launch(struct zoo_plan *plan, int ts)
+{
+	struct zoo_shim s = { .ts = ts, .ts_open = true, .child_sock = -1, .sigfd = -1, .options = plan->options };
+	const struct zoo_setns *failed;
+	sigset_t orig;
+	int sv[2];
+	pid_t pid, shim_pid = getpid();
+
+	/* A detached container gets a session of its own, away from the caller's
+	 * terminal; EPERM means we already lead a process group (spawned detached). */
+	if (!(plan->options & ZOO_OPT_FOREGROUND) && setsid() < 0 && errno != EPERM) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "setsid");
+		return 1;
+	}
+	s.pgrp = getpgrp();
+	if (setup_signals(&orig, &s.sigfd) < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "signalfd");
+		return 1;
+	}
+	/* Orphans of a container without its own pid namespace come to us to be
+	 * reaped instead of to the host's init. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "PR_SET_CHILD_SUBREAPER");
+		return 1;
+	}
+	if (zoo_join_namespaces(plan, &failed) < 0) {
+		zoo_report(ts, ZOO_STAGE_SETNS, -1, errno, failed ? failed->path : NULL);
+		return 1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "socketpair");
+		return 1;
+	}
+	pid = zoo_clone(plan->clone_flags, plan->cgroup_fd);
+	if (pid == 0) {
+		struct zoo_child_args a = {
+			.plan = plan,
+			.sock = sv[1],
+			.shim_pid = shim_pid,
+			.orig_mask = &orig,
+			.close_fds = { ts, s.sigfd, sv[0], plan->cgroup_fd },
+		};
+		zoo_child_main(&a);
+	}
+	if (pid < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "clone");
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return 1;
+	}
+	/* Our copy of the child's end must go, or execve's EOF never shows. */
+	if (close(sv[1]) < 0 || (plan->cgroup_fd >= 0 && close(plan->cgroup_fd) < 0)) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "close");
+		/* Blocked in its first recv; nothing to salvage. */
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		return 1;
+	}
+	s.child = pid;
+	s.child_sock = sv[0];
+	/* The monitor keeps nothing of the plan; give its memory back. */
+	zoo_plan_free(plan);
+	return zoo_monitor(&s);
+}
+
+int main(int argc, char **argv)
+{
+	int plan_fd = -1, sync_fd = -1;
+	struct zoo_plan plan;
+	struct zoo_plan_error perr = { .index = -1 };
+	int rc;
+
+	if (parse_args(argc, argv, &plan_fd, &sync_fd) < 0) {
+		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD");
+		return 2;
+	}
+	if (sync_fd_usable(sync_fd) < 0) {
+		zoo_log("zoo-shim: --sync-fd %d: %s", sync_fd, strerror(errno));
+		return 1;
+	}
+	/* Neither fd may leak into the container. */
+	if (zoo_set_cloexec(sync_fd) < 0) {
+		zoo_report(sync_fd, ZOO_STAGE_SYNC, -1, errno, "sync fd");
+		return 1;
+	}
+	if (prctl(PR_SET_NAME, "zoo-shim", 0, 0, 0) < 0) {
+		zoo_report(sync_fd, ZOO_STAGE_SYNC, -1, errno, "PR_SET_NAME");
+		return 1;
+	}
+	if (zoo_plan_load(plan_fd, &plan, &perr) < 0) {
+		zoo_report(sync_fd, ZOO_STAGE_PLAN, perr.index, errno, perr.why);
+		zoo_plan_free(&plan);
+		return 1;
+	}
+	if (close(plan_fd) < 0) {
+		zoo_report(sync_fd, ZOO_STAGE_PLAN, -1, errno, "plan fd");
+		zoo_plan_free(&plan);
+		return 1;
+	}
+	rc = launch(&plan, sync_fd);
+	zoo_plan_free(&plan);
+	return rc;
+}

@@ -1,0 +1,101 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int zoo_read_all(int fd, size_t max, uint8_t **out, size_t *out_len)
+{
+	size_t cap = 4096, len = 0;
+	uint8_t *buf = malloc(cap);
+
+	if (!buf)
+		return -1;
+	for (;;) {
+		if (len == cap) {
+			/* One byte past max is enough to tell "too big" from "exactly max". */
+			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			uint8_t *nbuf;
+
+			if (ncap <= cap) {
+				free(buf);
+				errno = E2BIG;
+				return -1;
+			}
+			nbuf = realloc(buf, ncap);
+			if (!nbuf) {
+				free(buf);
+				return -1;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		errno = E2BIG;
+		return -1;
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+int zoo_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int zoo_set_cloexec(int fd)
+{
+	int flags = fcntl(fd, F_GETFD);
+
+	if (flags < 0)
+		return -1;
+	if (flags & FD_CLOEXEC)
+		return 0;
+	return fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+void zoo_log(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof line - 2)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	/* Nothing left to tell anyone if stderr is gone too. */
+	(void)!zoo_write_all(STDERR_FILENO, line, (size_t)n);
+}

@@ -1,0 +1,1529 @@
+/* End-to-end tests of zoo-shim: real namespaces, mounts, capabilities and
+ * signals on this machine (needs root and user namespaces).
+ *
+ *   test_shim [NAME-SUBSTRING]
+ *   ZOO_SHIM=path        the shim to test (default build/zoo-shim)
+ *   ZOO_SHIM_WRAPPER=... run the shim under this command (valgrind ...)
+ *   ZOO_TEST_TIME_SCALE  multiply timeouts (slow wrappers)
+ *   ZOO_TEST_RSS_MAX_KB  VmRSS budget of a monitoring shim; 0: only report it
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define T_MSG 10000 /* ms to wait for a message */
+#define T_EXIT 10000 /* ms to wait for the shim to exit */
+#define SKIP 1
+
+#define CHECK(cond, ...)                                                                       \
+	do {                                                                                   \
+		if (!(cond)) {                                                                 \
+			fprintf(stderr, "#   %s:%d: %s: ", __FILE__, __LINE__, #cond);        \
+			fprintf(stderr, __VA_ARGS__);                                          \
+			fputc('\n', stderr);                                                   \
+			goto out;                                                              \
+		}                                                                              \
+	} while (0)
+
+static bool under_valgrind;
+static long rss_max_kb = 1024;
+static char tmpdir[64]; /* per-run scratch names */
+
+static const char *msg_name(uint32_t t)
+{
+	static const char *n[] = { "?",	    "CHILD_PID", "SETUP_DONE", "STARTED", "ERROR",
+				   "EXIT", "SIGNAL",    "CREATED",    "ABORT" };
+	return t < sizeof n / sizeof n[0] ? n[t] : "?";
+}
+
+/* Receive one message of the given type; says what came instead. */
+static bool expect(struct shim *s, struct msg *m, uint32_t type)
+{
+	int r = shim_recv(s, m, T_MSG);
+	struct err e;
+
+	if (r == 1 && m->type == type)
+		return true;
+	if (r == 0)
+		fprintf(stderr, "#   wanted %s, got EOF\n", msg_name(type));
+	else if (r < 0)
+		fprintf(stderr, "#   wanted %s, got nothing (timeout)\n", msg_name(type));
+	else if (msg_error(m, &e) == 0)
+		fprintf(stderr, "#   wanted %s, got ERROR stage %u index %d: %s: %s\n", msg_name(type), e.stage,
+			e.index, e.object ? e.object : "(null)", strerror(e.err));
+	else
+		fprintf(stderr, "#   wanted %s, got %s (%u bytes)\n", msg_name(type), msg_name(m->type), m->len);
+	return false;
+}
+
+/* CHILD_PID, STARTED, EXIT, shim exit 0; *status is the container's wait status. */
+static bool run_to_exit(struct shim *s, int *status, pid_t *child)
+{
+	struct msg m;
+
+	if (!expect(s, &m, ZOO_MSG_CHILD_PID))
+		return false;
+	if (child)
+		*child = msg_i32(&m, 0);
+	if (!expect(s, &m, ZOO_MSG_STARTED) || !expect(s, &m, ZOO_MSG_EXIT))
+		return false;
+	*status = msg_i32(&m, 0);
+	int st = shim_wait(s, T_EXIT);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "#   shim wait status 0x%x\n", st);
+		return false;
+	}
+	return true;
+}
+
+/* Expect CHILD_PID (if started) and then one ERROR; shim exits 1. */
+static bool run_to_error(struct shim *s, bool started, struct msg *m, struct err *e)
+{
+	if (started && !expect(s, m, ZOO_MSG_CHILD_PID))
+		return false;
+	if (!expect(s, m, ZOO_MSG_ERROR) || msg_error(m, e) < 0)
+		return false;
+	struct msg extra;
+	int r = shim_recv(s, &extra, T_MSG);
+	if (r != 0) {
+		fprintf(stderr, "#   wanted EOF after ERROR, got %s\n", r < 0 ? "timeout" : msg_name(extra.type));
+		return false;
+	}
+	int st = shim_wait(s, T_EXIT);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 1) {
+		fprintf(stderr, "#   shim wait status 0x%x, wanted exit 1\n", st);
+		return false;
+	}
+	return true;
+}
+
+static bool write_maps(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+	if (write_file(path, "0 0 65536\n") < 0)
+		return false;
+	snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+	return write_file(path, "0 0 65536\n") == 0;
+}
+
+static bool wait_output(struct shim *s, const char *needle)
+{
+	for (int i = 0; i < 1000 * time_scale; i++) {
+		if (strstr(shim_output(s), needle))
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+static int cap_last(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int c = 40;
+
+	if (f) {
+		if (fscanf(f, "%d", &c) != 1)
+			c = 40;
+		fclose(f);
+	}
+	return c;
+}
+
+/* What this test process may hand out: root here may lack some capabilities. */
+static uint64_t all_caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long prm = 0, bnd = 0, v;
+	char line[128];
+
+	if (f) {
+		while (fgets(line, sizeof line, f)) {
+			if (sscanf(line, "CapPrm: %llx", &v) == 1)
+				prm = v;
+			if (sscanf(line, "CapBnd: %llx", &v) == 1)
+				bnd = v;
+		}
+		fclose(f);
+	}
+	return prm & bnd & ((2ULL << cap_last()) - 1);
+}
+
+#define SHIM_INIT { .pid = -1, .sock = -1, .out = -1 }
+
+/* ---- plan validation ---- */
+
+struct bad_plan {
+	const char *name;
+	int32_t index;
+	void (*build)(struct penc *e);
+};
+
+static void bp_magic(struct penc *e)
+{
+	pe_sh(e, "true");
+	pe_finish(e);
+	e->buf[0] ^= 0xff;
+}
+
+static void bp_past_end(struct penc *e)
+{
+	pe_clone(e, 0);
+	pe_sh(e, "true");
+	pe_finish(e);
+	/* EXEC (record 1) claims more bytes than the plan has. */
+	uint32_t big = 4096;
+	memcpy(e->buf + 16 + 16 + 4, &big, 4);
+}
+
+static void bp_no_nul(struct penc *e)
+{
+	pe_options(e, 0);
+	pe_begin(e, ZOO_OP_CHDIR);
+	pe_u32(e, 4);
+	pe_raw(e, "/tmp", 4); /* 4 bytes, no NUL */
+	pe_end(e);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static void bp_embedded_nul(struct penc *e)
+{
+	pe_begin(e, ZOO_OP_CHDIR);
+	pe_u32(e, 6);
+	pe_raw(e, "/t\0mp", 6);
+	pe_end(e);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static void bp_trailing(struct penc *e)
+{
+	pe_name(e, "x");
+	pe_begin(e, ZOO_OP_SETUID);
+	pe_u32(e, 1000);
+	pe_u32(e, 0); /* left over */
+	pe_end(e);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static void bp_unknown(struct penc *e)
+{
+	pe_clone(e, 0);
+	pe_options(e, 0);
+	pe_begin(e, 0x0199);
+	pe_end(e);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static void bp_last_not_exec(struct penc *e)
+{
+	pe_path_op(e, ZOO_OP_CHDIR, "/");
+	pe_path_op(e, ZOO_OP_CHDIR, "/tmp");
+	pe_options(e, 0);
+	pe_finish(e);
+}
+
+static void bp_op_after_exec(struct penc *e)
+{
+	pe_sh(e, "true");
+	pe_path_op(e, ZOO_OP_CHDIR, "/");
+	pe_finish(e);
+}
+
+static void bp_dup_clone(struct penc *e)
+{
+	pe_clone(e, 0);
+	pe_clone(e, CLONE_NEWNS);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static void bp_clone_vm(struct penc *e)
+{
+	pe_clone(e, CLONE_VM);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static void bp_total_size(struct penc *e)
+{
+	pe_sh(e, "true");
+	pe_finish(e);
+	uint32_t t = (uint32_t)e->len + 4;
+	memcpy(e->buf + 8, &t, 4);
+}
+
+static void bp_count_short(struct penc *e)
+{
+	pe_clone(e, 0);
+	pe_sh(e, "true");
+	pe_finish(e);
+	uint32_t c = 1; /* two records present */
+	memcpy(e->buf + 12, &c, 4);
+}
+
+static void bp_required_str(struct penc *e)
+{
+	pe_mount(e, "proc", NULL, "proc", 0, NULL); /* target absent */
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static void bp_empty_argv(struct penc *e)
+{
+	const char *argv[] = { NULL };
+	pe_exec(e, "/bin/true", argv, NULL);
+	pe_finish(e);
+}
+
+static void bp_padding(struct penc *e)
+{
+	pe_name(e, "ab"); /* 4 + 3 bytes: one padding byte */
+	pe_sh(e, "true");
+	pe_finish(e);
+	e->buf[16 + 8 + 7] = 1;
+}
+
+static void bp_seccomp_len(struct penc *e)
+{
+	uint8_t prog[16] = { 0 };
+
+	pe_begin(e, ZOO_OP_SECCOMP);
+	pe_u32(e, 0);
+	pe_u32(e, 3); /* 3 instructions, 2 present */
+	pe_raw(e, prog, sizeof prog);
+	pe_end(e);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static void bp_bad_cgroup_fd(struct penc *e)
+{
+	pe_cgroup_fd(e, 999);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
+static const struct bad_plan bad_plans[] = {
+	{ "bad magic", -1, bp_magic },
+	{ "record past the end", 1, bp_past_end },
+	{ "string without NUL", 1, bp_no_nul },
+	{ "string with an inner NUL", 0, bp_embedded_nul },
+	{ "bytes left in a payload", 1, bp_trailing },
+	{ "unknown record type", 2, bp_unknown },
+	{ "last op not EXEC", 1, bp_last_not_exec },
+	{ "op after EXEC", 1, bp_op_after_exec },
+	{ "CLONE twice", 1, bp_dup_clone },
+	{ "CLONE_VM in CLONE", 0, bp_clone_vm },
+	{ "total_size mismatch", -1, bp_total_size },
+	{ "record_count too small", 1, bp_count_short },
+	{ "required string absent", 0, bp_required_str },
+	{ "EXEC without argv", 0, bp_empty_argv },
+	{ "non-zero padding", 0, bp_padding },
+	{ "seccomp count vs bytes", 0, bp_seccomp_len },
+	{ "cgroup fd not open", 0, bp_bad_cgroup_fd },
+};
+
+static int t_malformed_plans(void)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof bad_plans / sizeof bad_plans[0]; i++) {
+		const struct bad_plan *b = &bad_plans[i];
+		struct shim s = SHIM_INIT;
+		struct penc e;
+		struct msg m;
+		struct err er;
+		bool ok = false;
+
+		pe_init(&e);
+		b->build(&e);
+		if (shim_spawn(&s, &e, -1) == 0 && run_to_error(&s, false, &m, &er)) {
+			ok = er.stage == ZOO_STAGE_PLAN && er.index == b->index && er.err != 0 && er.object;
+			if (!ok)
+				fprintf(stderr, "#   %s: stage %u index %d (wanted %d) errno %d: %s\n", b->name, er.stage,
+					er.index, b->index, er.err, er.object ? er.object : "(null)");
+			ok = ok && shim_output(&s)[0] == '\0';
+		} else {
+			fprintf(stderr, "#   %s: no PLAN error\n", b->name);
+		}
+		failed += !ok;
+		shim_cleanup(&s);
+		pe_free(&e);
+	}
+	return failed ? -1 : 0;
+}
+
+static int t_plan_from_pipe(void)
+{
+	/* The plan fd may be a pipe: no lseek, read to EOF. */
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status, p[2] = { -1, -1 };
+
+	pe_init(&e);
+	pe_sh(&e, "echo piped");
+	pe_finish(&e);
+	CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
+	CHECK(write(p[1], e.buf, e.len) == (ssize_t)e.len, "write");
+	close(p[1]);
+	p[1] = -1;
+	CHECK(shim_spawn_fd(&s, p[0], -1) == 0, "spawn");
+	p[0] = -1;
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+	CHECK(strcmp(shim_output(&s), "piped\n") == 0, "output %s", s.output);
+	rc = 0;
+out:
+	if (p[0] >= 0)
+		close(p[0]);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_usage_and_bad_sync_fd(void)
+{
+	int rc = -1;
+	pid_t pid;
+	int st;
+
+	/* Not a socket: the one case where stderr is the only channel. */
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+		char *argv[32];
+
+		if (fd < 0 || dup2(fd, 50) < 0 || dup2(fd, 51) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		shim_argv(argv);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "wait");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status 0x%x", st);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execl(shim_path, shim_path, "--plan-fd", NULL);
+		_exit(127);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "wait");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status 0x%x", st);
+	rc = 0;
+out:
+	return rc;
+}
+
+/* ---- the container lifecycle ---- */
+
+static int t_userns_hostname_pid1(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+	pid_t child;
+
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET);
+	pe_options(&e, ZOO_OPT_WAIT_SETUP);
+	pe_path_op(&e, ZOO_OP_SETHOSTNAME, "zoo");
+	pe_sh(&e, "hostname; echo $$");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	child = msg_i32(&m, 0);
+	CHECK(msg_i32(&m, 4) == s.pid, "shim pid %d != %d", msg_i32(&m, 4), s.pid);
+	CHECK(write_maps(child), "maps: %s", strerror(errno));
+	CHECK(shim_send(&s, ZOO_MSG_SETUP_DONE, NULL, 0) == 0, "SETUP_DONE");
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	CHECK(msg_i32(&m, 0) == child, "STARTED pid");
+	CHECK(expect(&s, &m, ZOO_MSG_EXIT), "EXIT");
+	CHECK(WIFEXITED(msg_i32(&m, 0)) && WEXITSTATUS(msg_i32(&m, 0)) == 0, "status 0x%x", msg_i32(&m, 0));
+	CHECK(strcmp(shim_output(&s), "zoo\n1\n") == 0, "output \"%s\"", s.output);
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_exit_code(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+
+	pe_init(&e);
+	pe_sh(&e, "exit 42");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 42, "status 0x%x", status);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_no_ops(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+
+	pe_init(&e);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	/* Nothing to exec: no STARTED, straight to EXIT(0). */
+	CHECK(expect(&s, &m, ZOO_MSG_EXIT), "EXIT");
+	CHECK(msg_i32(&m, 0) == 0, "status 0x%x", msg_i32(&m, 0));
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_killed_from_outside(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+	pid_t child;
+
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID);
+	pe_sh(&e, "sleep 30");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	child = msg_i32(&m, 0);
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	CHECK(kill(child, SIGKILL) == 0, "kill");
+	CHECK(expect(&s, &m, ZOO_MSG_EXIT), "EXIT");
+	CHECK(WIFSIGNALED(msg_i32(&m, 0)) && WTERMSIG(msg_i32(&m, 0)) == SIGKILL, "status 0x%x", msg_i32(&m, 0));
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int exec_error(const char *path, const char *pathenv, int want_errno)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	struct err er;
+	int rc = -1;
+	const char *argv[] = { path, NULL };
+	const char *envp[] = { pathenv, NULL };
+
+	pe_init(&e);
+	pe_path_op(&e, ZOO_OP_CHDIR, "/");
+	pe_exec(&e, path, argv, pathenv ? envp : NULL);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_error(&s, true, &m, &er), "error");
+	CHECK(er.stage == ZOO_STAGE_EXEC && er.index == 1 && er.err == want_errno && er.object &&
+		      strcmp(er.object, path) == 0,
+	      "stage %u index %d errno %s object %s", er.stage, er.index, strerror(er.err), er.object);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_exec_errors(void)
+{
+	char dir[128], file[160], pathenv[200];
+	int rc = -1, fd;
+
+	if (exec_error("/nonexistent/zoo-bin", NULL, ENOENT) < 0)
+		return -1;
+	if (exec_error("zoo-no-such-cmd", "PATH=/bin:/usr/bin", ENOENT) < 0)
+		return -1;
+	/* A non-executable match in PATH: EACCES beats the later ENOENT. */
+	snprintf(dir, sizeof dir, "%s-path", tmpdir);
+	snprintf(file, sizeof file, "%s/zoo-noexec", dir);
+	snprintf(pathenv, sizeof pathenv, "PATH=%s:/bin", dir);
+	CHECK(mkdir(dir, 0755) == 0, "mkdir");
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd >= 0 && close(fd) == 0, "create");
+	rc = exec_error("zoo-noexec", pathenv, EACCES);
+out:
+	unlink(file);
+	rmdir(dir);
+	return rc;
+}
+
+static int t_exec_path_search(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+	const char *argv[] = { "echo", "found", NULL };
+	const char *envp[] = { "PATH=/nonexistent:/usr/bin:/bin", NULL };
+
+	pe_init(&e);
+	pe_exec(&e, "echo", argv, envp);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(status == 0 && strcmp(shim_output(&s), "found\n") == 0, "0x%x %s", status, s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_mount_error(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	struct err er;
+	int rc = -1;
+
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWNS);
+	pe_u32_op(&e, ZOO_OP_UMASK, 022); /* op 0 */
+	pe_name(&e, "zoo-mount-test"); /* a setup record does not count as an op */
+	pe_mount(&e, "proc", "/nonexistent-zoo/proc", "proc", 0, NULL); /* op 1 */
+	pe_sh(&e, "echo should-not-run");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_error(&s, true, &m, &er), "error");
+	CHECK(er.stage == ZOO_STAGE_OP && er.index == 1 && er.err == ENOENT && er.object &&
+		      strcmp(er.object, "/nonexistent-zoo/proc") == 0,
+	      "stage %u index %d errno %s object %s", er.stage, er.index, strerror(er.err), er.object);
+	CHECK(shim_output(&s)[0] == '\0', "output %s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_mkdir_eexist(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	struct err er;
+	int rc = -1;
+
+	pe_init(&e);
+	pe_mkdir(&e, "/tmp", 0755, ZOO_MKDIR_PARENTS | ZOO_MKDIR_EXIST_OK);
+	pe_mkdir(&e, "/tmp", 0755, 0);
+	pe_sh(&e, "true");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_error(&s, true, &m, &er), "error");
+	CHECK(er.stage == ZOO_STAGE_OP && er.index == 1 && er.err == EEXIST && strcmp(er.object, "/tmp") == 0,
+	      "stage %u index %d errno %s", er.stage, er.index, strerror(er.err));
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int abort_or_hangup(bool hangup)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1, r;
+	pid_t child;
+
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID);
+	pe_options(&e, ZOO_OPT_WAIT_SETUP);
+	pe_sh(&e, "echo should-not-run");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	child = msg_i32(&m, 0);
+	CHECK(kill(child, 0) == 0, "child not there");
+	if (hangup) {
+		close(s.sock);
+		s.sock = -1;
+	} else {
+		CHECK(shim_send(&s, ZOO_MSG_ABORT, NULL, 0) == 0, "ABORT");
+		r = shim_recv(&s, &m, T_MSG);
+		CHECK(r == 0, "wanted EOF, got %d", r);
+	}
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 1, "shim 0x%x", s.status);
+	/* The shim reaped it before exiting: the pid is gone. */
+	CHECK(kill(child, 0) < 0 && errno == ESRCH, "child %d still there", child);
+	CHECK(shim_output(&s)[0] == '\0', "output %s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_abort_before_go(void)
+{
+	return abort_or_hangup(false);
+}
+
+static int t_ts_eof_before_go(void)
+{
+	return abort_or_hangup(true);
+}
+
+static int t_ts_eof_after_go(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+
+	pe_init(&e);
+	pe_sh(&e, "sleep 0.3; echo still-here");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	close(s.sock);
+	s.sock = -1;
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	CHECK(strcmp(shim_output(&s), "still-here\n") == 0, "output %s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+/* SETUP_DONE's payload: u32 count, then strs (u32 length with NUL, bytes). */
+static uint32_t orphan_list(uint8_t *buf, const char **paths, uint32_t n)
+{
+	uint32_t off = 4;
+
+	memcpy(buf, &n, 4);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t len = (uint32_t)strlen(paths[i]) + 1;
+
+		memcpy(buf + off, &len, 4);
+		memcpy(buf + off + 4, paths[i], len);
+		off += 4 + len;
+	}
+	return off;
+}
+
+static int t_foreground_orphan_cleanup(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+	pid_t child;
+	char top[] = "/tmp/zoo-shim-test-orphan.XXXXXX", inner[64];
+	const char *paths[2] = { inner, top };
+	uint8_t list[256];
+	uint32_t len;
+
+	CHECK(mkdtemp(top) != NULL, "mkdtemp");
+	snprintf(inner, sizeof inner, "%s/inner", top);
+	CHECK(mkdir(inner, 0700) == 0, "mkdir");
+	len = orphan_list(list, paths, 2);
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID);
+	pe_options(&e, ZOO_OPT_WAIT_SETUP | ZOO_OPT_FOREGROUND);
+	pe_sh(&e, "sleep 100 & sleep 100");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	child = msg_i32(&m, 0);
+	CHECK(shim_send(&s, ZOO_MSG_SETUP_DONE, list, len) == 0, "SETUP_DONE");
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	/* TS dies: the foreground container must go, and the listed dirs with it. */
+	close(s.sock);
+	s.sock = -1;
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	CHECK(kill(child, 0) < 0 && errno == ESRCH, "child %d still there", child);
+	CHECK(access(inner, F_OK) < 0 && access(top, F_OK) < 0, "dirs left behind");
+	rc = 0;
+out:
+	(void)rmdir(inner);
+	(void)rmdir(top);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_setup_done_bad_list(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	struct err er;
+	int rc = -1;
+	uint8_t bad[12] = { 2, 0, 0, 0, 4, 0, 0, 0, 'a', 'b', 'c', 'd' }; /* no NUL, count says 2 */
+
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID);
+	pe_options(&e, ZOO_OPT_WAIT_SETUP | ZOO_OPT_FOREGROUND);
+	pe_sh(&e, "echo should-not-run");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	CHECK(shim_send(&s, ZOO_MSG_SETUP_DONE, bad, sizeof bad) == 0, "SETUP_DONE");
+	CHECK(expect(&s, &m, ZOO_MSG_ERROR) && msg_error(&m, &er) == 0, "ERROR");
+	CHECK(er.stage == ZOO_STAGE_SYNC && er.err == EPROTO, "stage %u errno %d", er.stage, er.err);
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 1, "shim 0x%x", s.status);
+	CHECK(shim_output(&s)[0] == '\0', "output %s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int signal_test(bool via_ts)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1, st;
+
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID); /* as PID 1 only a trapped signal gets through */
+	pe_sh(&e, "trap 'echo got-signal; exit 7' TERM USR1; echo ready; while :; do sleep 0.05; done");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	CHECK(wait_output(&s, "ready"), "no ready: %s", s.output);
+	if (via_ts)
+		CHECK(shim_send_i32(&s, ZOO_MSG_SIGNAL, SIGTERM) == 0, "SIGNAL");
+	else
+		CHECK(kill(s.pid, SIGUSR1) == 0, "kill shim");
+	CHECK(expect(&s, &m, ZOO_MSG_EXIT), "EXIT");
+	st = msg_i32(&m, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7, "status 0x%x", st);
+	CHECK(strstr(shim_output(&s), "got-signal"), "output %s", s.output);
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_signal_message(void)
+{
+	return signal_test(true);
+}
+
+static int t_signal_to_shim(void)
+{
+	return signal_test(false);
+}
+
+static int t_process_names(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1, status;
+	char path[64], comm[32] = "";
+	pid_t child;
+
+	for (int round = 0; round < 2; round++) {
+		const char *want = round ? "zoo-init\n" : "zoo-test-name\n";
+
+		pe_init(&e);
+		pe_options(&e, ZOO_OPT_WAIT_SETUP);
+		if (!round)
+			pe_name(&e, "zoo-test-name");
+		pe_exec(&e, "/bin/true", (const char *[]){ "true", NULL }, NULL);
+		pe_finish(&e);
+		CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+		CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+		child = msg_i32(&m, 0);
+		snprintf(path, sizeof path, "/proc/%d/comm", child);
+		for (int i = 0; i < 400 * time_scale; i++) {
+			FILE *f = fopen(path, "re");
+			if (f) {
+				if (!fgets(comm, sizeof comm, f))
+					comm[0] = '\0';
+				fclose(f);
+			}
+			if (strcmp(comm, want) == 0)
+				break;
+			usleep(5000);
+		}
+		CHECK(strcmp(comm, want) == 0, "child comm %s", comm);
+		snprintf(path, sizeof path, "/proc/%d/comm", s.pid);
+		FILE *f = fopen(path, "re");
+		CHECK(f && fgets(comm, sizeof comm, f), "shim comm");
+		fclose(f);
+		CHECK(strcmp(comm, "zoo-shim\n") == 0, "shim comm %s", comm);
+		CHECK(shim_send(&s, ZOO_MSG_SETUP_DONE, NULL, 0) == 0, "SETUP_DONE");
+		CHECK(expect(&s, &m, ZOO_MSG_STARTED) && expect(&s, &m, ZOO_MSG_EXIT), "run");
+		status = msg_i32(&m, 0);
+		CHECK(status == 0, "status 0x%x", status);
+		CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+		shim_cleanup(&s);
+		pe_free(&e);
+	}
+	return 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_foreground_pgrp(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+	pid_t child;
+
+	for (int fg = 0; fg < 2; fg++) {
+		pe_init(&e);
+		pe_options(&e, fg ? ZOO_OPT_FOREGROUND : 0);
+		pe_sh(&e, "sleep 5");
+		pe_finish(&e);
+		CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+		CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+		child = msg_i32(&m, 0);
+		CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+		if (fg)
+			CHECK(getpgid(child) == getpgrp() && getsid(child) == getsid(0), "fg: pgid %d sid %d",
+			      getpgid(child), getsid(child));
+		else
+			CHECK(getsid(child) == s.pid, "detached: sid %d, shim %d", getsid(child), s.pid);
+		CHECK(shim_send_i32(&s, ZOO_MSG_SIGNAL, SIGKILL) == 0, "SIGNAL");
+		CHECK(expect(&s, &m, ZOO_MSG_EXIT), "EXIT");
+		CHECK(WIFSIGNALED(msg_i32(&m, 0)), "status 0x%x", msg_i32(&m, 0));
+		CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+		shim_cleanup(&s);
+		pe_free(&e);
+	}
+	return 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+/* ---- ops ---- */
+
+static int t_caps_bounding(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+	char want[64];
+	uint64_t keep = all_caps() & ~(1ULL << 21); /* CAP_SYS_ADMIN */
+
+	pe_init(&e);
+	pe_caps(&e, keep, keep, keep, 0, 0);
+	pe_sh(&e, "grep -E '^Cap(Bnd|Eff)' /proc/self/status");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(status == 0, "status 0x%x", status);
+	snprintf(want, sizeof want, "CapBnd:\t%016llx\n", (unsigned long long)keep);
+	CHECK(strstr(shim_output(&s), want), "output %s", s.output);
+	snprintf(want, sizeof want, "CapEff:\t%016llx\n", (unsigned long long)keep);
+	CHECK(strstr(s.output, want), "output %s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+/* CAPS before or after SETUID ends with the same sets. */
+static int t_caps_setuid_order(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+	const uint64_t nbs = 1ULL << 10, setid = (1ULL << 6) | (1ULL << 7);
+	const uint64_t bnd = all_caps() & ~(1ULL << 21);
+	char want[64];
+
+	for (int caps_first = 0; caps_first < 2; caps_first++) {
+		uint64_t set = caps_first ? nbs | setid : nbs;
+
+		pe_init(&e);
+		pe_u32_op(&e, ZOO_OP_SETGID, 1000);
+		if (caps_first)
+			pe_caps(&e, bnd, set, set, set, nbs);
+		pe_u32_op(&e, ZOO_OP_SETUID, 1000);
+		if (!caps_first)
+			pe_caps(&e, bnd, set, set, set, nbs);
+		pe_sh(&e, "grep -E '^(Uid|Gid|Cap[A-Za-z]+):' /proc/self/status");
+		pe_finish(&e);
+		CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+		CHECK(run_to_exit(&s, &status, NULL), "run (caps_first=%d)", caps_first);
+		CHECK(status == 0, "status 0x%x", status);
+		shim_output(&s);
+		CHECK(strstr(s.output, "Uid:\t1000\t1000\t1000\t1000\n"), "uid: %s", s.output);
+		CHECK(strstr(s.output, "Gid:\t1000\t1000\t1000\t1000\n"), "gid: %s", s.output);
+		snprintf(want, sizeof want, "CapInh:\t%016llx\n", (unsigned long long)set);
+		CHECK(strstr(s.output, want), "caps_first=%d want %s got %s", caps_first, want, s.output);
+		/* After execve as uid 1000 only the ambient set is left. */
+		CHECK(strstr(s.output, "CapPrm:\t0000000000000400\n"), "caps_first=%d %s", caps_first, s.output);
+		CHECK(strstr(s.output, "CapEff:\t0000000000000400\n"), "caps_first=%d %s", caps_first, s.output);
+		CHECK(strstr(s.output, "CapAmb:\t0000000000000400\n"), "caps_first=%d %s", caps_first, s.output);
+		snprintf(want, sizeof want, "CapBnd:\t%016llx\n", (unsigned long long)bnd);
+		CHECK(strstr(s.output, want), "caps_first=%d %s", caps_first, s.output);
+		shim_cleanup(&s);
+		pe_free(&e);
+	}
+	return 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_seccomp_mkdir(void)
+{
+#if defined(__x86_64__)
+	const uint32_t arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+	const uint32_t arch = AUDIT_ARCH_AARCH64;
+#endif
+#ifdef __NR_mkdir
+	const uint32_t nr_mkdir = __NR_mkdir;
+#else
+	const uint32_t nr_mkdir = __NR_mkdirat;
+#endif
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mkdirat, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr_mkdir, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	uint8_t prog[sizeof f / sizeof f[0] * 8];
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+	char dir[128], script[256];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		memcpy(prog + i * 8, &f[i].code, 2);
+		prog[i * 8 + 2] = f[i].jt;
+		prog[i * 8 + 3] = f[i].jf;
+		memcpy(prog + i * 8 + 4, &f[i].k, 4);
+	}
+	snprintf(dir, sizeof dir, "%s-seccomp", tmpdir);
+	snprintf(script, sizeof script, "mkdir %s 2>&1; echo rc=$?", dir);
+	pe_init(&e);
+	pe_begin(&e, ZOO_OP_NO_NEW_PRIVS);
+	pe_end(&e);
+	pe_seccomp(&e, 0, prog, sizeof f / sizeof f[0]);
+	pe_sh(&e, script);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(status == 0, "status 0x%x", status);
+	CHECK(strstr(shim_output(&s), "Operation not permitted") && strstr(s.output, "rc=1"), "output %s", s.output);
+	CHECK(stat(dir, &st) < 0 && errno == ENOENT, "%s exists", dir);
+	rc = 0;
+out:
+	rmdir(dir);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_wait_start(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1, fd = -1;
+	char fifo[128];
+	pid_t child;
+
+	snprintf(fifo, sizeof fifo, "%s-fifo", tmpdir);
+	CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+	pe_init(&e);
+	pe_path_op(&e, ZOO_OP_WAIT_START, fifo);
+	pe_exec(&e, "/bin/echo", (const char *[]){ "echo", "started", NULL }, NULL);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	child = msg_i32(&m, 0);
+	CHECK(expect(&s, &m, ZOO_MSG_CREATED), "CREATED");
+	CHECK(msg_i32(&m, 0) == child, "CREATED pid");
+	/* Blocked in open() until someone reads. */
+	CHECK(shim_recv(&s, &m, 300) < 0, "got %s while waiting for start", msg_name(m.type));
+	CHECK(shim_output(&s)[0] == '\0', "ran early: %s", s.output);
+	fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open fifo");
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	CHECK(expect(&s, &m, ZOO_MSG_EXIT) && msg_i32(&m, 0) == 0, "EXIT");
+	CHECK(strcmp(shim_output(&s), "started\n") == 0, "output %s", s.output);
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	unlink(fifo);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_device_fallback_userns(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+	char dir[128], dev[160], script[1024];
+
+	snprintf(dir, sizeof dir, "%s-dev", tmpdir);
+	snprintf(dev, sizeof dev, "%s/null", dir);
+	snprintf(script, sizeof script,
+		 "test -c %s && echo char; echo x > %s && echo wrote; stat -c %%t:%%T %s; grep -c ' %s ' /proc/self/mountinfo",
+		 dev, dev, dev, dev);
+	CHECK(mkdir(dir, 0755) == 0, "mkdir");
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWUSER | CLONE_NEWNS);
+	pe_options(&e, ZOO_OPT_WAIT_SETUP);
+	pe_mount(&e, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	pe_mount(&e, "tmpfs", dir, "tmpfs", 0, "mode=755");
+	pe_device(&e, dev, S_IFCHR | 0666, 1, 3, 0, 0, "/dev/null");
+	pe_sh(&e, script);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	CHECK(write_maps(msg_i32(&m, 0)), "maps");
+	CHECK(shim_send(&s, ZOO_MSG_SETUP_DONE, NULL, 0) == 0, "SETUP_DONE");
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	CHECK(expect(&s, &m, ZOO_MSG_EXIT) && msg_i32(&m, 0) == 0, "EXIT 0x%x: %s", msg_i32(&m, 0),
+	      shim_output(&s));
+	/* A bind mount, not a node: mknod was refused in the user namespace. */
+	CHECK(strcmp(shim_output(&s), "char\nwrote\n1:3\n1\n") == 0, "output %s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	rmdir(dir);
+	return rc;
+}
+
+static int t_fs_ops(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+	char d[128], p[16][192], script[512], want[512];
+
+	snprintf(d, sizeof d, "%s-ops", tmpdir);
+	CHECK(mkdir(d, 0755) == 0, "mkdir");
+	const char *names[] = { "x/y/z", "a", "a/b", "a/file", "a/secret", "a/link", "a/null", "a/missing" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		snprintf(p[i], sizeof p[i], "%s/%s", d, names[i]);
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWNS);
+	pe_mount(&e, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	pe_mount(&e, "tmpfs", d, "tmpfs", 0, "mode=755");
+	pe_mkdir(&e, p[0], 0750, ZOO_MKDIR_PARENTS);
+	pe_mkdir(&e, p[0], 0750, ZOO_MKDIR_PARENTS | ZOO_MKDIR_EXIST_OK);
+	pe_mkdir(&e, p[1], 0755, 0);
+	pe_mkdir(&e, p[2], 0755, 0);
+	pe_write_file(&e, p[3], "hello\n", ZOO_WRITE_CREATE);
+	pe_write_file(&e, p[4], "secret\n", ZOO_WRITE_CREATE);
+	pe_symlink(&e, "file", p[5]);
+	pe_device(&e, p[6], S_IFCHR | 0666, 1, 3, 1, 2, NULL);
+	pe_path_op(&e, ZOO_OP_MASK_PATH, p[4]);
+	pe_path_op(&e, ZOO_OP_MASK_PATH, p[2]);
+	pe_path_op(&e, ZOO_OP_MASK_PATH, p[7]);
+	pe_path_op(&e, ZOO_OP_CHDIR, d);
+	pe_u32_op(&e, ZOO_OP_UMASK, 077);
+	/* Not NOFILE: valgrind keeps its hard limit for itself. */
+	pe_rlimit(&e, RLIMIT_CORE, 512, 1024);
+	snprintf(script, sizeof script,
+		 "pwd; cat a/link; cat a/secret; echo '[masked]'; stat -c '%%F %%a %%u %%g %%t:%%T' a/null; "
+		 "ls -A a/b | wc -l; touch a/b/x 2>/dev/null || echo ro; "
+		 "awk '/^Max core file size/ {print $5, $6}' /proc/self/limits; umask; "
+		 "stat -c %%a x x/y x/y/z");
+	pe_sh(&e, script);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(status == 0, "status 0x%x", status);
+	snprintf(want, sizeof want,
+		 "%s\nhello\n[masked]\ncharacter special file 666 1 2 1:3\n0\nro\n512 1024\n0077\n750\n750\n750\n", d);
+	CHECK(strcmp(shim_output(&s), want) == 0, "output:\n%s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	rmdir(d);
+	return rc;
+}
+
+static int t_close_fds(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+	const char *script = "for f in 3 4 50 51; do if [ -e /proc/self/fd/$f ]; then echo $f:open; "
+			     "else echo $f:closed; fi; done";
+
+	for (int with = 0; with < 2; with++) {
+		pe_init(&e);
+		if (with)
+			pe_u32_op(&e, ZOO_OP_CLOSE_FDS, 1);
+		pe_sh(&e, script);
+		pe_finish(&e);
+		CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+		CHECK(run_to_exit(&s, &status, NULL), "run");
+		CHECK(status == 0, "status 0x%x", status);
+		/* The plan and sync fds never reach the container. */
+		CHECK(strcmp(shim_output(&s), with ? "3:open\n4:closed\n50:closed\n51:closed\n"
+						   : "3:open\n4:open\n50:closed\n51:closed\n") == 0,
+		      "with=%d output %s", with, s.output);
+		shim_cleanup(&s);
+		pe_free(&e);
+	}
+	return 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_setns(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	struct err er;
+	int rc = -1, status, ready[2] = { -1, -1 };
+	char path[64], c;
+	pid_t helper = -1;
+
+	CHECK(pipe2(ready, O_CLOEXEC) == 0, "pipe");
+	helper = fork();
+	if (helper == 0) {
+		if (unshare(CLONE_NEWUTS) < 0 || sethostname("zoo-setns", 9) < 0 || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	ready[1] = -1;
+	CHECK(helper > 0 && read(ready[0], &c, 1) == 1, "helper");
+	snprintf(path, sizeof path, "/proc/%d/ns/uts", helper);
+	pe_init(&e);
+	pe_setns(&e, CLONE_NEWUTS, path);
+	pe_sh(&e, "hostname");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(status == 0 && strcmp(shim_output(&s), "zoo-setns\n") == 0, "0x%x output %s", status, s.output);
+	shim_cleanup(&s);
+	pe_free(&e);
+
+	pe_init(&e);
+	pe_setns(&e, CLONE_NEWUTS, path);
+	pe_setns(&e, CLONE_NEWNET, "/nonexistent/ns/net");
+	pe_sh(&e, "true");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_error(&s, false, &m, &er), "error");
+	CHECK(er.stage == ZOO_STAGE_SETNS && er.index == -1 && er.err == ENOENT &&
+		      strcmp(er.object, "/nonexistent/ns/net") == 0,
+	      "stage %u index %d errno %s", er.stage, er.index, strerror(er.err));
+	rc = 0;
+out:
+	if (helper > 0) {
+		kill(helper, SIGKILL);
+		waitpid(helper, NULL, 0);
+	}
+	if (ready[0] >= 0)
+		close(ready[0]);
+	if (ready[1] >= 0)
+		close(ready[1]);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+/* clone3-only features: under valgrind clone3 is ENOSYS and the shim must
+ * say so instead of silently dropping them. */
+static int clone3_only(struct penc *e, int extra_fd, const char *want_output, bool substring)
+{
+	struct shim s = SHIM_INIT;
+	struct msg m;
+	struct err er;
+	int rc = -1, status;
+
+	CHECK(shim_spawn(&s, e, extra_fd) == 0, "spawn");
+	if (under_valgrind) {
+		CHECK(run_to_error(&s, false, &m, &er), "error");
+		CHECK(er.stage == ZOO_STAGE_CLONE && er.err == ENOSYS, "stage %u errno %s", er.stage,
+		      strerror(er.err));
+	} else {
+		CHECK(run_to_exit(&s, &status, NULL), "run");
+		CHECK(status == 0, "status 0x%x", status);
+		shim_output(&s);
+		CHECK(substring ? strstr(s.output, want_output) != NULL : strcmp(s.output, want_output) != 0,
+		      "output %s", s.output);
+	}
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	return rc;
+}
+
+static int t_clone_into_cgroup(void)
+{
+	const char *root = NULL;
+	char dir[192], want[128];
+	struct penc e;
+	int rc = -1, fd = -1;
+
+	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0)
+		root = "/sys/fs/cgroup/unified";
+	else if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+		root = "/sys/fs/cgroup";
+	if (!root) {
+		fprintf(stderr, "#   no cgroup v2 hierarchy\n");
+		return SKIP;
+	}
+	snprintf(dir, sizeof dir, "%s/zoo-shim-test-%d", root, getpid());
+	snprintf(want, sizeof want, "0::/zoo-shim-test-%d\n", getpid());
+	pe_init(&e);
+	CHECK(mkdir(dir, 0755) == 0, "mkdir %s", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(fd >= 0, "open");
+	pe_cgroup_fd(&e, EXTRA_FD);
+	pe_exec(&e, "/bin/cat", (const char *[]){ "cat", "/proc/self/cgroup", NULL }, NULL);
+	pe_finish(&e);
+	rc = clone3_only(&e, fd, want, true);
+out:
+	if (fd >= 0)
+		close(fd);
+	rmdir(dir);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_newtime(void)
+{
+	char own[64] = "";
+	struct penc e;
+	int rc;
+	ssize_t n = readlink("/proc/self/ns/time", own, sizeof own - 1);
+
+	if (n < 0) {
+		fprintf(stderr, "#   no time namespaces\n");
+		return SKIP;
+	}
+	own[n] = '\0';
+	strcat(own, "\n");
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWTIME);
+	pe_exec(&e, "/bin/readlink", (const char *[]){ "readlink", "/proc/self/ns/time", NULL }, NULL);
+	pe_finish(&e);
+	/* Different from ours. */
+	rc = clone3_only(&e, -1, own, false);
+	pe_free(&e);
+	return rc;
+}
+
+static long vm_rss_kb(pid_t pid)
+{
+	char path[64], line[128];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int t_monitor_rss(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+	long kb;
+
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID | CLONE_NEWNS);
+	pe_exec(&e, "/bin/sleep", (const char *[]){ "sleep", "5", NULL }, NULL);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID) && expect(&s, &m, ZOO_MSG_STARTED), "start");
+	usleep(100 * 1000);
+	kb = vm_rss_kb(s.pid);
+	fprintf(stderr, "# monitoring shim VmRSS: %ld kB (budget %ld kB)\n", kb, rss_max_kb);
+	CHECK(kb > 0 && (rss_max_kb == 0 || kb < rss_max_kb), "VmRSS %ld kB", kb);
+	CHECK(shim_send_i32(&s, ZOO_MSG_SIGNAL, SIGKILL) == 0, "SIGNAL");
+	CHECK(expect(&s, &m, ZOO_MSG_EXIT) && WTERMSIG(msg_i32(&m, 0)) == SIGKILL, "EXIT");
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+struct test {
+	const char *name;
+	int (*fn)(void);
+};
+
+static const struct test tests[] = {
+	{ "malformed plans are PLAN errors with the record index", t_malformed_plans },
+	{ "plan from a pipe", t_plan_from_pipe },
+	{ "bad usage and unusable sync fd", t_usage_and_bad_sync_fd },
+	{ "user+pid+uts namespaces: hostname and PID 1", t_userns_hostname_pid1 },
+	{ "exit code passes through EXIT", t_exit_code },
+	{ "plan without ops", t_no_ops },
+	{ "SIGKILL from outside shows in EXIT", t_killed_from_outside },
+	{ "exec errors: ENOENT, PATH search, EACCES", t_exec_errors },
+	{ "exec searches the plan's PATH", t_exec_path_search },
+	{ "failing mount names its op index and target", t_mount_error },
+	{ "mkdir without EXIST_OK", t_mkdir_eexist },
+	{ "ABORT before GO", t_abort_before_go },
+	{ "TS hangs up before GO", t_ts_eof_before_go },
+	{ "TS hangs up after GO", t_ts_eof_after_go },
+	{ "foreground: TS gone after GO kills and cleans up", t_foreground_orphan_cleanup },
+	{ "SETUP_DONE with a malformed cleanup list", t_setup_done_bad_list },
+	{ "SIGNAL message is forwarded", t_signal_message },
+	{ "signal to the shim is forwarded", t_signal_to_shim },
+	{ "process names", t_process_names },
+	{ "foreground keeps the process group", t_foreground_pgrp },
+	{ "CAPS drops CAP_SYS_ADMIN from the bounding set", t_caps_bounding },
+	{ "CAPS and SETUID in either order", t_caps_setuid_order },
+	{ "seccomp filter", t_seccomp_mkdir },
+	{ "WAIT_START blocks until the fifo is read", t_wait_start },
+	{ "DEVICE falls back to a bind mount in a user namespace", t_device_fallback_userns },
+	{ "filesystem ops", t_fs_ops },
+	{ "CLOSE_FDS and fd hygiene", t_close_fds },
+	{ "SETNS", t_setns },
+	{ "CLONE_INTO_CGROUP", t_clone_into_cgroup },
+	{ "CLONE_NEWTIME", t_newtime },
+	{ "monitor RSS", t_monitor_rss },
+};
+
+int main(int argc, char **argv)
+{
+	const char *env;
+	int passed = 0, failed = 0, skipped = 0, n = 0;
+	char *wrapper_copy = NULL;
+	char *words[24];
+	struct timespec t0, t1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	umask(022);
+	if ((env = getenv("ZOO_SHIM")))
+		shim_path = env;
+	if ((env = getenv("ZOO_SHIM_WRAPPER")) && *env) {
+		int w = 0;
+
+		wrapper_copy = strdup(env);
+		for (char *tok = strtok(wrapper_copy, " "); tok && w < 23; tok = strtok(NULL, " "))
+			words[w++] = tok;
+		words[w] = NULL;
+		shim_wrapper = words;
+		under_valgrind = strstr(words[0], "valgrind") != NULL;
+	}
+	if ((env = getenv("ZOO_TEST_TIME_SCALE")))
+		time_scale = atoi(env) > 0 ? atoi(env) : 1;
+	if ((env = getenv("ZOO_TEST_RSS_MAX_KB")))
+		rss_max_kb = atol(env);
+	if (access(shim_path, X_OK) < 0) {
+		fprintf(stderr, "%s: %s\n", shim_path, strerror(errno));
+		return 2;
+	}
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/zoo-shim-test-%d", getpid());
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	printf("# shim: %s%s%s\n", shim_wrapper ? env && getenv("ZOO_SHIM_WRAPPER") ? getenv("ZOO_SHIM_WRAPPER") : "" : "",
+	       shim_wrapper ? " " : "", shim_path);
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+		int r;
+
+		if (argc > 1 && !strstr(tests[i].name, argv[1]))
+			continue;
+		r = tests[i].fn();
+		n++;
+		if (r == SKIP) {
+			printf("ok %d - %s # SKIP\n", n, tests[i].name);
+			skipped++;
+		} else if (r == 0) {
+			printf("ok %d - %s\n", n, tests[i].name);
+			passed++;
+		} else {
+			printf("not ok %d - %s\n", n, tests[i].name);
+			failed++;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# %d passed, %d failed, %d skipped in %.1f s\n", passed, failed, skipped,
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	free(wrapper_copy);
+	return failed ? 1 : 0;
+}
