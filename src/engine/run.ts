@@ -1,6 +1,6 @@
 // `zoo run`: image + flags → OCI config → the shared runtime, in the foreground.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RunFlags } from "../cli/zoo/run.ts";
 import type { Spec } from "../oci/spec.ts";
@@ -13,6 +13,7 @@ import { zookeeperSeccomp } from "../runtime/seccomp-setup.ts";
 import { dieBySignal } from "../sys/libc.ts";
 import { UsageError, ZooError } from "../util/errors.ts";
 import { DEFAULT_CAPS, DEFAULT_PATH, defaultMounts } from "./defaults.ts";
+import { removeTree } from "./remove.ts";
 
 export async function zooRun(f: RunFlags): Promise<number> {
   if (!f.rm) {
@@ -28,11 +29,13 @@ export async function zooRun(f: RunFlags): Promise<number> {
   const dir = store.containerDir(id);
   const upper = join(dir, "upper");
   const work = join(dir, "work");
-  mkdirSync(upper, { recursive: true, mode: 0o755 });
-  mkdirSync(work, { recursive: true, mode: 0o700 });
+  const rootless = process.geteuid!() !== 0;
+  const spec = buildSpec(f, image.config.config, id, rootless);
+  const maps = rootless ? { uid: spec.linux!.uidMappings!, gid: spec.linux!.gidMappings! } : null;
+  let status;
   try {
-    const rootless = process.geteuid!() !== 0;
-    const spec = buildSpec(f, image.config.config, id, rootless);
+    mkdirSync(upper, { recursive: true, mode: 0o755 });
+    mkdirSync(work, { recursive: true, mode: 0o700 });
     const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
       name: `zoo-${id.slice(0, 12)}`,
       flagHints: { memory: "-m", cpu: "--cpus", pids: "--pids-limit" },
@@ -43,14 +46,12 @@ export async function zooRun(f: RunFlags): Promise<number> {
       rootOverlay: { lower: [...image.layers].reverse().map((l) => store.layerPath(l)), upper, work, userxattr: rootless },
     });
     if (result.oomKilled) process.stderr.write("zoo: the container ran out of memory and was killed\n");
-    if (result.status.signal !== null) {
-      rmSync(dir, { recursive: true, force: true });
-      dieBySignal(result.status.signal);
-    }
-    return result.status.code ?? 0;
+    status = result.status;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await removeTree(dir, maps);
   }
+  if (status.signal !== null) dieBySignal(status.signal);
+  return status.code ?? 0;
 }
 
 function buildSpec(f: RunFlags, img: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string }, id: string, rootless: boolean): Spec {

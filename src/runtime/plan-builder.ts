@@ -135,7 +135,11 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   steps.push({ op: "chdir", path: proc.cwd });
 
   // Capabilities go after every step that needs privilege, then no_new_privs,
-  // then seccomp: the filter is the last thing loaded before execve.
+  // then seccomp: the filter is the last thing loaded before execve. Without
+  // no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in while
+  // the process still has it, just before the capabilities are dropped.
+  const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
+  if (seccompEarly && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
   const c = proc.capabilities;
   if (c) {
     steps.push({
@@ -149,7 +153,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   }
   if (proc.noNewPrivileges) steps.push({ op: "noNewPrivs" });
   steps.push({ op: "closeFds", preserve: 0 });
-  if (ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
+  if (ctx.seccomp && !seccompEarly) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
 
   const env = proc.env ?? [];
   const arg0 = proc.args[0];

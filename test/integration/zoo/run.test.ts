@@ -60,10 +60,15 @@ describe.skipIf(!IS_ROOT)("zoo run", () => {
 
   test("rootless: the user's own store under ~/.local/share/zoo", async () => {
     const user = ensureTestUser();
+    rmSync(join(user.home, ".local/share/zoo"), { recursive: true, force: true });
     const r = await run([ZOO, "run", "--rm", "busybox", "sh", "-c", "id -u; cat /proc/self/uid_map | wc -l"], { asUser: user });
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("0\n2\n");
     expect(existsSync(join(user.home, ".local/share/zoo/images.json"))).toBe(true);
+    // Files owned by a subordinate id and overlayfs' work dir still go with --rm.
+    const owned = await run([ZOO, "run", "--rm", "busybox", "sh", "-c", "mkdir -p /data/x && chown -R 1000:1000 /data && chmod 700 /data/x"], { asUser: user });
+    expect(owned.stderr).toBe("");
+    expect(readdirSync(join(user.home, ".local/share/zoo/containers"))).toEqual([]);
     rmSync(join(user.home, ".local/share/zoo"), { recursive: true, force: true });
   });
 });

@@ -107,3 +107,13 @@ test("bad configs are refused with the field named", () => {
   expect(() => buildPlan({ ...spec, process: caps }, ctx())).toThrow(/process.capabilities.bounding: unknown capability "CAP_NOPE"/);
   expect(() => buildPlan({ ...spec, process: { ...spec.process!, rlimits: [{ type: "RLIMIT_X", soft: 1, hard: 1 }] } }, ctx())).toThrow(/process.rlimits/);
 });
+
+test("without no_new_privs the filter is loaded while still privileged, right before the capability drop", () => {
+  const spec = zookeeperSpec({ ...base }, id);
+  spec.process!.noNewPrivileges = false;
+  const steps = buildPlan(spec, ctx({ seccomp: { program: new Uint8Array(8), flags: 0 } }));
+  const sec = idx(steps, (s) => s.op === "seccomp");
+  expect(steps[sec + 1]!.op).toBe("caps");
+  expect(ops(steps)).not.toContain("noNewPrivs");
+  expect(steps.filter((s) => s.op === "seccomp")).toHaveLength(1);
+});
