@@ -4,15 +4,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
+# A command that is already there is enough (Node.js may come from elsewhere,
+# e.g. NodeSource's nodejs, which ships npm); otherwise Debian's package.
 need=()
-for pkg in nodejs npm gcc make libc6-dev musl-tools uidmap busybox-static util-linux passwd tar; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
-done
+want() { # want COMMAND-OR-PATH PACKAGE
+  if [[ $1 == /* ]]; then [ -e "$1" ] || need+=("$2"); else command -v "$1" >/dev/null || need+=("$2"); fi
+}
+want node nodejs
+want npm npm
+want gcc gcc
+want make make
+want /usr/include/stdio.h libc6-dev
+want /usr/lib/x86_64-linux-gnu/libc.a libc6-dev
+want musl-gcc musl-tools
+want newuidmap uidmap
+want /bin/busybox busybox-static
+want runuser util-linux
+want useradd passwd
+want tar tar
+busybox_static() { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; }
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
+  apt-get install -y -qq $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
+fi
+# The built-in image needs a static busybox (Debian's plain busybox is dynamic).
+if ! busybox_static; then
+  apt-get install -y -qq busybox-static >/dev/null
 fi
 
 if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -36,13 +36,22 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
     nameForPid: (pid) => `zoo-${pid}`,
     flagHints: { memory: "-m", cpu: "-c", pids: "-p" },
   });
-  const result = await runForeground(spec, { cgroups, seccomp: zookeeperSeccomp() });
+  // The README's seccomp experiment compares with and without the filter,
+  // as Docker's --security-opt seccomp=unconfined does.
+  const seccomp = seccompSetting(process.env.ZOOKEEPER_SECCOMP);
+  const result = await runForeground(spec, { cgroups, seccomp: seccomp === "unconfined" ? null : zookeeperSeccomp() });
 
   if (result.oomKilled) {
     process.stderr.write(`zookeeper: the container ran out of memory (limit ${formatBytes(o.memory ?? 0)}) and was killed\n`);
   }
   if (result.status.signal !== null) dieBySignal(result.status.signal);
   return result.status.code ?? 0;
+}
+
+function seccompSetting(v: string | undefined): "default" | "unconfined" {
+  if (v === undefined || v === "" || v === "default") return "default";
+  if (v === "unconfined") return "unconfined";
+  throw new UsageError(`ZOOKEEPER_SECCOMP="${v}": use "default" or "unconfined"`);
 }
 
 function checkRootDir(dir: string) {

@@ -88,6 +88,18 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
     for (const k of ["chmod_plain", "fchmodat_plain", "fchmod_plain", "getpid", "mkdir"]) expect(`${k}=${got[k]}`).toBe(`${k}=ok`);
   });
 
+  test("ZOOKEEPER_SECCOMP=unconfined turns the filter off (the README experiment's 'before')", async () => {
+    const cmd = ["-r", fs, "/bin/sh", "-c", "touch /tmp/f && chmod u+s /tmp/f && ls -l /tmp/f"];
+    const before = await zk(cmd, { env: { ZOOKEEPER_SECCOMP: "unconfined" } });
+    expect(before.stdout).toMatch(/^-rwS/);
+    const after = await zk(cmd);
+    expect(after.stderr).toContain("Operation not permitted");
+    expect(after.code).not.toBe(0);
+    const bad = await zk(cmd, { env: { ZOOKEEPER_SECCOMP: "off" } });
+    expect(bad.stderr).toBe('zookeeper: ZOOKEEPER_SECCOMP="off": use "default" or "unconfined"\n');
+    expect(bad.code).toBe(125);
+  });
+
   test("/proc/self/cgroup shows / inside (cgroup namespace entered after the move)", async () => {
     const r = await zk(["-r", fs, "-P", "-p", "50", "/bin/cat", "/proc/self/cgroup"]);
     const lines = r.stdout.trim().split("\n");
