@@ -10,12 +10,16 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 
+// The C core: its suite as built, then under ASan/UBSan, then under valgrind.
+const C_TARGETS = process.env.ZOO_C_TARGETS?.split(",") ?? ["check", "asan", "valgrind"];
 if (paths.length === 0 && !process.env.ZOO_SKIP_C_TESTS) {
-  const c = Bun.spawnSync(["make", "-s", "-C", "native", "check"], { cwd: root, stdout: "inherit", stderr: "inherit" });
-  if (c.exitCode === 0) passed++;
-  else {
-    failed++;
-    console.error("test: native C suite failed");
+  for (const target of C_TARGETS) {
+    const c = Bun.spawnSync(["make", "-s", "-C", "native", target], { cwd: root, stdout: "inherit", stderr: "inherit" });
+    if (c.exitCode === 0) passed++;
+    else {
+      failed++;
+      console.error(`test: native C suite (make ${target}) failed`);
+    }
   }
 }
 
