@@ -24,6 +24,9 @@ want /bin/busybox busybox-static
 want runuser util-linux
 want useradd passwd
 want tar tar
+want pasta passt
+want slirp4netns slirp4netns
+want nsenter util-linux
 busybox_static() { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; }
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"

@@ -16,6 +16,10 @@ function pick(): { door: FrontDoor; args: string[] } {
 }
 
 async function main(): Promise<number> {
+  // A copy of zoo started inside a rootless container's namespaces (src/net/netns.ts).
+  if (process.env.ZOO_NETNS_OPS !== undefined && process.argv.at(-1) === "__zoo-netns-child") {
+    return (await import("./net/netns.ts")).runNetnsChild() ?? 1;
+  }
   const { door, args } = pick();
   try {
     switch (door) {

@@ -43,6 +43,7 @@
 #define ZOO_OP_MASK_PATH 0x0114    /* str path */
 #define ZOO_OP_WAIT_START 0x0115   /* str fifo path */
 #define ZOO_OP_CLOSE_FDS 0x0116    /* u32 first_kept_after_stdio_count (fds 3..3+n-1 kept) */
+#define ZOO_OP_READONLY_PATH 0x0117 /* str path */
 #define ZOO_OP_EXEC 0x01FF         /* str path, u32 argc, str argv[argc], u32 envc, str envp[envc] */
 
 /* ZOO_OPT_* bits of ZOO_REC_OPTIONS */

@@ -128,6 +128,8 @@ static int run_op(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 		return op_write_file(ctx, op);
 	case ZOO_OP_MASK_PATH:
 		return op_mask_path(ctx, op);
+	case ZOO_OP_READONLY_PATH:
+		return op_readonly_path(ctx, op);
 	case ZOO_OP_WAIT_START:
 		return op_wait_start(ctx, op);
 	case ZOO_OP_CLOSE_FDS:

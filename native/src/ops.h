@@ -25,6 +25,7 @@ int op_mount(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_umount(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_pivot_root(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_mask_path(struct zoo_child_ctx *ctx, const struct zoo_op *op);
+int op_readonly_path(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 
 /* ops_fs.c */
 int op_mkdir(struct zoo_child_ctx *ctx, const struct zoo_op *op);

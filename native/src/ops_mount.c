@@ -43,3 +43,17 @@ int op_mask_path(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 		return mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	return mount("/dev/null", path, NULL, MS_BIND, NULL);
 }
+
+/* Make a path read-only. A bind mount only takes MS_RDONLY on a remount; the
+ * recursive bind keeps whatever is mounted below the path visible rather than
+ * uncovering what it hides. A path that does not exist has nothing to protect. */
+int op_readonly_path(struct zoo_child_ctx *ctx, const struct zoo_op *op)
+{
+	const char *path = op->u.str;
+
+	(void)ctx;
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     NULL);
+}

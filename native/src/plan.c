@@ -140,7 +140,7 @@ static bool is_setup(uint16_t type)
 
 static bool is_op(uint16_t type)
 {
-	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_CLOSE_FDS) || type == ZOO_OP_EXEC;
+	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_READONLY_PATH) || type == ZOO_OP_EXEC;
 }
 
 /* NULL-terminated vector of count strings; count is bounded by the bytes left. */
@@ -219,6 +219,7 @@ static bool parse_op(struct cursor *c, struct zoo_op *op)
 	case ZOO_OP_SETHOSTNAME:
 	case ZOO_OP_SETDOMAINNAME:
 	case ZOO_OP_MASK_PATH:
+	case ZOO_OP_READONLY_PATH:
 	case ZOO_OP_WAIT_START:
 		if (!rd_str(c, &op->u.str, true, "string"))
 			return false;

@@ -1189,13 +1189,15 @@ static int t_fs_ops(void)
 	pe_path_op(&e, ZOO_OP_MASK_PATH, p[4]);
 	pe_path_op(&e, ZOO_OP_MASK_PATH, p[2]);
 	pe_path_op(&e, ZOO_OP_MASK_PATH, p[7]);
+	pe_path_op(&e, ZOO_OP_READONLY_PATH, p[3]);
+	pe_path_op(&e, ZOO_OP_READONLY_PATH, p[7]);
 	pe_path_op(&e, ZOO_OP_CHDIR, d);
 	pe_u32_op(&e, ZOO_OP_UMASK, 077);
 	/* Not NOFILE: valgrind keeps its hard limit for itself. */
 	pe_rlimit(&e, RLIMIT_CORE, 512, 1024);
 	snprintf(script, sizeof script,
 		 "pwd; cat a/link; cat a/secret; echo '[masked]'; stat -c '%%F %%a %%u %%g %%t:%%T' a/null; "
-		 "ls -A a/b | wc -l; touch a/b/x 2>/dev/null || echo ro; "
+		 "ls -A a/b | wc -l; touch a/b/x 2>/dev/null || echo ro; echo x >> a/file 2>/dev/null || echo rofile; "
 		 "awk '/^Max core file size/ {print $5, $6}' /proc/self/limits; umask; "
 		 "stat -c %%a x x/y x/y/z");
 	pe_sh(&e, script);
@@ -1204,7 +1206,7 @@ static int t_fs_ops(void)
 	CHECK(run_to_exit(&s, &status, NULL), "run");
 	CHECK(status == 0, "status 0x%x", status);
 	snprintf(want, sizeof want,
-		 "%s\nhello\n[masked]\ncharacter special file 666 1 2 1:3\n0\nro\n512 1024\n0077\n750\n750\n750\n", d);
+		 "%s\nhello\n[masked]\ncharacter special file 666 1 2 1:3\n0\nro\nrofile\n512 1024\n0077\n750\n750\n750\n", d);
 	CHECK(strcmp(shim_output(&s), want) == 0, "output:\n%s", s.output);
 	rc = 0;
 out:

@@ -9,11 +9,12 @@ import { defaultStoreRoot, normalizeRef, Store } from "../image/store.ts";
 import { readSubids, rootlessMappings, userName } from "../runtime/idmap.ts";
 import { runForeground } from "../runtime/run.ts";
 import { containerCgroups } from "../runtime/cgroup-setup.ts";
-import { zookeeperSeccomp } from "../runtime/seccomp-setup.ts";
 import { dieBySignal } from "../sys/libc.ts";
 import { UsageError, ZooError } from "../util/errors.ts";
-import { DEFAULT_CAPS, DEFAULT_PATH, defaultMounts } from "./defaults.ts";
+import { DEFAULT_PATH, defaultMounts } from "./defaults.ts";
+import { resolveSecurity, type Security } from "./security.ts";
 import { removeTree } from "./remove.ts";
+import { setupNetwork } from "../net/index.ts";
 
 export async function zooRun(f: RunFlags): Promise<number> {
   if (!f.rm) {
@@ -30,7 +31,8 @@ export async function zooRun(f: RunFlags): Promise<number> {
   const upper = join(dir, "upper");
   const work = join(dir, "work");
   const rootless = process.geteuid!() !== 0;
-  const spec = buildSpec(f, image.config.config, id, rootless);
+  const security = resolveSecurity(f);
+  const spec = buildSpec(f, image.config.config, id, rootless, security);
   const maps = rootless ? { uid: spec.linux!.uidMappings!, gid: spec.linux!.gidMappings! } : null;
   let status;
   try {
@@ -42,8 +44,10 @@ export async function zooRun(f: RunFlags): Promise<number> {
     });
     const result = await runForeground(spec, {
       cgroups,
-      seccomp: zookeeperSeccomp(),
+      seccomp: security.seccomp,
       rootOverlay: { lower: [...image.layers].reverse().map((l) => store.layerPath(l)), upper, work, userxattr: rootless },
+      // Network mode none until the bridge lands: a private namespace with lo up.
+      onChild: (pid, cleanup) => setupNetwork("none", pid, cleanup),
     });
     if (result.oomKilled) process.stderr.write("zoo: the container ran out of memory and was killed\n");
     status = result.status;
@@ -54,7 +58,13 @@ export async function zooRun(f: RunFlags): Promise<number> {
   return status.code ?? 0;
 }
 
-function buildSpec(f: RunFlags, img: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string }, id: string, rootless: boolean): Spec {
+export function buildSpec(
+  f: RunFlags,
+  img: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string },
+  id: string,
+  rootless: boolean,
+  sec: Security,
+): Spec {
   const args = [...(img.Entrypoint ?? []), ...(f.command.length ? f.command : (img.Cmd ?? []))];
   if (args.length === 0) throw new UsageError(`run: no command given and image ${f.image} has none`);
   const hostname = f.hostname ?? id.slice(0, 12);
@@ -65,7 +75,7 @@ function buildSpec(f: RunFlags, img: { Env?: string[]; Cmd?: string[]; Entrypoin
     env.set(e.slice(0, i), e.slice(i + 1));
   }
   const namespaces = ["pid", "ipc", "uts", "mount", "network", "cgroup"].map((type) => ({ type }) as never);
-  const linux: NonNullable<Spec["linux"]> = { namespaces, resources: {} };
+  const linux: NonNullable<Spec["linux"]> = { namespaces, resources: {}, maskedPaths: sec.maskedPaths, readonlyPaths: sec.readonlyPaths };
   if (rootless) {
     const uid = process.geteuid!();
     const gid = process.getegid!();
@@ -81,13 +91,14 @@ function buildSpec(f: RunFlags, img: { Env?: string[]; Cmd?: string[]; Entrypoin
     ociVersion: "1.2.0",
     root: { path: "/" },
     hostname,
-    mounts: defaultMounts(),
+    mounts: defaultMounts(sec.sysRw),
     process: {
       args,
       env: [...env].map(([k, v]) => `${k}=${v}`),
       cwd: f.workdir ?? img.WorkingDir ?? "/",
       user: { uid: 0, gid: 0 },
-      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS, inheritable: [], ambient: [] },
+      capabilities: { bounding: sec.caps, effective: sec.caps, permitted: sec.caps, inheritable: [], ambient: [] },
+      noNewPrivileges: sec.noNewPrivileges,
     },
     linux,
   };

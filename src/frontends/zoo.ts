@@ -4,7 +4,9 @@ import { UsageError } from "../util/errors.ts";
 const HELP = `Usage: zoo COMMAND [ARGS...]
 
 Commands:
-  run [--rm] [-e K=V] [-w DIR] [-h HOST] [-m MEM] [--cpus N] [--pids-limit N] IMAGE [CMD...]
+  run [--rm] [-e K=V] [-w DIR] [-h HOST] [-m MEM] [--cpus N] [--pids-limit N]
+      [--cap-add CAP] [--cap-drop CAP] [--privileged]
+      [--security-opt seccomp=unconfined|FILE] [--security-opt no-new-privileges] IMAGE [CMD...]
                run a command in a new container (foreground)
   images       list images in the local store
   version      show the version

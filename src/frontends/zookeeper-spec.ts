@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import type { IdMapping, Mount, Spec } from "../oci/spec.ts";
 import { ALL_CAPS } from "../oci/caps.ts";
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../oci/hardening.ts";
 import type { ZookeeperOptions } from "../cli/zookeeper.ts";
 
 // The seed's capabilities_to_drop (shared/seeds/zoo-cap-seccomp-facts.md).
@@ -19,6 +20,8 @@ export interface ZookeeperIdentity {
   env: Record<string, string | undefined>;
   uidMappings: IdMapping[];
   gidMappings: IdMapping[];
+  /** With -n and -r: a host file to bind over the container's /etc/resolv.conf. */
+  resolvConf?: string;
 }
 
 const DEV_MOUNTS: Mount[] = [
@@ -32,6 +35,10 @@ export function zookeeperSpec(o: ZookeeperOptions, id: ZookeeperIdentity): Spec 
   const mounts: Mount[] = [];
   if (o.proc) mounts.push({ destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "nodev", "noexec"] });
   if (o.root) mounts.push(...DEV_MOUNTS);
+  // Covered, not rewritten: the rootfs keeps its own resolv.conf (an empty mount point is made if it has none).
+  if (o.root && id.resolvConf) {
+    mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: id.resolvConf, options: ["bind", "ro", "nosuid", "nodev", "noexec"] });
+  }
   const resources: NonNullable<Spec["linux"]>["resources"] = {};
   // Swap off: memory+swap equal to memory, as the seed's limit is a hard one.
   if (o.memory !== undefined) resources.memory = { limit: o.memory, swap: o.memory };
@@ -58,6 +65,11 @@ export function zookeeperSpec(o: ZookeeperOptions, id: ZookeeperIdentity): Spec 
       uidMappings: id.uidMappings,
       gidMappings: id.gidMappings,
       resources,
+      // Rootful, container root is host root (ids map to themselves), and many
+      // host-wide sysctls only check for that uid: /proc/sys and friends must
+      // be read-only. Without -r the host's /sys is in view too.
+      maskedPaths: [...DEFAULT_MASKED_PATHS],
+      readonlyPaths: [...DEFAULT_READONLY_PATHS, ...(o.root ? [] : ["/sys"])],
     },
   };
 }

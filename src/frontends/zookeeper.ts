@@ -1,7 +1,10 @@
 // The `zookeeper` front door: seed flags → OCI config → the shared runtime.
-import { statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { availableParallelism } from "node:os";
-import { parseZookeeperArgs, USAGE } from "../cli/zookeeper.ts";
+import { parseZookeeperArgs, USAGE, type ZookeeperOptions } from "../cli/zookeeper.ts";
+import { parsePublish, pickHelper, resolvConf, setupNetwork, type Helper, type PortMapping } from "../net/index.ts";
+import type { Spec } from "../oci/spec.ts";
 import { readSubids, rootlessMappings, ROOTFUL_MAPPINGS, userName } from "../runtime/idmap.ts";
 import { runForeground } from "../runtime/run.ts";
 import { dieBySignal } from "../sys/libc.ts";
@@ -17,10 +20,11 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (o.network) {
-    throw new UsageError("-n: container networking is not supported yet in this build; run without -n");
-  }
   if (o.root !== undefined) checkRootDir(o.root);
+  // Chosen before anything exists, so a missing helper or a bad ZOO_PUBLISH leaves nothing behind.
+  const publish = parsePublish(process.env.ZOO_PUBLISH);
+  if (publish.length && !o.network) throw new UsageError("ZOO_PUBLISH needs -n: without it the container has no network to publish from");
+  const helper = o.network ? pickHelper() : undefined;
 
   const uid = process.geteuid!();
   const gid = process.getegid!();
@@ -31,7 +35,25 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
     uidMappings = rootlessMappings(uid, readSubids("/etc/subuid", user, uid));
     gidMappings = rootlessMappings(gid, readSubids("/etc/subgid", user, uid));
   }
-  const spec = zookeeperSpec(o, { cwd: process.cwd(), env: process.env, uidMappings, gidMappings });
+  // A rootfs without /etc gets no resolv.conf: creating /etc would change the user's tree.
+  const resolvDir = helper && o.root && isDir(join(o.root, "etc")) ? mkdtempSync("/tmp/zoo.resolv-") : null;
+  let status;
+  try {
+    let resolvFile: string | undefined;
+    if (resolvDir && helper) {
+      resolvFile = join(resolvDir, "resolv.conf");
+      writeFileSync(resolvFile, resolvConf(helper), { mode: 0o644 });
+    }
+    const spec = zookeeperSpec(o, { cwd: process.cwd(), env: process.env, uidMappings, gidMappings, resolvConf: resolvFile });
+    status = await runSpec(o, spec, helper, publish);
+  } finally {
+    if (resolvDir) rmSync(resolvDir, { recursive: true, force: true });
+  }
+  if (status.signal !== null) dieBySignal(status.signal);
+  return status.code ?? 0;
+}
+
+async function runSpec(o: ZookeeperOptions, spec: Spec, helper: Helper | undefined, publish: PortMapping[]) {
   const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
     nameForPid: (pid) => `zoo-${pid}`,
     flagHints: { memory: "-m", cpu: "-c", pids: "-p" },
@@ -39,13 +61,16 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
   // The README's seccomp experiment compares with and without the filter,
   // as Docker's --security-opt seccomp=unconfined does.
   const seccomp = seccompSetting(process.env.ZOOKEEPER_SECCOMP);
-  const result = await runForeground(spec, { cgroups, seccomp: seccomp === "unconfined" ? null : zookeeperSeccomp() });
+  const result = await runForeground(spec, {
+    cgroups,
+    seccomp: seccomp === "unconfined" ? null : zookeeperSeccomp(),
+    onChild: (pid, cleanup) => setupNetwork(helper ? "user" : "none", pid, cleanup, { helper, publish }),
+  });
 
   if (result.oomKilled) {
     process.stderr.write(`zookeeper: the container ran out of memory (limit ${formatBytes(o.memory ?? 0)}) and was killed\n`);
   }
-  if (result.status.signal !== null) dieBySignal(result.status.signal);
-  return result.status.code ?? 0;
+  return result.status;
 }
 
 function seccompSetting(v: string | undefined): "default" | "unconfined" {
@@ -53,6 +78,8 @@ function seccompSetting(v: string | undefined): "default" | "unconfined" {
   if (v === "unconfined") return "unconfined";
   throw new UsageError(`ZOOKEEPER_SECCOMP="${v}": use "default" or "unconfined"`);
 }
+
+const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
 function checkRootDir(dir: string) {
   let st;

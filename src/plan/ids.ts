@@ -36,6 +36,7 @@ export const Op = {
   MASK_PATH: 0x0114,
   WAIT_START: 0x0115,
   CLOSE_FDS: 0x0116,
+  READONLY_PATH: 0x0117,
   EXEC: 0x01ff,
 } as const;
 

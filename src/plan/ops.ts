@@ -30,6 +30,7 @@ export type PlanStep =
   | { op: "umask"; mask: number }
   | { op: "writeFile"; path: string; content: Uint8Array; flags: number }
   | { op: "maskPath"; path: string }
+  | { op: "readonlyPath"; path: string }
   | { op: "waitStart"; fifo: string }
   | { op: "closeFds"; preserve: number }
   | { op: "exec"; path: string; args: string[]; env: string[] };
@@ -73,6 +74,7 @@ export function toRecord(s: PlanStep): PlanRecord {
     case "umask": return (p.u32(s.mask), rec(Op.UMASK));
     case "writeFile": return (p.u32(s.flags).str(s.path).blob(s.content), rec(Op.WRITE_FILE));
     case "maskPath": return (p.str(s.path), rec(Op.MASK_PATH));
+    case "readonlyPath": return (p.str(s.path), rec(Op.READONLY_PATH));
     case "waitStart": return (p.str(s.fifo), rec(Op.WAIT_START));
     case "closeFds": return (p.u32(s.preserve), rec(Op.CLOSE_FDS));
     case "exec":
@@ -114,6 +116,7 @@ export function describeStep(s: PlanStep): string {
     case "umask": return `umask`;
     case "writeFile": return `write ${s.path}`;
     case "maskPath": return `mask ${s.path}`;
+    case "readonlyPath": return `make ${s.path} read-only`;
     case "waitStart": return `wait for start on ${s.fifo}`;
     case "closeFds": return `close inherited fds`;
     case "exec": return `exec ${s.path}`;

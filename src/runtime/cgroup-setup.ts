@@ -13,13 +13,15 @@ export interface CgroupNaming {
   nameForPid?: (pid: number) => string;
   /** CLI flags named in "run without ..." hints. */
   flagHints?: Partial<Record<Controller, string>>;
+  /** Parent cgroup (relative = below our own cgroup), as the cgroup layer's `parent` option. */
+  parent?: string;
 }
 
 export function containerCgroups(resources: Resources, naming: CgroupNaming): ContainerCgroups {
   let cg: ContainerCgroup | null = null;
   let clonedIntoV2 = false;
   const make = (name: string, cleanup: Cleanup) => {
-    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints });
+    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent });
     cleanup.add(`remove cgroup ${name}`, () => c.destroy());
     return c;
   };
@@ -42,6 +44,9 @@ export function containerCgroups(resources: Resources, naming: CgroupNaming): Co
     },
     oomKilled() {
       return (cg?.oomKills()?.count ?? 0) > 0;
+    },
+    state() {
+      return cg && cg.active ? cg.state() : null;
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { CgroupState } from "../cgroups/index.ts";
 import type { Cleanup } from "../util/cleanup.ts";
 
 /** What the run loop needs from cgroups; src/runtime/cgroup-setup.ts implements it. */
@@ -10,4 +11,6 @@ export interface ContainerCgroups {
   dirs(): string[];
   /** Whether the kernel OOM-killed something in the container's cgroup. */
   oomKilled(): boolean;
+  /** What another process needs to destroy the cgroup later (zoo-runtime delete); null if none was made. */
+  state(): CgroupState | null;
 }

@@ -27,6 +27,12 @@ export interface BuildContext {
   rootOverlay?: { lower: string[]; upper: string; work: string; userxattr: boolean };
   /** Whether a bind source is a file (its mount point must be a file too). */
   sourceIsFile?: (hostPath: string) => boolean;
+  /** Fifo path the child blocks on just before exec until `start` (zoo-runtime create). */
+  waitStart?: string;
+  /** Inherited fds 3..2+n the process keeps (--preserve-fds). */
+  preserveFds?: number;
+  /** The caller's ids are not what the new user namespace maps to 0: switch to its root before anything else. */
+  becomeNsRoot?: boolean;
 }
 
 const join = (root: string | null, p: string) => (root === null ? p : root.replace(/\/$/, "") + (p.startsWith("/") ? p : "/" + p));
@@ -56,6 +62,9 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   steps.push({ op: "clone", flags: cloneFlags });
   if (ctx.cgroupFd !== null) steps.push({ op: "cgroupFd", fd: ctx.cgroupFd });
   steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) });
+  // Until then the child's ids are unmapped in its own user namespace (it
+  // shows as the overflow id), so mounts and mkdirs would fail with EOVERFLOW.
+  if (ctx.becomeNsRoot) steps.push({ op: "setgid", gid: 0 }, { op: "setuid", uid: 0 });
 
   const newMountNs = (cloneFlags & CLONE.NEWNS) !== 0n;
   if (newMountNs) {
@@ -117,6 +126,20 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
     }
   }
 
+  // In the container's final view (after pivot_root, so the paths mean what
+  // the process will see) and while the process still holds CAP_SYS_ADMIN.
+  const masked = linux.maskedPaths ?? [];
+  const readonly = linux.readonlyPaths ?? [];
+  if ((masked.length || readonly.length) && !newMountNs) {
+    // Without a mount namespace these mounts would land on the host.
+    throw new Error("linux.maskedPaths/readonlyPaths: need a mount namespace");
+  }
+  for (const [field, paths] of [["linux.readonlyPaths", readonly], ["linux.maskedPaths", masked]] as const) {
+    for (const p of paths) if (!p.startsWith("/")) throw new Error(`${field}: "${p}" is not an absolute path`);
+  }
+  for (const p of readonly) steps.push({ op: "readonlyPath", path: p });
+  for (const p of masked) steps.push({ op: "maskPath", path: p });
+
   if (spec.hostname !== undefined) steps.push({ op: "sethostname", name: spec.hostname });
   if (spec.domainname !== undefined) steps.push({ op: "setdomainname", name: spec.domainname });
   if (newCgroupNs) steps.push({ op: "unshare", flags: CLONE.NEWCGROUP });
@@ -124,7 +147,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   for (const r of proc.rlimits ?? []) {
     const resource = RLIMIT[r.type];
     if (resource === undefined) throw new Error(`process.rlimits: unknown type "${r.type}"`);
-    steps.push({ op: "rlimit", resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
+    steps.push({ op: "rlimit", resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) });
   }
 
   const { uid, gid, additionalGids = [], umask } = proc.user;
@@ -152,15 +175,21 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
     });
   }
   if (proc.noNewPrivileges) steps.push({ op: "noNewPrivs" });
-  steps.push({ op: "closeFds", preserve: 0 });
+  steps.push({ op: "closeFds", preserve: ctx.preserveFds ?? 0 });
   if (ctx.seccomp && !seccompEarly) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
 
   const env = proc.env ?? [];
   const arg0 = proc.args[0];
   if (arg0 === undefined || arg0 === "") throw new Error("process.args: empty (a container needs a command)");
+  // Last before exec, so `create` has done every step that can fail and `start` only lets it run.
+  if (ctx.waitStart !== undefined) steps.push({ op: "waitStart", fifo: ctx.waitStart });
   steps.push({ op: "exec", path: arg0, args: proc.args, env });
   return steps;
 }
+
+// JSON's RLIM_INFINITY (2^64-1) parses as the double 2^64, which would wrap to 0 in a u64.
+const RLIM_INFINITY = (1n << 64n) - 1n;
+const rlimitValue = (n: number) => (n >= 2 ** 64 ? RLIM_INFINITY : BigInt(n));
 
 function mountSteps(m: Mount, root: string | null, ctx: BuildContext): PlanStep[] {
   const { flags, propagation, data } = parseMountOptions(m.options);

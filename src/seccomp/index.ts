@@ -4,4 +4,5 @@ export { hostArch, syscallNumber, targetArchFor } from "./arch.ts";
 export { encodeProgram, decodeProgram, type SockFilter } from "./bpf.ts";
 export { SeccompError, SeccompProfileError, SeccompProgramTooLargeError } from "./errors.ts";
 export { zookeeperSeccompProfile } from "./profiles/zookeeper.ts";
+export { defaultProfileFor, DEFAULT_RULES, resolveGated, type GatedRule } from "./profiles/default.ts";
 export type * from "./types.ts";

@@ -15,6 +15,9 @@ function load() {
     __errno_location: { args: [], returns: FFIType.ptr },
     sigprocmask: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
     pthread_sigmask: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+    mkfifo: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   });
 }
 
@@ -46,6 +49,39 @@ export function seqpacketPair(): [number, number] {
     throw new SyscallError("socketpair", errno());
   }
   return [fds[0]!, fds[1]!];
+}
+
+export function mkfifo(path: string, mode: number): void {
+  if (libc().mkfifo(Buffer.from(path + "\0") as unknown as Pointer, mode) !== 0) throw new SyscallError(`mkfifo ${path}`, errno());
+}
+
+const LOCK_EX = 2;
+const EINTR = 4;
+
+/** Blocks until this process holds an exclusive flock on `fd` (released when the fd closes). */
+export function flockExclusive(fd: number): void {
+  for (;;) {
+    if (libc().flock(fd, LOCK_EX) === 0) return;
+    const e = errno();
+    if (e !== EINTR) throw new SyscallError("flock", e);
+  }
+}
+
+const POLLHUP = 0x10;
+
+/**
+ * Waits up to `timeoutMs` for POLLHUP on a fifo's read end. Linux reports it
+ * only once a writer has opened (and closed) the fifo since we opened it.
+ */
+export function pollHangup(fd: number, timeoutMs: number): boolean {
+  const pfd = new Int32Array([fd, 0]); // struct pollfd: int fd; short events; short revents
+  const n = libc().poll(ptr(pfd), 1n as never, timeoutMs);
+  if (n < 0) {
+    const e = errno();
+    if (e === EINTR) return false;
+    throw new SyscallError("poll", e);
+  }
+  return ((pfd[1]! >>> 16) & POLLHUP) !== 0;
 }
 
 export function memfd(name: string): number {

@@ -12,17 +12,24 @@ export interface RunFlags {
   memory?: number;
   cpus?: number;
   pidsLimit?: number;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  /** Absent: the default profile. */
+  seccomp?: "unconfined" | { file: string };
+  noNewPrivileges: boolean;
   image: string;
   command: string[];
 }
 
-const VALUE_FLAGS: Record<string, keyof RunFlags | "env"> = {
+const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
   "-e": "env", "--env": "env", "-w": "workdir", "--workdir": "workdir", "-h": "hostname", "--hostname": "hostname",
   "-m": "memory", "--memory": "memory", "--cpus": "cpus", "--pids-limit": "pidsLimit", "--name": "name",
+  "--cap-add": "capAdd", "--cap-drop": "capDrop", "--security-opt": "securityOpt",
 };
 
 export function parseRunArgs(argv: string[]): RunFlags {
-  const f: RunFlags = { rm: false, env: [], image: "", command: [] };
+  const f: RunFlags = { rm: false, env: [], capAdd: [], capDrop: [], privileged: false, noNewPrivileges: false, image: "", command: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     let a = argv[i]!;
@@ -33,6 +40,10 @@ export function parseRunArgs(argv: string[]): RunFlags {
     if (!a.startsWith("-") || a === "-") break;
     if (a === "--rm") {
       f.rm = true;
+      continue;
+    }
+    if (a === "--privileged") {
+      f.privileged = true;
       continue;
     }
     let val: string | undefined;
@@ -83,5 +94,34 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
     case "name":
       f.name = val;
       return;
+    case "capAdd":
+    case "capDrop":
+      // Docker also takes comma-separated lists in one flag.
+      for (const c of val.split(",")) {
+        if (c.trim() === "") throw new UsageError(`run: ${flag} needs a capability name (e.g. NET_ADMIN, or ALL)`);
+        f[key].push(c.trim());
+      }
+      return;
+    case "securityOpt":
+      securityOpt(f, flag, val);
+      return;
   }
+}
+
+function securityOpt(f: RunFlags, flag: string, val: string) {
+  const eq = val.indexOf("=");
+  const name = eq < 0 ? val : val.slice(0, eq);
+  const arg = eq < 0 ? undefined : val.slice(eq + 1);
+  if (name === "no-new-privileges") {
+    if (arg === undefined || arg === "true") f.noNewPrivileges = true;
+    else if (arg === "false") f.noNewPrivileges = false;
+    else throw new UsageError(`run: ${flag} no-new-privileges="${arg}": give true or false`);
+    return;
+  }
+  if (name === "seccomp") {
+    if (!arg) throw new UsageError(`run: ${flag} seccomp needs a value: seccomp=unconfined or seccomp=FILE (a Docker/OCI seccomp JSON profile)`);
+    f.seccomp = arg === "unconfined" ? "unconfined" : { file: arg };
+    return;
+  }
+  throw new UsageError(`run: ${flag} "${val}": unsupported; zoo knows seccomp=unconfined|FILE and no-new-privileges`);
 }

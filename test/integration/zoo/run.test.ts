@@ -37,6 +37,11 @@ describe.skipIf(!IS_ROOT)("zoo run", () => {
     expect(again.stdout).toBe("/bin/ls\n");
   });
 
+  test("network none: a private namespace with only lo, and lo up", async () => {
+    const r = await zoo(["run", "--rm", "busybox", "sh", "-c", "ip -o link | awk '{print $2, $3}'; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-works"]);
+    expect(r.stdout).toMatch(/^lo: <LOOPBACK,UP,LOWER_UP>\nlo-works\n$/);
+  });
+
   test("-e, -w, -h, exit codes and limits", async () => {
     const r = await zoo(["run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-h", "web", "-m", "64m", "--pids-limit", "20", "busybox", "sh", "-c", "echo $FOO $(pwd) $(hostname); exit 5"]);
     expect(r.stdout).toBe("bar /tmp web\n");

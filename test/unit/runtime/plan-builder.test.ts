@@ -117,3 +117,52 @@ test("without no_new_privs the filter is loaded while still privileged, right be
   expect(ops(steps)).not.toContain("noNewPrivs");
   expect(steps.filter((s) => s.op === "seccomp")).toHaveLength(1);
 });
+
+test("masked and read-only paths: after pivot_root and the root remount, before hostname and caps, in the container's view", () => {
+  const spec = zookeeperSpec({ ...base, root: "/fs", proc: true }, id);
+  spec.root!.readonly = true;
+  spec.linux!.maskedPaths = ["/proc/kcore", "/sys/firmware"];
+  spec.linux!.readonlyPaths = ["/proc/sys", "/proc/sysrq-trigger"];
+  const steps = buildPlan(spec, ctx({ rootMount: "/t", seccomp: { program: new Uint8Array(8), flags: 0 } }));
+  const paths = steps.filter((s) => s.op === "maskPath" || s.op === "readonlyPath");
+  expect(paths).toEqual([
+    { op: "readonlyPath", path: "/proc/sys" },
+    { op: "readonlyPath", path: "/proc/sysrq-trigger" },
+    { op: "maskPath", path: "/proc/kcore" },
+    { op: "maskPath", path: "/sys/firmware" },
+  ]);
+  const first = steps.indexOf(paths[0]!);
+  const last = steps.indexOf(paths.at(-1)!);
+  const rootRo = idx(steps, (s) => s.op === "mount" && s.target === "/" && (s.flags & MS.RDONLY) !== 0n);
+  expect(idx(steps, (s) => s.op === "pivotRoot")).toBeLessThan(first);
+  expect(rootRo).toBeLessThan(first);
+  for (const later of ["sethostname", "unshare", "caps", "noNewPrivs", "seccomp", "exec"]) {
+    expect(last).toBeLessThan(idx(steps, (s) => s.op === later));
+  }
+});
+
+test("masked/read-only paths: none unless configured, refused without a mount namespace or when relative", () => {
+  const spec = zookeeperSpec({ ...base, root: "/fs", proc: true }, id);
+  spec.linux!.maskedPaths = undefined;
+  spec.linux!.readonlyPaths = undefined;
+  const plain = buildPlan(spec, ctx({ rootMount: "/t" }));
+  expect(ops(plain)).not.toContain("maskPath");
+  expect(ops(plain)).not.toContain("readonlyPath");
+  const noMnt = zookeeperSpec({ ...base }, id);
+  noMnt.linux!.namespaces = noMnt.linux!.namespaces!.filter((n) => n.type !== "mount");
+  noMnt.linux!.maskedPaths = ["/proc/kcore"];
+  expect(() => buildPlan(noMnt, ctx())).toThrow(/need a mount namespace/);
+  const rel = zookeeperSpec({ ...base, root: "/fs" }, id);
+  rel.linux!.readonlyPaths = ["proc/sys"];
+  expect(() => buildPlan(rel, ctx({ rootMount: "/t" }))).toThrow(/linux.readonlyPaths: "proc\/sys" is not an absolute path/);
+});
+
+test("zookeeper hides and write-protects the kernel's host-wide files; /sys too in host view", () => {
+  const withRoot = buildPlan(zookeeperSpec({ ...base, root: "/fs", proc: true }, id), ctx({ rootMount: "/t" }));
+  expect(withRoot).toContainEqual({ op: "readonlyPath", path: "/proc/sys" });
+  expect(withRoot).toContainEqual({ op: "maskPath", path: "/proc/kcore" });
+  expect(withRoot).not.toContainEqual({ op: "readonlyPath", path: "/sys" });
+  const hostView = buildPlan(zookeeperSpec({ ...base }, id), ctx());
+  expect(hostView).toContainEqual({ op: "readonlyPath", path: "/sys" });
+  expect(hostView).toContainEqual({ op: "readonlyPath", path: "/proc/sysrq-trigger" });
+});

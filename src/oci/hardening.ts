@@ -1,0 +1,8 @@
+// Docker's defaults: kernel interfaces that leak host information, or let
+// root in the container poke the host kernel, are hidden or made read-only.
+export const DEFAULT_MASKED_PATHS = [
+  "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+  "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+];
+
+export const DEFAULT_READONLY_PATHS = ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];

@@ -1,0 +1,191 @@
+// A bundle's config.json → a Spec zoo can run, or one line naming the field
+// and value that is wrong or not supported. Pure: the host's limits come in
+// through the context so the checks are testable anywhere.
+import { isAbsolute, resolve } from "node:path";
+import { capBit } from "./caps.ts";
+import type { Spec } from "./spec.ts";
+import { RLIMIT } from "../sys/constants.ts";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface ValidateContext {
+  /** Absolute bundle directory: root.path is relative to it. */
+  bundle: string;
+  /** The hard limit this process may not exceed for an rlimit, or null if it may raise it (CAP_SYS_RESOURCE). */
+  rlimitCeiling: (type: string) => bigint | null;
+}
+
+const NAMESPACES = new Set(["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]);
+const RLIM_INFINITY = 0xffffffffffffffffn;
+// Accepted for callers that always send them; zoo has no device cgroup yet,
+// so the rules are not enforced (said in zoo-runtime features and the README).
+const IGNORED_RESOURCES = new Set(["devices"]);
+const SUPPORTED_RESOURCES = new Set(["memory", "cpu", "pids", ...IGNORED_RESOURCES]);
+
+const fail = (field: string, why: string): never => {
+  throw new ConfigError(`${field}: ${why}`);
+};
+const show = (v: unknown) => JSON.stringify(v);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+function obj(v: unknown, field: string): Obj {
+  if (!isObj(v)) fail(field, `must be an object, got ${show(v)}`);
+  return v as Obj;
+}
+function strArray(v: unknown, field: string): string[] {
+  if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) fail(field, `must be an array of strings, got ${show(v)}`);
+  return v as string[];
+}
+function uint(v: unknown, field: string, max = 0xffffffff): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) fail(field, `must be an integer 0..${max}, got ${show(v)}`);
+  return v as number;
+}
+
+export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
+  const c = obj(raw, "config.json");
+  if (typeof c.ociVersion !== "string" || !/^1\.\d+\.\d+/.test(c.ociVersion)) {
+    fail("ociVersion", `must be a 1.x.y version string, got ${show(c.ociVersion)}`);
+  }
+  if (c.hooks !== undefined && Object.values(obj(c.hooks, "hooks")).some((h) => Array.isArray(h) && h.length > 0)) {
+    fail("hooks", "are not supported yet");
+  }
+
+  const root = obj(c.root, "root");
+  if (typeof root.path !== "string" || root.path === "") fail("root.path", `must be a non-empty string, got ${show(root.path)}`);
+  const rootPath = resolve(ctx.bundle, root.path as string);
+
+  const p = obj(c.process, "process");
+  if (p.terminal === true) fail("process.terminal", "true is not supported yet (terminal mode is not supported yet); set it to false");
+  const args = strArray(p.args, "process.args");
+  if (args.length === 0 || args[0] === "") fail("process.args", "must name a command");
+  if (typeof p.cwd !== "string" || !isAbsolute(p.cwd)) fail("process.cwd", `must be an absolute path, got ${show(p.cwd)}`);
+  if (p.env !== undefined) strArray(p.env, "process.env");
+  const user = obj(p.user, "process.user");
+  uint(user.uid, "process.user.uid");
+  uint(user.gid, "process.user.gid");
+  if (user.umask !== undefined) uint(user.umask, "process.user.umask", 0o7777);
+  if (user.additionalGids !== undefined) (user.additionalGids as unknown[]).forEach((g, i) => uint(g, `process.user.additionalGids[${i}]`));
+  if (p.apparmorProfile) fail("process.apparmorProfile", `${show(p.apparmorProfile)}: AppArmor is not supported`);
+  if (p.selinuxLabel) fail("process.selinuxLabel", `${show(p.selinuxLabel)}: SELinux is not supported`);
+  if (p.oomScoreAdj !== undefined) fail("process.oomScoreAdj", "is not supported yet");
+  if (p.capabilities !== undefined) {
+    const caps = obj(p.capabilities, "process.capabilities");
+    for (const [set, names] of Object.entries(caps)) {
+      for (const n of strArray(names, `process.capabilities.${set}`)) {
+        if (capBit(n) === undefined) fail(`process.capabilities.${set}`, `unknown capability ${show(n)}`);
+      }
+    }
+    const has = (set: string, n: string) => ((caps[set] as string[] | undefined) ?? []).some((c) => c.toUpperCase() === n.toUpperCase());
+    for (const n of (caps.ambient as string[] | undefined) ?? []) {
+      if (!has("permitted", n) || !has("inheritable", n)) {
+        fail("process.capabilities.ambient", `${n} must also be in permitted and inheritable (the kernel refuses it otherwise)`);
+      }
+    }
+  }
+  checkRlimits(p.rlimits, ctx);
+
+  if (c.hostname !== undefined && typeof c.hostname !== "string") fail("hostname", `must be a string, got ${show(c.hostname)}`);
+  if (c.mounts !== undefined) {
+    if (!Array.isArray(c.mounts)) fail("mounts", "must be an array");
+    (c.mounts as unknown[]).forEach((m, i) => {
+      const mo = obj(m, `mounts[${i}]`);
+      if (typeof mo.destination !== "string" || !isAbsolute(mo.destination)) {
+        fail(`mounts[${i}].destination`, `must be an absolute path, got ${show(mo.destination)}`);
+      }
+      if (mo.options !== undefined) strArray(mo.options, `mounts[${i}].options`);
+    });
+  }
+
+  // The container reopens its start fifo through /proc/self/fd after pivot_root.
+  if (!((c.mounts as Obj[] | undefined) ?? []).some((m) => m.destination === "/proc" || m.destination === "/proc/")) {
+    fail("mounts", "zoo-runtime needs a /proc mount in the container (create/start synchronise through /proc/self/fd)");
+  }
+
+  const linux = c.linux === undefined ? {} : obj(c.linux, "linux");
+  const nsList = linux.namespaces === undefined ? [] : (linux.namespaces as unknown[]);
+  if (!Array.isArray(nsList)) fail("linux.namespaces", "must be an array");
+  const seen = new Set<string>();
+  nsList.forEach((n, i) => {
+    const ns = obj(n, `linux.namespaces[${i}]`);
+    if (typeof ns.type !== "string" || !NAMESPACES.has(ns.type)) fail(`linux.namespaces[${i}].type`, `unknown namespace type ${show(ns.type)}`);
+    if (seen.has(ns.type as string)) fail(`linux.namespaces[${i}].type`, `${show(ns.type)} is listed twice`);
+    seen.add(ns.type as string);
+    if (ns.path !== undefined && (typeof ns.path !== "string" || !isAbsolute(ns.path))) {
+      fail(`linux.namespaces[${i}].path`, `must be an absolute path, got ${show(ns.path)}`);
+    }
+  });
+  if (!seen.has("mount")) fail("linux.namespaces", "a root filesystem needs a mount namespace; add {\"type\": \"mount\"}");
+  const newUserNs = nsList.some((n) => (n as Obj).type === "user" && (n as Obj).path === undefined);
+  for (const f of ["uidMappings", "gidMappings"] as const) {
+    const maps = linux[f];
+    if (maps === undefined) continue;
+    if (!Array.isArray(maps)) fail(`linux.${f}`, "must be an array");
+    if ((maps as unknown[]).length > 0 && !newUserNs) fail(`linux.${f}`, "needs a new user namespace in linux.namespaces");
+    (maps as unknown[]).forEach((m, i) => {
+      const mo = obj(m, `linux.${f}[${i}]`);
+      for (const k of ["containerID", "hostID", "size"]) uint(mo[k], `linux.${f}[${i}].${k}`);
+    });
+  }
+  if (newUserNs && !(linux.uidMappings as unknown[] | undefined)?.length) fail("linux.uidMappings", "a new user namespace needs uid mappings");
+  if (newUserNs && !(linux.gidMappings as unknown[] | undefined)?.length) fail("linux.gidMappings", "a new user namespace needs gid mappings");
+
+  if (linux.cgroupsPath !== undefined) {
+    const cp = linux.cgroupsPath;
+    if (typeof cp !== "string") fail("linux.cgroupsPath", `must be a string, got ${show(cp)}`);
+    if ((cp as string).includes(":")) fail("linux.cgroupsPath", `${show(cp)} looks like a systemd slice:prefix:name path; systemd cgroups are not supported yet`);
+    const parts = (cp as string).split("/").filter(Boolean);
+    if (parts.length === 0) fail("linux.cgroupsPath", `${show(cp)} names no cgroup`);
+    if (parts.includes("..") || parts.includes(".")) fail("linux.cgroupsPath", `${show(cp)} must not contain "." or ".."`);
+  }
+  if (linux.resources !== undefined) {
+    for (const k of Object.keys(obj(linux.resources, "linux.resources"))) {
+      if (!SUPPORTED_RESOURCES.has(k)) fail(`linux.resources.${k}`, "is not supported yet");
+    }
+  }
+  if (linux.sysctl !== undefined && Object.keys(obj(linux.sysctl, "linux.sysctl")).length > 0) fail("linux.sysctl", "is not supported yet");
+  if (linux.intelRdt !== undefined) fail("linux.intelRdt", "is not supported");
+  if (linux.personality !== undefined) fail("linux.personality", "is not supported yet");
+  if (linux.mountLabel) fail("linux.mountLabel", "SELinux is not supported");
+  const prop = linux.rootfsPropagation;
+  if (prop !== undefined && prop !== "" && prop !== "private" && prop !== "rprivate") {
+    fail("linux.rootfsPropagation", `${show(prop)} is not supported yet (only private/rprivate)`);
+  }
+
+  const spec = structuredClone(c) as unknown as Spec;
+  spec.root = { ...(root as unknown as Spec["root"] & object), path: rootPath };
+  if (spec.linux?.resources) {
+    const { devices: _ignored, ...rest } = spec.linux.resources as Obj;
+    spec.linux.resources = rest as NonNullable<Spec["linux"]>["resources"];
+  }
+  return spec;
+}
+
+function checkRlimits(v: unknown, ctx: ValidateContext): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) fail("process.rlimits", "must be an array");
+  const seen = new Set<string>();
+  (v as unknown[]).forEach((r, i) => {
+    const field = `process.rlimits[${i}]`;
+    const rl = obj(r, field);
+    const type = rl.type;
+    if (typeof type !== "string" || RLIMIT[type] === undefined) fail(`${field}.type`, `unknown rlimit ${show(type)}`);
+    if (seen.has(type as string)) fail(`${field}.type`, `${type} is listed twice`);
+    seen.add(type as string);
+    const soft = limitValue(rl.soft, `${field}.soft`);
+    const hard = limitValue(rl.hard, `${field}.hard`);
+    if (soft > hard) fail(field, `${type} soft limit ${soft} is above its hard limit ${hard}`);
+    const ceiling = ctx.rlimitCeiling(type as string);
+    if (ceiling !== null && hard > ceiling) {
+      fail(field, `${type} hard limit ${hard} is above this host's hard limit ${ceiling === RLIM_INFINITY ? "unlimited" : ceiling}, and raising it needs CAP_SYS_RESOURCE`);
+    }
+  });
+}
+
+function limitValue(v: unknown, field: string): bigint {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) fail(field, `must be a non-negative integer, got ${show(v)}`);
+  // JSON numbers above 2^53 lose precision; anything that large means "no limit".
+  return (v as number) >= Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : BigInt(v as number);
+}

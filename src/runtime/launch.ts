@@ -1,0 +1,147 @@
+// The part of starting a container that foreground and detached runs share:
+// plan, spawn the shim, CHILD_PID → id maps/cgroups/hooks → SETUP_DONE
+// (docs/design/sync-protocol.md). What happens after SETUP_DONE is the caller's.
+import { closeSync, mkdtempSync, rmdirSync, statSync, writeSync } from "node:fs";
+import type { Spec } from "../oci/spec.ts";
+import { Msg, Stage } from "../plan/ids.ts";
+import { encodePlan } from "../plan/encode.ts";
+import { isOp, toRecords, type PlanStep } from "../plan/ops.ts";
+import { memfd, seqpacketPair } from "../sys/libc.ts";
+import type { Cleanup } from "../util/cleanup.ts";
+import { ExecError, ZooError } from "../util/errors.ts";
+import { installMappings } from "./idmap.ts";
+import { buildPlan } from "./plan-builder.ts";
+import { shimPath } from "./shim-path.ts";
+import { decodeError, encodeOrphanList, i32, MsgName, recv, send, type Message } from "./sync.ts";
+import { describeFailure } from "./failure.ts";
+import type { ContainerCgroups } from "./cgroups.ts";
+
+export interface RunHooks {
+  /** Cgroups for the container; `name` is known only once the child exists when naming by pid. */
+  cgroups?: ContainerCgroups;
+  /** Compiled seccomp filter for the plan. */
+  seccomp?: { program: Uint8Array; flags: number } | null;
+  /** Root from image layers (zoo run) instead of a bind-mounted root.path. */
+  rootOverlay?: { lower: string[]; upper: string; work: string; userxattr: boolean };
+  /** Called after the child exists and before it runs anything (network setup). */
+  onChild?: (pid: number, cleanup: Cleanup) => Promise<void> | void;
+}
+
+export interface LaunchMode {
+  /** FOREGROUND: the shim kills the container if we die, and stays in our session. */
+  foreground: boolean;
+  /** Fd (in this process) of the start fifo, opened O_PATH: the child blocks on it before exec. */
+  startFifoFd?: number;
+  /** Fds 3..2+n of this process are passed to the container's process as the same numbers. */
+  preserveFds?: number;
+}
+
+export interface Launched {
+  sock: number;
+  pid: number;
+  shimPid: number;
+  shimExit: Promise<number>;
+  steps: PlanStep[];
+  rootMount: string | null;
+  /** The next message from the shim; an ERROR becomes the user's one-line failure. */
+  expect(type: number, what: string): Promise<Message>;
+}
+
+const mapsToRoot = (maps: { containerID: number; hostID: number }[], id: number) =>
+  maps.some((m) => m.containerID === 0 && m.hostID === id);
+
+export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode: LaunchMode): Promise<Launched> {
+  let rootMount: string | null = null;
+  if (spec.root?.path) {
+    rootMount = mkdtempSync("/tmp/zoo.");
+    const dir = rootMount;
+    cleanup.add(`remove ${dir}`, () => rmdirSync(dir));
+  }
+
+  const cg = hooks.cgroups;
+  const cgroupFd = cg ? cg.beforeClone(cleanup) : null;
+
+  const uidMaps = spec.linux?.uidMappings ?? [];
+  const gidMaps = spec.linux?.gidMappings ?? [];
+  const gidMapped = (g: number) => gidMaps.some((m) => g >= m.containerID && g < m.containerID + m.size);
+  // setgroups stays allowed unless an unprivileged caller maps only its own gid.
+  const euid = process.geteuid!();
+  const setgroupsAllowed = euid === 0 || !(gidMaps.length === 1 && gidMaps[0]!.size === 1);
+  const hasUserNs = (spec.linux?.namespaces ?? []).some((n) => n.type === "user" && !n.path);
+
+  // The shim's fds sit above the preserved range, which the container keeps as is.
+  const preserve = mode.preserveFds ?? 0;
+  const planIdx = 3 + preserve;
+  const extra: number[] = [];
+  const fifoIdx = mode.startFifoFd === undefined ? null : planIdx + 2 + extra.push(mode.startFifoFd) - 1;
+  const cgroupIdx = cgroupFd === null ? null : planIdx + 2 + extra.push(cgroupFd) - 1;
+
+  const steps: PlanStep[] = buildPlan(spec, {
+    rootMount,
+    cgroupFd: cgroupIdx,
+    seccomp: hooks.seccomp ?? null,
+    gidMapped: hasUserNs ? gidMapped : () => true,
+    setgroupsAllowed: hasUserNs ? setgroupsAllowed : true,
+    foreground: mode.foreground,
+    rootOverlay: hooks.rootOverlay,
+    // The host path of the fifo is gone after pivot_root; the inherited fd is not.
+    waitStart: fifoIdx === null ? undefined : `/proc/self/fd/${fifoIdx}`,
+    preserveFds: preserve,
+    becomeNsRoot: hasUserNs && !mapsToRoot(uidMaps, euid),
+    sourceIsFile: (p) => {
+      try {
+        return !statSync(p).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+  });
+
+  const planFd = memfd("zoo-plan");
+  writeSync(planFd, encodePlan(toRecords(steps)));
+  const [sock, shimSock] = seqpacketPair();
+  const stdio: (number | "inherit")[] = ["inherit", "inherit", "inherit"];
+  for (let fd = 3; fd < planIdx; fd++) stdio.push(fd);
+  stdio.push(planFd, shimSock, ...extra);
+  let shim;
+  try {
+    shim = Bun.spawn([shimPath(), "--plan-fd", String(planIdx), "--sync-fd", String(planIdx + 1)], { stdio: stdio as never, env: {} });
+  } finally {
+    closeSync(planFd);
+    closeSync(shimSock);
+  }
+  cleanup.add("close sync socket", () => closeSync(sock));
+  const shimExit = shim.exited;
+
+  const expect = async (type: number, what: string): Promise<Message> => {
+    const m = recv(sock);
+    if (m?.type === type) return m;
+    if (m?.type === Msg.ERROR) {
+      const f = decodeError(m.payload);
+      await shimExit;
+      const text = describeFailure(f, steps.filter(isOp));
+      if (f.stage === Stage.EXEC) throw new ExecError(text, f.errno === 2 ? 127 : 126);
+      throw new ZooError(text);
+    }
+    const code = await shimExit;
+    throw new ZooError(m ? `zoo-shim sent ${MsgName[m.type] ?? m.type} while ${what}` : `zoo-shim exited (status ${code}) while ${what}`);
+  };
+
+  const pid = i32((await expect(Msg.CHILD_PID, "creating the container")).payload);
+
+  try {
+    if (hasUserNs) await installMappings(pid, uidMaps, gidMaps);
+    cg?.attach(pid, cleanup);
+    await hooks.onChild?.(pid, cleanup);
+  } catch (e) {
+    try {
+      send(sock, Msg.ABORT);
+    } catch {}
+    await shimExit;
+    throw e;
+  }
+  // Should this process die from here on in a foreground run, the shim kills
+  // the container and removes these, so a SIGKILLed zoo leaves nothing behind.
+  send(sock, Msg.SETUP_DONE, encodeOrphanList(mode.foreground ? [...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : [])] : []));
+  return { sock, pid, shimPid: shim.pid, shimExit, steps, rootMount, expect };
+}

@@ -1,0 +1,243 @@
+// zoo-runtime's container lifecycle: create, start, kill, delete, run, and the
+// state they report. State transitions happen under the container's lock.
+import { chmodSync, closeSync, statSync, constants as fsc, openSync, rmdirSync, unlinkSync, writeFileSync, renameSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { ContainerCgroup } from "../../cgroups/index.ts";
+import { loadBundle } from "../../oci/load.ts";
+import type { Spec } from "../../oci/spec.ts";
+import { compileSeccomp } from "../../seccomp/index.ts";
+import { Msg } from "../../plan/ids.ts";
+import { mkfifo, pollHangup } from "../../sys/libc.ts";
+import { containerCgroups } from "../cgroup-setup.ts";
+import { userName } from "../idmap.ts";
+import { createDetached, type Detached } from "../detached.ts";
+import { waitForExit } from "../run.ts";
+import { RuntimeError } from "./errors.ts";
+import { isAlive, procInfo } from "./proc-stat.ts";
+import { checkId, FIFO_NAME, statusOf, Store, type ContainerState, type Status } from "./store.ts";
+
+const O_PATH = 0o10000000;
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  preserveFds?: number;
+}
+
+/** Where the container's cgroup goes: the last component of cgroupsPath names it, the rest is its parent. */
+export function cgroupPlacement(spec: Spec, id: string): { name: string; parent?: string } {
+  const cp = spec.linux?.cgroupsPath;
+  if (!cp) return { name: `zoo-${id}` };
+  const parts = cp.split("/").filter(Boolean);
+  const name = parts.pop()!;
+  const parent = (cp.startsWith("/") ? "/" : "") + parts.join("/");
+  return { name, parent: parent === "" ? undefined : parent };
+}
+
+export async function create(store: Store, o: CreateOptions): Promise<ContainerState & { detached: Detached }> {
+  checkId(o.id);
+  const { bundle, spec } = loadBundle(o.bundle);
+  const dir = store.reserve(o.id);
+  // Everyone else sees "does not exist" until state.json is written, under this lock.
+  return store.locked(o.id, async () => {
+    let fifoFd: number | null = null;
+    try {
+      const fifo = join(dir, FIFO_NAME);
+      mkfifo(fifo, 0o622);
+      // Past the umask: the container's process, whatever its uid, must be able to open it for writing.
+      chmodSync(fifo, 0o622);
+      fifoFd = openSync(fifo, O_PATH);
+      const cgroups = containerCgroups(spec.linux?.resources ?? {}, { ...cgroupPlacement(spec, o.id), flagHints: {} });
+      const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp as never) : null;
+      const d = await createDetached(spec, { cgroups, seccomp: seccomp && { program: seccomp.bytes, flags: seccomp.flags } }, {
+        startFifoFd: fifoFd,
+        preserveFds: o.preserveFds,
+      });
+      const state: ContainerState = {
+        ociVersion: spec.ociVersion,
+        id: o.id,
+        pid: d.pid,
+        bundle,
+        rootfs: spec.root!.path,
+        created: new Date().toISOString(),
+        annotations: spec.annotations,
+        owner: "",
+        pidStartTime: procInfo(d.pid)?.startTime ?? "",
+        shimPid: d.shimPid,
+        shimStartTime: procInfo(d.shimPid)?.startTime ?? "",
+        cgroup: d.cgroup,
+        rootMount: d.rootMount,
+        fifo,
+      };
+      try {
+        store.write(state);
+        if (o.pidFile) writePidFile(o.pidFile, d.pid);
+      } catch (e) {
+        await destroy(state);
+        throw e;
+      }
+      return { ...state, detached: d };
+    } catch (e) {
+      store.remove(o.id);
+      throw e;
+    } finally {
+      if (fifoFd !== null) closeSync(fifoFd);
+    }
+  });
+}
+
+function writePidFile(file: string, pid: number) {
+  // Whole or absent: callers poll for this file and read it once.
+  const abs = resolve(file);
+  const tmp = join(dirname(abs), `.${Date.now()}.pid.tmp`);
+  try {
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, abs);
+  } catch (e) {
+    throw new RuntimeError(`--pid-file ${file}: ${(e as Error).message}`);
+  }
+}
+
+export async function start(store: Store, id: string): Promise<void> {
+  await store.locked(id, () => {
+    const s = store.read(id);
+    const status = statusOf(s);
+    if (status === "stopped") throw new RuntimeError("cannot start a container that has stopped");
+    if (status === "running") throw new RuntimeError("cannot start an already running container");
+    // CREATED comes before the child's open(O_WRONLY), so it may not be
+    // waiting yet: keep a reader open until a writer has come and gone
+    // (POLLHUP), and stop waiting if the container dies instead.
+    const fd = openSync(s.fifo, fsc.O_RDONLY | fsc.O_NONBLOCK);
+    try {
+      while (!pollHangup(fd, 50)) {
+        if (!isAlive(s.pid, s.pidStartTime)) throw new RuntimeError("cannot start a container that has stopped");
+      }
+      unlinkSync(s.fifo);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+export async function state(store: Store, id: string): Promise<ContainerState & { status: Status }> {
+  return store.locked(id, () => {
+    const s = store.read(id);
+    return { ...s, status: statusOf(s) };
+  });
+}
+
+/** runc's `state` JSON: pid 0 once the container has stopped. */
+export function publicState(s: ContainerState & { status: Status }) {
+  return {
+    ociVersion: s.ociVersion,
+    id: s.id,
+    pid: s.status === "stopped" ? 0 : s.pid,
+    status: s.status,
+    bundle: s.bundle,
+    rootfs: s.rootfs,
+    created: s.created,
+    owner: s.owner,
+    ...(s.annotations ? { annotations: s.annotations } : {}),
+  };
+}
+
+export async function kill(store: Store, id: string, signal: number, all: boolean): Promise<void> {
+  await store.locked(id, () => {
+    const s = store.read(id);
+    if (statusOf(s) === "stopped") throw new RuntimeError("container not running");
+    const pids = all ? cgroupPids(s) : [];
+    if (!pids.includes(s.pid)) pids.unshift(s.pid);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw new RuntimeError(`kill ${pid}: ${(e as Error).message}`);
+      }
+    }
+  });
+}
+
+function cgroupPids(s: ContainerState): number[] {
+  for (const p of s.cgroup?.paths ?? []) {
+    try {
+      const pids = readFileSync(join(p.dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+      if (pids.length) return pids;
+    } catch {}
+  }
+  return [];
+}
+
+export async function remove(store: Store, id: string, force: boolean): Promise<void> {
+  await store.locked(id, async () => {
+    // A create that was killed half way leaves a directory without state; --force clears it.
+    if (force && !store.hasState(id)) return store.remove(id);
+    const s = store.read(id);
+    const status = statusOf(s);
+    // A created container never ran anything: runc deletes it without --force.
+    if (status === "running" && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+    await destroy(s);
+    store.remove(id);
+  });
+}
+
+/** Kills whatever is left, waits for the shim, removes the cgroup and root mount dir. */
+async function destroy(s: ContainerState): Promise<void> {
+  for (const [pid, t] of [[s.pid, s.pidStartTime], [s.shimPid, s.shimStartTime]] as const) {
+    if (!isAlive(pid, t)) continue;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+  for (let i = 0; i < 500 && (isAlive(s.pid, s.pidStartTime) || isAlive(s.shimPid, s.shimStartTime)); i++) await Bun.sleep(10);
+  const problems: string[] = [];
+  if (s.cgroup) {
+    try {
+      await ContainerCgroup.restore(s.cgroup).destroy();
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  if (s.rootMount) {
+    try {
+      rmdirSync(s.rootMount);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") problems.push(`remove ${s.rootMount}: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length) throw new RuntimeError(`delete ${s.id}: ${problems.join("; ")}`);
+}
+
+export async function list(store: Store): Promise<(ContainerState & { status: Status })[]> {
+  const out: (ContainerState & { status: Status })[] = [];
+  for (const id of store.ids()) {
+    try {
+      // As runc's list does: the owner is whoever owns the state directory.
+      out.push({ ...(await state(store, id)), owner: userName(statSync(store.dir(id)).uid) });
+    } catch {
+      // Mid-create or mid-delete: not a container yet, or not any more.
+    }
+  }
+  return out;
+}
+
+/** create + start; in the foreground, wait and delete, returning the exit code like a shell. */
+export async function run(store: Store, o: CreateOptions & { detach: boolean }): Promise<number> {
+  const c = await create(store, o);
+  try {
+    await start(store, o.id);
+  } catch (e) {
+    await remove(store, o.id, true).catch(() => {});
+    throw e;
+  }
+  if (o.detach) return 0;
+  try {
+    await c.detached.expect(Msg.STARTED, "starting the command");
+  } catch (e) {
+    await remove(store, o.id, true).catch(() => {});
+    throw e;
+  }
+  const status = await waitForExit(c.detached.sock, c.detached.shimExit, false);
+  await remove(store, o.id, true);
+  return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
+}

@@ -1,0 +1,147 @@
+// Escape probes (test/fixtures/probe.c `escape`) inside every front door.
+// Each probe tries one privilege or known escape; the table printed at the end
+// shows what each door answered, and every cell is checked against what that
+// door promises. The --privileged column is the control: it shows the probes
+// do detect an open door, so a "refused" elsewhere means something.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  ensureTestUser, expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOO, ZOOKEEPER,
+  type LeakSnapshot, type Result, type TestUser,
+} from "../helpers/env.ts";
+import { makeProbeImage, PROBE_REF } from "./probe-image.ts";
+
+const PROBES = [
+  "mount", "reboot", "init_module", "finit_module", "sysrq_trigger", "proc_sys", "kcore", "timer_list", "keyctl", "ptrace",
+  "mknod_block", "open_block", "unshare_user", "attr_write", "proc1_exe", "exe_write", "leaked_fds", "cwd_outside",
+] as const;
+type Probe = (typeof PROBES)[number];
+
+/** Answers that mean "not past this door" for a probe whose result is not an errno. */
+const REFUSED_WORDS: Partial<Record<Probe, string[]>> = {
+  timer_list: ["EMPTY"], // masked: /dev/null is bound over it
+  leaked_fds: ["NONE"],
+  cwd_outside: ["INSIDE"],
+};
+
+/** Files some kernels do not have at all; refusing them proves nothing, so the table says so. */
+const HOST_FILE: Partial<Record<Probe, string>> = { kcore: "/proc/kcore", sysrq_trigger: "/proc/sysrq-trigger" };
+
+type Outcome = "refused" | "allowed" | "absent";
+
+function classify(probe: Probe, raw: string): Outcome {
+  const word = raw.split(" ")[0]!;
+  if (word === "ok") return "allowed";
+  const hostFile = HOST_FILE[probe];
+  if (word === "ENOENT" && hostFile && !existsSync(hostFile)) return "absent";
+  if (REFUSED_WORDS[probe]) return REFUSED_WORDS[probe]!.includes(word) ? "refused" : "allowed";
+  // A kernel built without module support answers ENOSYS before any permission check.
+  if ((probe === "init_module" || probe === "finit_module") && word === "ENOSYS") return "absent";
+  // Past the permission checks reboot(CAD_OFF) in a pid namespace gives EINVAL: the door was open.
+  if (probe === "reboot") return word === "EPERM" ? "refused" : "allowed";
+  return word.startsWith("E") ? "refused" : "allowed";
+}
+
+function parse(r: Result): Record<Probe, string> {
+  const out = {} as Record<Probe, string>;
+  for (const line of r.stdout.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq) as Probe] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+interface Door {
+  name: string;
+  run: () => Promise<Result>;
+  /** Probes this door lets through on purpose; everything else must be refused (or absent from the kernel). */
+  allowed: Probe[];
+}
+
+describe.skipIf(!IS_ROOT)("escape probes", () => {
+  let user: TestUser;
+  let rootStore: string;
+  let userStore: string;
+  let fs: string;
+  let userFs: string;
+  let before: LeakSnapshot;
+  const results = new Map<string, Record<Probe, string>>();
+
+  beforeAll(async () => {
+    requireBuild();
+    before = leakSnapshot();
+    user = ensureTestUser();
+    rootStore = mkdtempSync("/var/tmp/zoo-escape-store-");
+    userStore = mkdtempSync("/var/tmp/zoo-escape-store-");
+    chownSync(userStore, user.uid, user.gid);
+    await makeProbeImage(rootStore);
+    await makeProbeImage(userStore, user);
+    fs = makeRootfs();
+    userFs = makeRootfs(user);
+  });
+
+  afterAll(async () => {
+    const doors = [...results.keys()];
+    const width = Math.max(...PROBES.map((p) => p.length)) + 2;
+    const lines = [["probe".padEnd(width), ...doors.map((d) => d.padEnd(22))].join("")];
+    for (const p of PROBES) {
+      lines.push([p.padEnd(width), ...doors.map((d) => {
+        const raw = results.get(d)![p] ?? "missing";
+        const o = classify(p, raw);
+        return `${o}${o === "allowed" ? "" : ` (${raw.split(" ")[0]})`}`.padEnd(22);
+      })].join(""));
+    }
+    console.log(`\n${lines.join("\n")}\n`);
+    rmSync(rootStore, { recursive: true, force: true });
+    rmSync(userStore, { recursive: true, force: true });
+    removeFixtures();
+    expect(await expectNoLeaks(before)).toEqual(before);
+  });
+
+  const zooRoot = (flags: string[] = []) => () => run([ZOO, "run", "--rm", ...flags, PROBE_REF, "/bin/probe", "escape"], { env: { ZOO_ROOT: rootStore } });
+  const doors: Door[] = [
+    { name: "zoo run (root)", run: zooRoot(), allowed: [] },
+    {
+      name: "zoo run (rootless)",
+      run: () => run([ZOO, "run", "--rm", PROBE_REF, "/bin/probe", "escape"], { asUser: user, env: { ZOO_ROOT: userStore } }),
+      allowed: [],
+    },
+    // zookeeper masks and write-protects the same paths as zoo run: as root its
+    // user namespace maps root to host root, which host-wide sysctls accept.
+    { name: "zookeeper (root)", run: () => run([ZOOKEEPER, "-r", fs, "-P", "/bin/probe", "escape"]), allowed: [] },
+    // Without -r the container keeps the host's filesystem by design (seed
+    // parts 1-3), the host's /dev with it: only the kernel interfaces close.
+    { name: "zookeeper (root, host view)", run: () => run([ZOOKEEPER, "-P", `${fs}/bin/probe`, "escape"]), allowed: ["open_block"] },
+    {
+      name: "zookeeper (rootless)",
+      run: () => run([ZOOKEEPER, "-r", userFs, "-P", "/bin/probe", "escape"], { asUser: user }),
+      allowed: [],
+    },
+  ];
+
+  for (const door of doors) {
+    test(door.name, async () => {
+      const r = await door.run();
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const got = parse(r);
+      results.set(door.name, got);
+      expect(Object.keys(got).sort()).toEqual([...PROBES].sort());
+      const outcomes: Record<string, Outcome> = Object.fromEntries(PROBES.map((p) => [p, classify(p, got[p])]));
+      const expected: Record<string, Outcome> = Object.fromEntries(PROBES.map((p) => [p, door.allowed.includes(p) ? "allowed" : outcomes[p] === "absent" ? "absent" : "refused"]));
+      expect(outcomes).toEqual(expected);
+    });
+  }
+
+  test("control: --privileged opens the doors the defaults close", async () => {
+    const r = await zooRoot(["--privileged"])();
+    expect(r.code).toBe(0);
+    const got = parse(r);
+    results.set("zoo run --privileged", got);
+    for (const p of ["mount", "reboot", "proc_sys", "timer_list", "keyctl", "ptrace", "mknod_block", "unshare_user"] as Probe[]) {
+      expect([p, classify(p, got[p])]).toEqual([p, "allowed"]);
+    }
+    // What no door may allow, privileged or not.
+    for (const p of ["proc1_exe", "exe_write", "leaked_fds", "cwd_outside"] as Probe[]) expect([p, classify(p, got[p])]).toEqual([p, "refused"]);
+  });
+});

@@ -1,0 +1,81 @@
+// config.json validation: what zoo runs passes, everything else is one line naming field and value.
+import { describe, expect, test } from "bun:test";
+import { defaultSpec } from "../../../src/oci/default-spec.ts";
+import { validateConfig } from "../../../src/oci/validate.ts";
+import { checkId } from "../../../src/runtime/oci/store.ts";
+import { cgroupPlacement } from "../../../src/runtime/oci/lifecycle.ts";
+import type { Spec } from "../../../src/oci/spec.ts";
+
+const ctx = { bundle: "/bundles/b1", rlimitCeiling: (t: string) => (t === "RLIMIT_NOFILE" ? 524288n : null) };
+const base = () => JSON.parse(JSON.stringify(defaultSpec({ rootless: false, uid: 0, gid: 0 }))) as Spec & Record<string, unknown>;
+const check = (edit: (s: any) => void) => {
+  const s = base();
+  edit(s);
+  return () => validateConfig(s, ctx);
+};
+
+describe("validateConfig", () => {
+  test("the default spec passes; root.path is resolved against the bundle", () => {
+    const s = validateConfig(base(), ctx);
+    expect(s.root?.path).toBe("/bundles/b1/rootfs");
+    expect(validateConfig({ ...base(), root: { path: "/abs/root" } }, ctx).root?.path).toBe("/abs/root");
+  });
+
+  test("unsupported features are refused by name", () => {
+    expect(check((s) => (s.process.terminal = true))).toThrow("process.terminal: true is not supported yet");
+    expect(check((s) => (s.hooks = { prestart: [{ path: "/bin/true" }] }))).toThrow("hooks: are not supported yet");
+    expect(check((s) => (s.linux.sysctl = { "net.ipv4.ip_forward": "1" }))).toThrow("linux.sysctl: is not supported yet");
+    expect(check((s) => (s.linux.resources = { blockIO: {} }))).toThrow("linux.resources.blockIO: is not supported yet");
+    expect(check((s) => (s.linux.cgroupsPath = "system.slice:zoo:c1"))).toThrow("systemd cgroups are not supported yet");
+  });
+
+  test("wrong values name the field and the value", () => {
+    expect(check((s) => (s.ociVersion = "0.9"))).toThrow('ociVersion: must be a 1.x.y version string, got "0.9"');
+    expect(check((s) => (s.process.args = []))).toThrow("process.args: must name a command");
+    expect(check((s) => (s.process.cwd = "relative"))).toThrow('process.cwd: must be an absolute path, got "relative"');
+    expect(check((s) => (s.process.user.uid = -1))).toThrow("process.user.uid: must be an integer 0..4294967295, got -1");
+    expect(check((s) => (s.mounts[0].destination = "proc"))).toThrow('mounts[0].destination: must be an absolute path, got "proc"');
+    expect(check((s) => s.linux.namespaces.push({ type: "bogus" }))).toThrow('linux.namespaces[5].type: unknown namespace type "bogus"');
+    expect(check((s) => s.linux.namespaces.push({ type: "pid" }))).toThrow('linux.namespaces[5].type: "pid" is listed twice');
+    expect(check((s) => (s.process.capabilities.bounding = ["CAP_FLY"]))).toThrow('process.capabilities.bounding: unknown capability "CAP_FLY"');
+    expect(check((s) => (s.process.capabilities.ambient = ["CAP_KILL"]))).toThrow("process.capabilities.ambient: CAP_KILL must also be in permitted and inheritable");
+    expect(check((s) => (s.mounts = s.mounts.filter((m: any) => m.destination !== "/proc")))).toThrow("mounts: zoo-runtime needs a /proc mount");
+    expect(check((s) => (s.linux.cgroupsPath = "a/../b"))).toThrow('linux.cgroupsPath: "a/../b" must not contain');
+  });
+
+  test("namespaces: mount is required, mappings need a new user namespace and vice versa", () => {
+    expect(check((s) => (s.linux.namespaces = s.linux.namespaces.filter((n: any) => n.type !== "mount")))).toThrow("a root filesystem needs a mount namespace");
+    expect(check((s) => (s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]))).toThrow("linux.uidMappings: needs a new user namespace");
+    expect(check((s) => s.linux.namespaces.push({ type: "user" }))).toThrow("linux.uidMappings: a new user namespace needs uid mappings");
+  });
+
+  test("rlimits: known type, soft <= hard, hard within the host's ceiling", () => {
+    expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_BOGUS", soft: 1, hard: 1 }]))).toThrow('process.rlimits[0].type: unknown rlimit "RLIMIT_BOGUS"');
+    expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 10, hard: 5 }]))).toThrow("RLIMIT_NOFILE soft limit 10 is above its hard limit 5");
+    expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 1024, hard: 1048576 }]))).toThrow(
+      "process.rlimits[0]: RLIMIT_NOFILE hard limit 1048576 is above this host's hard limit 524288, and raising it needs CAP_SYS_RESOURCE",
+    );
+    expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 1024, hard: 524288 }]))).not.toThrow();
+    // No ceiling: this process may raise it.
+    expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_CORE", soft: 0, hard: 1e12 }]))).not.toThrow();
+  });
+
+  test("resources.devices is accepted and dropped (no device cgroup yet)", () => {
+    const s = validateConfig({ ...base(), linux: { ...base().linux, resources: { devices: [{ allow: false, access: "rwm" }], pids: { limit: 5 } } } }, ctx);
+    expect(s.linux?.resources).toEqual({ pids: { limit: 5 } });
+  });
+});
+
+describe("ids and cgroup placement", () => {
+  test("ids are runc's [A-Za-z0-9_+.-]+", () => {
+    expect(() => checkId("ok-id_1.2+x")).not.toThrow();
+    for (const bad of ["", "a/b", "..", "a b", "x\n"]) expect(() => checkId(bad)).toThrow("invalid container ID format");
+  });
+  test("cgroupsPath: last component names the cgroup, the rest is its parent", () => {
+    const withPath = (p?: string) => cgroupPlacement({ ...base(), linux: { cgroupsPath: p } } as Spec, "c1");
+    expect(withPath(undefined)).toEqual({ name: "zoo-c1" });
+    expect(withPath("mine")).toEqual({ name: "mine", parent: undefined });
+    expect(withPath("a/b/mine")).toEqual({ name: "mine", parent: "a/b" });
+    expect(withPath("/machine/mine")).toEqual({ name: "mine", parent: "/machine" });
+  });
+});
