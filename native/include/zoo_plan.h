@@ -66,6 +66,7 @@
 #define ZOO_MSG_SIGNAL 6     /* TS->shim: i32 signal to forward to the container */
 #define ZOO_MSG_CREATED 7    /* shim->TS: child blocked in WAIT_START; i32 child pid */
 #define ZOO_MSG_ABORT 8      /* TS->shim: setup failed on the TS side, kill the child and exit */
+#define ZOO_MSG_CLEANUP 9    /* TS->shim: u32 count, strs: dirs to rmdir if TS goes away (replaces any earlier list) */
 
 /* Stages named in ZOO_MSG_ERROR. */
 #define ZOO_STAGE_PLAN 1  /* reading or validating the plan */

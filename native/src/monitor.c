@@ -125,6 +125,12 @@ static int on_ts_msg(struct zoo_shim *s, const struct zoo_msg *m, bool before_go
 			break;
 		*setup_done = true;
 		return CONTINUE;
+	case ZOO_MSG_CLEANUP:
+		/* TS names what it created as soon as it exists, so that dying in
+		 * the middle of setup leaves nothing behind either. */
+		if (zoo_orphan_set(&s->orphan, m->payload, m->len) < 0)
+			break;
+		return CONTINUE;
 	case ZOO_MSG_SIGNAL:
 		if (zoo_msg_i32(m, &sig) == 0) {
 			forward(s, sig);
@@ -167,7 +173,9 @@ static int on_ts(struct zoo_shim *s, bool before_go, bool *setup_done)
 	}
 	if (r < 0)
 		zoo_report(s->ts, ZOO_STAGE_SYNC, -1, errno, "zoo sync socket");
+	/* TS died during setup: the container never ran and never will. */
 	kill_and_reap(s);
+	zoo_orphan_cleanup(&s->orphan);
 	return 1;
 }
 

@@ -795,6 +795,45 @@ out:
 	return rc;
 }
 
+static int t_cleanup_before_go(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+	pid_t child;
+	char dir[] = "/tmp/zoo-shim-test-cleanup.XXXXXX";
+	const char *paths[1] = { dir };
+	uint8_t list[128];
+	uint32_t len;
+
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	len = orphan_list(list, paths, 1);
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID);
+	pe_options(&e, ZOO_OPT_WAIT_SETUP);
+	pe_sh(&e, "echo should-not-run");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	child = msg_i32(&m, 0);
+	CHECK(shim_send(&s, ZOO_MSG_CLEANUP, list, len) == 0, "CLEANUP");
+	/* TS dies in the middle of setup: even a detached run must not leave
+	 * the half-made container or what TS named. */
+	close(s.sock);
+	s.sock = -1;
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 1, "shim 0x%x", s.status);
+	CHECK(kill(child, 0) < 0 && errno == ESRCH, "child %d still there", child);
+	CHECK(access(dir, F_OK) < 0 && errno == ENOENT, "%s left behind", dir);
+	CHECK(shim_output(&s)[0] == '\0', "output %s", s.output);
+	rc = 0;
+out:
+	(void)rmdir(dir);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
 static int t_setup_done_bad_list(void)
 {
 	struct shim s = SHIM_INIT;
@@ -1454,6 +1493,7 @@ static const struct test tests[] = {
 	{ "TS hangs up after GO", t_ts_eof_after_go },
 	{ "foreground: TS gone after GO kills and cleans up", t_foreground_orphan_cleanup },
 	{ "SETUP_DONE with a malformed cleanup list", t_setup_done_bad_list },
+	{ "CLEANUP then TS gone before GO: child killed, dirs removed", t_cleanup_before_go },
 	{ "SIGNAL message is forwarded", t_signal_message },
 	{ "signal to the shim is forwarded", t_signal_to_shim },
 	{ "process names", t_process_names },

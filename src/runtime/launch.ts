@@ -129,9 +129,14 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
 
   const pid = i32((await expect(Msg.CHILD_PID, "creating the container")).payload);
 
+  // Tell the shim what exists so far, and again once the cgroups do: should
+  // this process die during setup, the shim removes them with the container.
+  const ours = () => encodeOrphanList([...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : [])]);
+  send(sock, Msg.CLEANUP, ours());
   try {
     if (hasUserNs) await installMappings(pid, uidMaps, gidMaps);
     cg?.attach(pid, cleanup);
+    send(sock, Msg.CLEANUP, ours());
     await hooks.onChild?.(pid, cleanup);
   } catch (e) {
     try {
@@ -142,6 +147,6 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   }
   // Should this process die from here on in a foreground run, the shim kills
   // the container and removes these, so a SIGKILLed zoo leaves nothing behind.
-  send(sock, Msg.SETUP_DONE, encodeOrphanList(mode.foreground ? [...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : [])] : []));
+  send(sock, Msg.SETUP_DONE, mode.foreground ? ours() : encodeOrphanList([]));
   return { sock, pid, shimPid: shim.pid, shimExit, steps, rootMount, expect };
 }

@@ -2,6 +2,7 @@
 // rootfs fixture, an unprivileged test user, and leak snapshots.
 import { cpSync, lstatSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import { busyboxEntries, unpack } from "../../src/image/busybox.ts";
 
 export const REPO = join(import.meta.dir, "../..");
@@ -32,7 +33,7 @@ export interface RunOpts {
 }
 
 const SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const RUNUSER = () => Bun.which("runuser", { PATH: SBIN_PATH }) ?? "runuser";
+export const RUNUSER = () => Bun.which("runuser", { PATH: SBIN_PATH }) ?? "runuser";
 
 /** Runs a command (as root, or as the test user through runuser) and collects everything. */
 export async function run(cmd: string[], o: RunOpts = {}): Promise<Result> {
@@ -182,4 +183,24 @@ export async function expectNoLeaks(before: LeakSnapshot): Promise<LeakSnapshot>
     now = leakSnapshot();
   }
   return now;
+}
+
+/**
+ * The scaffolding of a suite that runs `zoo` against a private store: the
+ * build must exist, the store is temporary, and every test is leak-checked.
+ */
+export function useTempStore() {
+  const ctx = {
+    store: "",
+    zoo: (args: string[], o: RunOpts = {}) => run([ZOO, ...args], { ...o, env: { ZOO_ROOT: ctx.store, ...o.env } }),
+  };
+  let before: LeakSnapshot;
+  beforeAll(() => {
+    requireBuild();
+    ctx.store = mkdtempSync("/var/tmp/zoo-test-store-");
+    before = leakSnapshot();
+  });
+  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
+  afterAll(() => rmSync(ctx.store, { recursive: true, force: true }));
+  return ctx;
 }

@@ -14,6 +14,7 @@ export interface RunOptions {
   console: boolean; // stream the guest's serial console to stderr
   memoryMiB: number;
   cpus: number;
+  rootCgroup: boolean; // root commands start in the root cgroup instead of the unit's
   guestRunner: string; // guest/zoo-vm-run, handed over on the control share
   log: (s: string) => void;
 }
@@ -80,7 +81,7 @@ export async function runInVm(o: RunOptions): Promise<RunResult> {
     copyFileSync(o.guestRunner, join(ctl, "zoo-vm-run"));
     writeFileSync(join(ctl, "argv"), o.argv.map((a) => a + "\0").join(""));
     // Loose caching would be faster, but others edit the checkout while a run is up.
-    writeFileSync(join(ctl, "env"), `ZOO_SRC=${q(o.src)}\nZOO_USER=${q(o.user ?? "")}\nZOO_CACHE_MODE=none\n`);
+    writeFileSync(join(ctl, "env"), `ZOO_SRC=${q(o.src)}\nZOO_USER=${q(o.user ?? "")}\nZOO_CACHE_MODE=none\nZOO_ROOT_CGROUP=${o.rootCgroup ? 1 : 0}\n`);
     const img = Bun.spawnSync(["qemu-img", "create", "-q", "-f", "qcow2", "-b", o.image.disk, "-F", "raw", overlay]);
     if (img.exitCode !== 0) throw new Error(`qemu-img create failed: ${img.stderr}`);
     const files = { out: join(dir, "stdout"), err: join(dir, "stderr"), console: join(dir, "console.log") };

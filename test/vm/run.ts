@@ -9,7 +9,7 @@ const log = (s: string) => console.error(s);
 const env = process.env;
 const argv = process.argv.slice(2);
 if (argv.length === 0) {
-  log("usage: npm run vm -- CMD [ARG...]   (env: ZOO_VM_USER, ZOO_VM_TIMEOUT, ZOO_VM_CACHE, ZOO_VM_CONSOLE=1, ZOO_VM_VERBOSE=1)");
+  log("usage: npm run vm -- CMD [ARG...]   (env: ZOO_VM_USER, ZOO_VM_TIMEOUT, ZOO_VM_CACHE, ZOO_VM_CGROUP=root, ZOO_VM_CONSOLE=1, ZOO_VM_VERBOSE=1)");
   process.exit(2);
 }
 const user = env.ZOO_VM_USER || undefined;
@@ -33,6 +33,7 @@ const r = await runInVm({
   console: env.ZOO_VM_CONSOLE === "1",
   memoryMiB: Number(env.ZOO_VM_MEMORY || 3072),
   cpus: Number(env.ZOO_VM_CPUS || 2),
+  rootCgroup: env.ZOO_VM_CGROUP === "root",
   guestRunner: join(import.meta.dir, "guest/zoo-vm-run"),
   log,
 });

@@ -1,20 +1,12 @@
 // `zoo run --rm busybox ...`: the built-in image, overlay root, foreground run.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ensureTestUser, expectNoLeaks, IS_ROOT, leakSnapshot, requireBuild, run, ZOO, type LeakSnapshot } from "../../helpers/env.ts";
+import { ensureTestUser, IS_ROOT, run, useTempStore, ZOO } from "../../helpers/env.ts";
 
 describe.skipIf(!IS_ROOT)("zoo run", () => {
-  let store: string;
-  let before: LeakSnapshot;
-  beforeAll(() => {
-    requireBuild();
-    store = mkdtempSync("/var/tmp/zoo-test-store-");
-    before = leakSnapshot();
-  });
-  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
-  afterAll(() => rmSync(store, { recursive: true, force: true }));
-  const zoo = (args: string[]) => run([ZOO, ...args], { env: { ZOO_ROOT: store } });
+  const t = useTempStore();
+  const zoo = (args: string[]) => t.zoo(args);
 
   test("the built-in busybox image runs with no network and no registry", async () => {
     const r = await zoo(["run", "--rm", "busybox", "sh", "-c", "echo hello; echo $$; hostname | wc -c; cat /etc/passwd | head -1"]);
@@ -28,11 +20,11 @@ describe.skipIf(!IS_ROOT)("zoo run", () => {
   test("writes land in the container's upper layer, not in the image, and are gone after --rm", async () => {
     const r = await zoo(["run", "--rm", "busybox", "sh", "-c", "echo x > /bin/new-file && ls /bin/new-file && rm /bin/ls && echo removed"]);
     expect(r.stdout).toBe("/bin/new-file\nremoved\n");
-    const layers = readdirSync(join(store, "layers")).filter((d) => !d.startsWith("."));
+    const layers = readdirSync(join(t.store, "layers")).filter((d) => !d.startsWith("."));
     expect(layers).toHaveLength(1);
-    expect(existsSync(join(store, "layers", layers[0]!, "bin/new-file"))).toBe(false);
-    expect(existsSync(join(store, "layers", layers[0]!, "bin/ls"))).toBe(true);
-    expect(readdirSync(join(store, "containers"))).toEqual([]);
+    expect(existsSync(join(t.store, "layers", layers[0]!, "bin/new-file"))).toBe(false);
+    expect(existsSync(join(t.store, "layers", layers[0]!, "bin/ls"))).toBe(true);
+    expect(readdirSync(join(t.store, "containers"))).toEqual([]);
     const again = await zoo(["run", "--rm", "busybox", "ls", "/bin/ls"]);
     expect(again.stdout).toBe("/bin/ls\n");
   });

@@ -1,24 +1,16 @@
 // `zoo run` security flags, checked from inside real containers.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureTestUser, expectNoLeaks, IS_ROOT, leakSnapshot, requireBuild, run, ZOO, type LeakSnapshot } from "../../helpers/env.ts";
+import { ensureTestUser, IS_ROOT, run, useTempStore, ZOO } from "../../helpers/env.ts";
 
 const capLine = (out: string, key: string) => BigInt(`0x${new RegExp(`^${key}:\\s*([0-9a-f]+)$`, "m").exec(out)![1]}`);
 const bit = (n: number) => 1n << BigInt(n);
 const CAP = { CHOWN: 0, NET_RAW: 13, NET_ADMIN: 12, SYS_ADMIN: 21, SYS_PTRACE: 19, MKNOD: 27 };
 
 describe.skipIf(!IS_ROOT)("zoo run security", () => {
-  let store: string;
-  let before: LeakSnapshot;
-  beforeAll(() => {
-    requireBuild();
-    store = mkdtempSync("/var/tmp/zoo-test-store-");
-    before = leakSnapshot();
-  });
-  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
-  afterAll(() => rmSync(store, { recursive: true, force: true }));
-  const zoo = (args: string[]) => run([ZOO, "run", "--rm", ...args], { env: { ZOO_ROOT: store } });
+  const t = useTempStore();
+  const zoo = (args: string[]) => t.zoo(["run", "--rm", ...args]);
   const status = async (flags: string[]) => {
     const r = await zoo([...flags, "busybox", "cat", "/proc/self/status"]);
     expect(r.stderr).toBe("");

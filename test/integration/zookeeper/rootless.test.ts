@@ -1,8 +1,9 @@
 // zookeeper as an unprivileged user with /etc/subuid and /etc/subgid ranges.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { childrenOf, comm } from "../../helpers/procs.ts";
 import { join } from "node:path";
-import { ensureTestUser, expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOOKEEPER, type LeakSnapshot, type TestUser } from "../../helpers/env.ts";
+import { RUNUSER, ensureTestUser, expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOOKEEPER, type LeakSnapshot, type TestUser } from "../../helpers/env.ts";
 
 const DELEGATED = ["memory", "cpu", "cpuacct", "pids"];
 
@@ -63,6 +64,28 @@ describe.skipIf(!IS_ROOT)("zookeeper (rootless)", () => {
     const r = await zk(["-r", fs, "-P", "/bin/sh", "-c", "hostname; echo $$; /bin/probe seccomp | grep -E '^(chmod_suid|unshare_user|getpid)='; exit 7"]);
     expect(r.stdout).toBe("zoo\n1\nchmod_suid=EPERM\nunshare_user=EPERM\ngetpid=ok\n");
     expect(r.code).toBe(7);
+  });
+
+  test("zookeeper killed in the middle of setup leaves no container and no temp dir", async () => {
+    // A newuidmap that takes its time holds zookeeper between CHILD_PID and GO.
+    const bin = mkdtempSync("/var/tmp/zoo-test-slowbin-");
+    writeFileSync(join(bin, "newuidmap"), '#!/bin/sh\nsleep 3\nexec /usr/bin/newuidmap "$@"\n', { mode: 0o755 });
+    chmodSync(bin, 0o755);
+    const argv = [RUNUSER(), "-u", user.name, "--", "env", `PATH=${bin}:/usr/bin:/bin`, `HOME=${user.home}`, ZOOKEEPER, "-r", fs, "/bin/sleep", "100"];
+    const p = Bun.spawn(argv, { stdout: "ignore", stderr: "ignore" });
+    let zk = 0;
+    for (let i = 0; i < 100 && !zk; i++) {
+      await Bun.sleep(20);
+      zk = childrenOf(p.pid).find((c) => childrenOf(c).some((g) => comm(g) === "zoo-shim")) ?? 0;
+    }
+    expect(zk).toBeGreaterThan(0);
+    await Bun.sleep(300);
+    process.kill(zk, "SIGKILL");
+    await p.exited;
+    for (let i = 0; i < 100 && readdirSync("/tmp").some((e) => e.startsWith("zoo.")); i++) await Bun.sleep(20);
+    expect(Bun.spawnSync(["pgrep", "-x", "zoo-init"]).stdout.toString()).toBe("");
+    rmSync(bin, { recursive: true, force: true });
+    // afterEach: no /tmp/zoo.* dir, cgroup or mount left.
   });
 
   test("asking for a limit with nothing delegated fails clearly and leaves nothing", async () => {
