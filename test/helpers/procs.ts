@@ -25,7 +25,9 @@ export async function containerPid(frontPid: number, timeoutMs = 10_000): Promis
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     for (const shim of childrenOf(frontPid).filter((p) => comm(p) === "zoo-shim")) {
-      const kid = childrenOf(shim).find((p) => comm(p) !== "zoo-init");
+      // Until execve the child is named zoo-shim (just cloned) or zoo-init
+      // (setting up): only another name means the command is running.
+      const kid = childrenOf(shim).find((p) => !["zoo-init", "zoo-shim", ""].includes(comm(p)));
       if (kid) return kid;
     }
     await Bun.sleep(20);

@@ -173,14 +173,17 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   test("the cgroup is named zoo-<pid> under zookeeper's own cgroup, in every hierarchy, and removed after", async () => {
     const p = Bun.spawn([ZOOKEEPER, "-r", fs, "-m", "64m", "-p", "20", "-c", "50", "/bin/sleep", "100"], { stdout: "ignore" });
     const pid = await containerPid(p.pid);
-    const mine = readFileSync("/proc/self/cgroup", "utf8").trim().split("\n");
-    const theirs = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
-    for (const line of mine) {
-      const [id, ctrls, path] = line.split(":");
-      const other = theirs.find((l) => l.startsWith(`${id}:${ctrls}:`))!;
-      expect(other.split(":")[2]).toBe(`${path === "/" ? "" : path}/zoo-${pid}`);
+    try {
+      const mine = readFileSync("/proc/self/cgroup", "utf8").trim().split("\n");
+      const theirs = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
+      for (const line of mine) {
+        const [id, ctrls, path] = line.split(":");
+        const other = theirs.find((l) => l.startsWith(`${id}:${ctrls}:`))!;
+        expect(other.split(":")[2]).toBe(`${path === "/" ? "" : path}/zoo-${pid}`);
+      }
+    } finally {
+      process.kill(pid, "SIGKILL");
+      await p.exited;
     }
-    process.kill(pid, "SIGKILL");
-    await p.exited;
   });
 });
