@@ -48,7 +48,7 @@ class Tail {
   }
 }
 
-/** Per-run dirs of runs that were SIGKILLed (nothing else could remove them). */
+/** Per-run dirs of runs that were SIGKILLed (nothing else could remove them), and their orphaned qemu. */
 export function sweepRuns(workDir: string) {
   if (!existsSync(workDir)) return;
   for (const e of readdirSync(workDir)) {
@@ -56,9 +56,15 @@ export function sweepRuns(workDir: string) {
     if (!pid) continue;
     try {
       process.kill(pid, 0);
-    } catch {
-      rmSync(join(workDir, e), { recursive: true, force: true });
-    }
+      continue;
+    } catch {}
+    const dir = join(workDir, e);
+    try {
+      const qpid = Number(readFileSync(join(dir, "qemu.pid"), "utf8").trim());
+      // Only if that pid is still our qemu: its command line names this run's dir.
+      if (qpid && readFileSync(`/proc/${qpid}/cmdline`, "utf8").includes(dir)) process.kill(qpid, "SIGKILL");
+    } catch {}
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -100,6 +106,7 @@ export async function runInVm(o: RunOptions): Promise<RunResult> {
       ...["-chardev", `file,id=out,path=${files.out}`, "-device", "virtserialport,chardev=out,name=zoo.stdout"],
       ...["-chardev", `file,id=err,path=${files.err}`, "-device", "virtserialport,chardev=err,name=zoo.stderr"],
       ...["-serial", `file:${files.console}`, "-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot"],
+      ...["-pidfile", join(dir, "qemu.pid")],
     ];
     qemu = Bun.spawn(cmd, { stdin: "ignore", stdout: "inherit", stderr: "inherit" });
     const tails = [new Tail(files.out, 1), new Tail(files.err, 2), ...(o.console ? [new Tail(files.console, 2)] : [])];
