@@ -42,4 +42,5 @@ async function main(): Promise<number> {
   }
 }
 
-process.exit(await main());
+// No top-level await: the executable is compiled to bytecode, which needs CommonJS.
+main().then((code) => process.exit(code));
