@@ -67,6 +67,7 @@
 #define ZOO_MSG_CREATED 7    /* shim->TS: child blocked in WAIT_START; i32 child pid */
 #define ZOO_MSG_ABORT 8      /* TS->shim: setup failed on the TS side, kill the child and exit */
 #define ZOO_MSG_CLEANUP 9    /* TS->shim: u32 count, strs: dirs to rmdir if TS goes away (replaces any earlier list) */
+#define ZOO_MSG_HELPER 10    /* TS->shim: i32 pid of a helper (e.g. pasta) to SIGKILL if TS goes away */
 
 /* Stages named in ZOO_MSG_ERROR. */
 #define ZOO_STAGE_PLAN 1  /* reading or validating the plan */

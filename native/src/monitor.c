@@ -125,6 +125,10 @@ static int on_ts_msg(struct zoo_shim *s, const struct zoo_msg *m, bool before_go
 			break;
 		*setup_done = true;
 		return CONTINUE;
+	case ZOO_MSG_HELPER:
+		if (zoo_msg_i32(m, &sig) < 0 || zoo_orphan_add_helper(&s->orphan, sig) < 0)
+			break;
+		return CONTINUE;
 	case ZOO_MSG_CLEANUP:
 		/* TS names what it created as soon as it exists, so that dying in
 		 * the middle of setup leaves nothing behind either. */

@@ -1,7 +1,11 @@
 #define _GNU_SOURCE
 #include "orphan.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,6 +53,43 @@ int zoo_orphan_set(struct zoo_orphan *o, const uint8_t *payload, uint32_t len)
 	return 0;
 }
 
+int zoo_orphan_add_helper(struct zoo_orphan *o, pid_t pid)
+{
+	int fd;
+
+	if (o->nhelpers >= ZOO_ORPHAN_HELPERS) {
+		errno = EMFILE;
+		return -1;
+	}
+	/* pidfds are always close-on-exec. */
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return errno == ESRCH ? 0 : -1;
+	o->helpers[o->nhelpers++] = fd;
+	return 0;
+}
+
+/* TS's scratch dirs hold a file or two (a pid file, a generated resolv.conf);
+ * cgroup dirs hold control files that cannot be unlinked, and need not be. */
+static void unlink_files(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		(void)close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (e->d_type != DT_DIR)
+			(void)unlinkat(fd, e->d_name, 0);
+	(void)closedir(d);
+}
+
 static void remove_dir(const char *path)
 {
 	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
@@ -58,6 +99,10 @@ static void remove_dir(const char *path)
 	for (int tries = 0; tries < 500; tries++) {
 		if (rmdir(path) == 0 || errno == ENOENT)
 			return;
+		if (errno == ENOTEMPTY && tries == 0) {
+			unlink_files(path);
+			continue;
+		}
 		if (errno != EBUSY && errno != ENOTEMPTY)
 			break;
 		while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -69,6 +114,10 @@ static void remove_dir(const char *path)
 
 void zoo_orphan_cleanup(const struct zoo_orphan *o)
 {
+	for (unsigned i = 0; i < o->nhelpers; i++) {
+		(void)syscall(SYS_pidfd_send_signal, o->helpers[i], SIGKILL, NULL, 0);
+		(void)close(o->helpers[i]);
+	}
 	if (o->len)
 		(void)each(o->list, o->len, remove_dir);
 }

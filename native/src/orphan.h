@@ -5,18 +5,28 @@
 #define ZOO_ORPHAN_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sync.h"
+
+#define ZOO_ORPHAN_HELPERS 8
 
 struct zoo_orphan {
 	uint32_t len; /* 0: nothing to remove */
 	uint8_t list[ZOO_MSG_MAX - ZOO_MSG_HEADER];
+	unsigned nhelpers;
+	int helpers[ZOO_ORPHAN_HELPERS]; /* pidfds: a recycled pid is never killed by mistake */
 };
 
 /* Validates and keeps SETUP_DONE's payload: u32 count, then count strs. */
 int zoo_orphan_set(struct zoo_orphan *o, const uint8_t *payload, uint32_t len);
 
-/* rmdir(2) each directory in list order, retrying EBUSY while the last
+/* Pins a helper process TS started (a network helper) by pidfd. A helper
+ * that is already gone is fine; more than ZOO_ORPHAN_HELPERS is EMFILE. */
+int zoo_orphan_add_helper(struct zoo_orphan *o, pid_t pid);
+
+/* SIGKILLs the pinned helpers, then rmdir(2)s each directory in list order
+ * (after unlinking plain files TS left in its own scratch directories), retrying EBUSY while the last
  * processes of the container's PID namespace are being released. */
 void zoo_orphan_cleanup(const struct zoo_orphan *o);
 

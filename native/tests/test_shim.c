@@ -834,6 +834,68 @@ out:
 	return rc;
 }
 
+static int t_helper_killed_with_orphan(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1;
+	pid_t child, helper = -1;
+	char dir[] = "/tmp/zoo-shim-test-helper.XXXXXX", file[96];
+	const char *paths[1] = { dir };
+	uint8_t list[128];
+	uint32_t len;
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	snprintf(file, sizeof file, "%s/pid-file", dir);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd >= 0, "create %s", file);
+	close(fd);
+	len = orphan_list(list, paths, 1);
+	/* A stand-in for pasta: a process the shim did not start. */
+	helper = fork();
+	CHECK(helper >= 0, "fork");
+	if (helper == 0) {
+		execl("/bin/sleep", "sleep", "100", (char *)NULL);
+		_exit(127);
+	}
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID);
+	pe_options(&e, ZOO_OPT_WAIT_SETUP | ZOO_OPT_FOREGROUND);
+	pe_sh(&e, "sleep 100");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	child = msg_i32(&m, 0);
+	CHECK(shim_send_i32(&s, ZOO_MSG_HELPER, helper) == 0, "HELPER");
+	CHECK(shim_send(&s, ZOO_MSG_SETUP_DONE, list, len) == 0, "SETUP_DONE");
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	close(s.sock);
+	s.sock = -1;
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	CHECK(kill(child, 0) < 0 && errno == ESRCH, "child %d still there", child);
+	{
+		int st;
+		pid_t w = waitpid(helper, &st, 0);
+
+		CHECK(w == helper && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "helper not killed (0x%x)", st);
+		helper = -1;
+	}
+	CHECK(access(dir, F_OK) < 0 && errno == ENOENT, "%s left behind", dir);
+	rc = 0;
+out:
+	if (helper > 0) {
+		kill(helper, SIGKILL);
+		waitpid(helper, NULL, 0);
+	}
+	(void)unlink(file);
+	(void)rmdir(dir);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
 static int t_setup_done_bad_list(void)
 {
 	struct shim s = SHIM_INIT;
@@ -1494,6 +1556,7 @@ static const struct test tests[] = {
 	{ "foreground: TS gone after GO kills and cleans up", t_foreground_orphan_cleanup },
 	{ "SETUP_DONE with a malformed cleanup list", t_setup_done_bad_list },
 	{ "CLEANUP then TS gone before GO: child killed, dirs removed", t_cleanup_before_go },
+	{ "foreground orphan: HELPER killed, scratch dir with a file removed", t_helper_killed_with_orphan },
 	{ "SIGNAL message is forwarded", t_signal_message },
 	{ "signal to the shim is forwarded", t_signal_to_shim },
 	{ "process names", t_process_names },

@@ -45,7 +45,7 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
       writeFileSync(resolvFile, resolvConf(helper), { mode: 0o644 });
     }
     const spec = zookeeperSpec(o, { cwd: process.cwd(), env: process.env, uidMappings, gidMappings, resolvConf: resolvFile });
-    status = await runSpec(o, spec, helper, publish);
+    status = await runSpec(o, spec, helper, publish, resolvDir ? [resolvDir] : []);
   } finally {
     if (resolvDir) rmSync(resolvDir, { recursive: true, force: true });
   }
@@ -53,7 +53,7 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
   return status.code ?? 0;
 }
 
-async function runSpec(o: ZookeeperOptions, spec: Spec, helper: Helper | undefined, publish: PortMapping[]) {
+async function runSpec(o: ZookeeperOptions, spec: Spec, helper: Helper | undefined, publish: PortMapping[], scratchDirs: string[]) {
   const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
     nameForPid: (pid) => `zoo-${pid}`,
     flagHints: { memory: "-m", cpu: "-c", pids: "-p" },
@@ -65,6 +65,7 @@ async function runSpec(o: ZookeeperOptions, spec: Spec, helper: Helper | undefin
     cgroups,
     seccomp: seccomp === "unconfined" ? null : zookeeperSeccomp(),
     onChild: (pid, cleanup) => setupNetwork(helper ? "user" : "none", pid, cleanup, { helper, publish }),
+    scratchDirs,
   });
 
   if (result.oomKilled) {

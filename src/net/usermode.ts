@@ -1,7 +1,7 @@
 // User-mode networking: a helper process (pasta or slirp4netns) creates a tap
 // device in the container's netns and relays its traffic through ordinary
 // host sockets, so it works without privileges on the host network.
-import { accessSync, closeSync, constants as fsc, mkdtempSync, readFileSync, readSync, rmSync } from "node:fs";
+import { accessSync, closeSync, constants as fsc, mkdtempSync, readFileSync, readSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import type { Cleanup } from "../util/cleanup.ts";
@@ -57,7 +57,7 @@ function checkTun(name: HelperName) {
 /** Starts the helper for `pid`'s netns, returns once eth0 is configured. */
 export async function startHelper(h: Helper, pid: number, publish: PortMapping[], cleanup: Cleanup): Promise<void> {
   const dir = mkdtempSync("/tmp/zoo.net-");
-  cleanup.add(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  cleanup.adoptDir(dir);
   if (h.name === "pasta") await startPasta(h, pid, publish, dir, cleanup);
   else await startSlirp(h, pid, publish, dir, cleanup);
 }
@@ -98,6 +98,8 @@ async function startPasta(h: Helper, pid: number, publish: PortMapping[], dir: s
   if (daemon !== null) {
     const d = daemon;
     cleanup.add(`stop pasta (pid ${d})`, () => stopOrphan(d, /^\((pasta|passt)[^)]*\)$/));
+    // pasta holds the container's netns: if zoo dies, the shim must stop it.
+    cleanup.adoptHelper(d);
   }
   if (code !== 0 || daemon === null) {
     throw new ZooError(`pasta failed to set up the network: ${lastLine(err) || lastLine(out) || `exit ${code ?? p.signalCode}`}`);

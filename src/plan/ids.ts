@@ -54,6 +54,7 @@ export const Msg = {
   CREATED: 7,
   ABORT: 8,
   CLEANUP: 9,
+  HELPER: 10,
 } as const;
 
 export const Stage = { PLAN: 1, SETNS: 2, CLONE: 3, SYNC: 4, OP: 5, EXEC: 6 } as const;

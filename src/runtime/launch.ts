@@ -12,7 +12,7 @@ import { ExecError, ZooError } from "../util/errors.ts";
 import { installMappings } from "./idmap.ts";
 import { buildPlan } from "./plan-builder.ts";
 import { shimPath } from "./shim-path.ts";
-import { decodeError, encodeOrphanList, i32, MsgName, recv, send, type Message } from "./sync.ts";
+import { decodeError, encodeI32, encodeOrphanList, i32, MsgName, recv, send, type Message } from "./sync.ts";
 import { describeFailure } from "./failure.ts";
 import type { ContainerCgroups } from "./cgroups.ts";
 
@@ -25,6 +25,8 @@ export interface RunHooks {
   rootOverlay?: { lower: string[]; upper: string; work: string; userxattr: boolean };
   /** Called after the child exists and before it runs anything (network setup). */
   onChild?: (pid: number, cleanup: Cleanup) => Promise<void> | void;
+  /** Temporary directories the caller made for this run, for the shim to remove if zoo dies. */
+  scratchDirs?: string[];
 }
 
 export interface LaunchMode {
@@ -131,13 +133,15 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
 
   // Tell the shim what exists so far, and again once the cgroups do: should
   // this process die during setup, the shim removes them with the container.
-  const ours = () => encodeOrphanList([...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : [])]);
+  const ours = () =>
+    encodeOrphanList([...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : []), ...(hooks.scratchDirs ?? []), ...cleanup.scratchDirs]);
   send(sock, Msg.CLEANUP, ours());
   try {
     if (hasUserNs) await installMappings(pid, uidMaps, gidMaps);
     cg?.attach(pid, cleanup);
     send(sock, Msg.CLEANUP, ours());
     await hooks.onChild?.(pid, cleanup);
+    for (const helper of cleanup.helpers) send(sock, Msg.HELPER, encodeI32(helper));
   } catch (e) {
     try {
       send(sock, Msg.ABORT);

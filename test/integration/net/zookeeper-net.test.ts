@@ -7,7 +7,8 @@
 // This host's /dev/net/tun may be 0600 (Debian's default is 0666): the rootless
 // tests chmod it to 0666 as root for their duration and restore the mode after.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { containerPid } from "../../helpers/procs.ts";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { ensureTestUser, expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOOKEEPER, type LeakSnapshot, type Result, type TestUser } from "../../helpers/env.ts";
@@ -159,6 +160,27 @@ for (const who of ["root", "rootless"] as const) {
         expect(banner.trim()).toBe("hello-from-zoo");
         expect(r.code).toBe(0);
       });
+    }
+
+    if (who === "root") {
+      for (const helper of HELPERS) {
+        test(`-n with ${helper}: zookeeper SIGKILLed mid-run leaves no helper, container or temp dir`, async () => {
+          const helpersBefore = helperPids();
+          const p = Bun.spawn([ZOOKEEPER, "-n", "-r", fs, "/bin/sleep", "100"], {
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ZOO_NET_HELPER: helper },
+            stdout: "ignore",
+            stderr: "ignore",
+          });
+          const pid = await containerPid(p.pid);
+          expect(helperPids().length).toBeGreaterThan(helpersBefore.length);
+          p.kill("SIGKILL");
+          await p.exited;
+          for (let i = 0; i < 150 && (existsSync(`/proc/${pid}`) || helperPids().length > helpersBefore.length); i++) await Bun.sleep(20);
+          expect(existsSync(`/proc/${pid}`)).toBe(false);
+          expect(helperPids()).toEqual(helpersBefore);
+          // afterEach: no /tmp/zoo.* dir (net scratch, resolv.conf), cgroup or mount left.
+        });
+      }
     }
 
     test("-n with a missing helper: one clear line, exit 125", async () => {
