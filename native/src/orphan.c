@@ -63,9 +63,13 @@ int zoo_orphan_add_helper(struct zoo_orphan *o, pid_t pid)
 	}
 	/* pidfds are always close-on-exec. */
 	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return errno == ESRCH ? 0 : -1;
-	o->helpers[o->nhelpers++] = fd;
+	if (fd < 0 && errno == ESRCH)
+		return 0;
+	if (fd < 0 && errno != ENOSYS)
+		return -1;
+	o->helpers[o->nhelpers].fd = fd;
+	o->helpers[o->nhelpers].pid = pid;
+	o->nhelpers++;
 	return 0;
 }
 
@@ -115,8 +119,12 @@ static void remove_dir(const char *path)
 void zoo_orphan_cleanup(const struct zoo_orphan *o)
 {
 	for (unsigned i = 0; i < o->nhelpers; i++) {
-		(void)syscall(SYS_pidfd_send_signal, o->helpers[i], SIGKILL, NULL, 0);
-		(void)close(o->helpers[i]);
+		if (o->helpers[i].fd < 0) {
+			(void)kill(o->helpers[i].pid, SIGKILL);
+			continue;
+		}
+		(void)syscall(SYS_pidfd_send_signal, o->helpers[i].fd, SIGKILL, NULL, 0);
+		(void)close(o->helpers[i].fd);
 	}
 	if (o->len)
 		(void)each(o->list, o->len, remove_dir);

@@ -15,7 +15,12 @@ struct zoo_orphan {
 	uint32_t len; /* 0: nothing to remove */
 	uint8_t list[ZOO_MSG_MAX - ZOO_MSG_HEADER];
 	unsigned nhelpers;
-	int helpers[ZOO_ORPHAN_HELPERS]; /* pidfds: a recycled pid is never killed by mistake */
+	/* A pidfd, so a recycled pid is never killed by mistake; without pidfds
+	 * (kernel < 5.3, or valgrind) fd is -1 and the bare pid is used. */
+	struct {
+		int fd;
+		pid_t pid;
+	} helpers[ZOO_ORPHAN_HELPERS];
 };
 
 /* Validates and keeps SETUP_DONE's payload: u32 count, then count strs. */
