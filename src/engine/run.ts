@@ -6,7 +6,8 @@ import type { RunFlags } from "../cli/zoo/run.ts";
 import type { Spec } from "../oci/spec.ts";
 import { BUSYBOX_REF, ensureBusybox } from "../image/busybox.ts";
 import { defaultStoreRoot, normalizeRef, Store } from "../image/store.ts";
-import { readSubids, rootlessMappings, userName } from "../runtime/idmap.ts";
+import { callerMappings } from "../runtime/idmap.ts";
+import { cpuPercentToQuota } from "../cgroups/index.ts";
 import { runForeground } from "../runtime/run.ts";
 import { containerCgroups } from "../runtime/cgroup-setup.ts";
 import { dieBySignal } from "../sys/libc.ts";
@@ -77,15 +78,13 @@ export function buildSpec(
   const namespaces = ["pid", "ipc", "uts", "mount", "network", "cgroup"].map((type) => ({ type }) as never);
   const linux: NonNullable<Spec["linux"]> = { namespaces, resources: {}, maskedPaths: sec.maskedPaths, readonlyPaths: sec.readonlyPaths };
   if (rootless) {
-    const uid = process.geteuid!();
-    const gid = process.getegid!();
-    const user = userName(uid);
+    const maps = callerMappings();
     linux.namespaces!.push({ type: "user" });
-    linux.uidMappings = rootlessMappings(uid, readSubids("/etc/subuid", user, uid));
-    linux.gidMappings = rootlessMappings(gid, readSubids("/etc/subgid", user, uid));
+    linux.uidMappings = maps.uid;
+    linux.gidMappings = maps.gid;
   }
   if (f.memory) linux.resources!.memory = { limit: f.memory, swap: f.memory * 2 };
-  if (f.cpus) linux.resources!.cpu = { quota: Math.round(f.cpus * 100_000), period: 100_000 };
+  if (f.cpus) linux.resources!.cpu = { quota: cpuPercentToQuota(f.cpus * 100, 100_000), period: 100_000 };
   if (f.pidsLimit) linux.resources!.pids = { limit: f.pidsLimit };
   return {
     ociVersion: "1.2.0",

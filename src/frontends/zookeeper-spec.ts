@@ -1,6 +1,7 @@
 // zookeeper's flags → an OCI config. Pure: identity, environment and paths come in as arguments.
 import { resolve } from "node:path";
 import type { IdMapping, Mount, Spec } from "../oci/spec.ts";
+import { cpuPercentToQuota } from "../cgroups/index.ts";
 import { ALL_CAPS } from "../oci/caps.ts";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../oci/hardening.ts";
 import type { ZookeeperOptions } from "../cli/zookeeper.ts";
@@ -43,7 +44,7 @@ export function zookeeperSpec(o: ZookeeperOptions, id: ZookeeperIdentity): Spec 
   // Swap off: memory+swap equal to memory, as the seed's limit is a hard one.
   if (o.memory !== undefined) resources.memory = { limit: o.memory, swap: o.memory };
   if (o.cpuPercent !== undefined) {
-    resources.cpu = { quota: Math.max(1000, Math.round((o.cpuPercent / 100) * CPU_PERIOD_US)), period: CPU_PERIOD_US };
+    resources.cpu = { quota: cpuPercentToQuota(o.cpuPercent, CPU_PERIOD_US), period: CPU_PERIOD_US };
   }
   if (o.pids !== undefined) resources.pids = { limit: o.pids };
   return {

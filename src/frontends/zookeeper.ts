@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { parseZookeeperArgs, USAGE, type ZookeeperOptions } from "../cli/zookeeper.ts";
 import { parsePublish, pickHelper, resolvConf, setupNetwork, type Helper, type PortMapping } from "../net/index.ts";
 import type { Spec } from "../oci/spec.ts";
-import { readSubids, rootlessMappings, ROOTFUL_MAPPINGS, userName } from "../runtime/idmap.ts";
+import { callerMappings, ROOTFUL_MAPPINGS } from "../runtime/idmap.ts";
 import { runForeground } from "../runtime/run.ts";
 import { dieBySignal } from "../sys/libc.ts";
 import { UsageError } from "../util/errors.ts";
@@ -26,15 +26,9 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
   if (publish.length && !o.network) throw new UsageError("ZOO_PUBLISH needs -n: without it the container has no network to publish from");
   const helper = o.network ? pickHelper() : undefined;
 
-  const uid = process.geteuid!();
-  const gid = process.getegid!();
-  let uidMappings = ROOTFUL_MAPPINGS;
-  let gidMappings = ROOTFUL_MAPPINGS;
-  if (uid !== 0) {
-    const user = userName(uid);
-    uidMappings = rootlessMappings(uid, readSubids("/etc/subuid", user, uid));
-    gidMappings = rootlessMappings(gid, readSubids("/etc/subgid", user, uid));
-  }
+  const maps = process.geteuid!() === 0 ? { uid: ROOTFUL_MAPPINGS, gid: ROOTFUL_MAPPINGS } : callerMappings();
+  const uidMappings = maps.uid;
+  const gidMappings = maps.gid;
   // A rootfs without /etc gets no resolv.conf: creating /etc would change the user's tree.
   const resolvDir = helper && o.root && isDir(join(o.root, "etc")) ? mkdtempSync("/tmp/zoo.resolv-") : null;
   let status;

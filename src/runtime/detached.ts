@@ -5,7 +5,7 @@ import type { CgroupState } from "../cgroups/index.ts";
 import type { Spec } from "../oci/spec.ts";
 import { Msg } from "../plan/ids.ts";
 import { Cleanup } from "../util/cleanup.ts";
-import { launch, type RunHooks } from "./launch.ts";
+import { launch, type Launched, type RunHooks } from "./launch.ts";
 
 export interface DetachedOptions {
   /** O_PATH fd of the start fifo; `start` opens the fifo for reading to let the container exec. */
@@ -22,7 +22,7 @@ export interface Detached {
   sock: number;
   shimExit: Promise<number>;
   /** The shim's next message (STARTED after `start`), failures turned into one line. */
-  expect: (type: number, what: string) => Promise<unknown>;
+  expect: Launched["expect"];
 }
 
 export async function createDetached(spec: Spec, hooks: RunHooks, opts: DetachedOptions): Promise<Detached> {

@@ -60,6 +60,17 @@ export function readSubids(file: string, user: string, id: number): SubidRange[]
   }
 }
 
+/** The maps for a container started by the calling (unprivileged) user. */
+export function callerMappings(): { uid: IdMapping[]; gid: IdMapping[] } {
+  const uid = process.geteuid!();
+  const gid = process.getegid!();
+  const user = userName(uid);
+  return {
+    uid: rootlessMappings(uid, readSubids("/etc/subuid", user, uid)),
+    gid: rootlessMappings(gid, readSubids("/etc/subgid", user, uid)),
+  };
+}
+
 const onlySelf = (maps: IdMapping[], self: number) =>
   maps.length === 1 && maps[0]!.hostID === self && maps[0]!.size === 1;
 

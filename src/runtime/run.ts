@@ -4,9 +4,8 @@ import { constants as osc } from "node:os";
 import type { Spec } from "../oci/spec.ts";
 import { Msg } from "../plan/ids.ts";
 import { Cleanup } from "../util/cleanup.ts";
-import { ZooError } from "../util/errors.ts";
-import { launch, type RunHooks } from "./launch.ts";
-import { encodeI32, i32, MsgName, recv, send } from "./sync.ts";
+import { launch, type Launched, type RunHooks } from "./launch.ts";
+import { encodeI32, i32, send } from "./sync.ts";
 import { decodeWaitStatus, type ExitStatus } from "./wait-status.ts";
 
 export type { RunHooks } from "./launch.ts";
@@ -35,7 +34,7 @@ export async function runForeground(spec: Spec, hooks: RunHooks = {}): Promise<R
 async function run(spec: Spec, hooks: RunHooks, cleanup: Cleanup): Promise<RunResult> {
   const l = await launch(spec, hooks, cleanup, { foreground: true });
   await l.expect(Msg.STARTED, "starting the command");
-  const status = await waitForExit(l.sock, l.shimExit, true);
+  const status = await waitForExit(l, true);
   const oomKilled = hooks.cgroups ? hooks.cgroups.oomKilled() : false;
   return { status, pid: l.pid, oomKilled };
 }
@@ -45,7 +44,8 @@ async function run(spec: Spec, hooks: RunHooks, cleanup: Cleanup): Promise<RunRe
  * `sharesTerminal`: the container is in our process group (a FOREGROUND shim),
  * so the terminal's own signals already reach it.
  */
-export async function waitForExit(sock: number, shimExit: Promise<number>, sharesTerminal: boolean): Promise<ExitStatus> {
+export async function waitForExit(l: Pick<Launched, "sock" | "shimExit" | "expect">, sharesTerminal: boolean): Promise<ExitStatus> {
+  const { sock, shimExit } = l;
   const handlers = FORWARDED.map((name) => {
     const fwd = !(sharesTerminal && TERMINAL_SIGNALS.has(name) && process.stdin.isTTY);
     const h = () => {
@@ -60,11 +60,7 @@ export async function waitForExit(sock: number, shimExit: Promise<number>, share
   await shimExit;
   for (const [name, h] of handlers) process.off(name, h);
 
-  const last = recv(sock);
-  if (last?.type !== Msg.EXIT) {
-    const code = await shimExit;
-    throw new ZooError(last ? `zoo-shim sent ${MsgName[last.type] ?? last.type} while waiting for the container` : `zoo-shim exited (status ${code}) while waiting for the container`);
-  }
+  const last = await l.expect(Msg.EXIT, "waiting for the container");
   return decodeWaitStatus(i32(last.payload));
 }
 

@@ -237,7 +237,7 @@ export async function run(store: Store, o: CreateOptions & { detach: boolean }):
     await remove(store, o.id, true).catch(() => {});
     throw e;
   }
-  const status = await waitForExit(c.detached.sock, c.detached.shimExit, false);
+  const status = await waitForExit(c.detached, false);
   await remove(store, o.id, true);
   return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
 }
