@@ -41,8 +41,3 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   }
   return { flags, propagation, data };
 }
-
-/** Propagation flags for rootfsPropagation / the seed's "make / private". */
-export function propagationFlags(name: string): bigint | undefined {
-  return PROPAGATION[name];
-}

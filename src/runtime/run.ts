@@ -63,6 +63,3 @@ export async function waitForExit(l: Pick<Launched, "sock" | "shimExit" | "expec
   const last = await l.expect(Msg.EXIT, "waiting for the container");
   return decodeWaitStatus(i32(last.payload));
 }
-
-export const signalName = (n: number) =>
-  Object.entries(osc.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;

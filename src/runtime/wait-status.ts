@@ -12,6 +12,3 @@ export function decodeWaitStatus(raw: number): ExitStatus {
   if (low !== 0x7f) return { code: null, signal: low };
   return { code: 128 + ((raw >> 8) & 0xff), signal: null };
 }
-
-/** The shell convention: 128 + signal number. */
-export const shellCode = (s: ExitStatus) => (s.signal !== null ? 128 + s.signal : (s.code ?? 0));
