@@ -15,7 +15,8 @@ import { UsageError, ZooError } from "../util/errors.ts";
 import { DEFAULT_PATH, defaultMounts } from "./defaults.ts";
 import { resolveSecurity, type Security } from "./security.ts";
 import { removeTree } from "./remove.ts";
-import { setupNetwork } from "../net/index.ts";
+import { Cleanup } from "../util/cleanup.ts";
+import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "./network.ts";
 
 export async function zooRun(f: RunFlags): Promise<number> {
   if (!f.rm) {
@@ -34,11 +35,16 @@ export async function zooRun(f: RunFlags): Promise<number> {
   const rootless = process.geteuid!() !== 0;
   const security = resolveSecurity(f);
   const spec = buildSpec(f, image.config.config, id, rootless, security);
+  // Before anything exists: a bad --network, --ip or -p fails here.
+  const network = chooseNetwork(f, store.root, rootless);
   const maps = rootless ? { uid: spec.linux!.uidMappings!, gid: spec.linux!.gidMappings! } : null;
+  const undo = new Cleanup();
   let status;
   try {
     mkdirSync(upper, { recursive: true, mode: 0o755 });
     mkdirSync(work, { recursive: true, mode: 0o700 });
+    const { hostsFile } = applyNetworkToSpec(spec, network, dir);
+    const net = await prepareNetwork(network, f, { id, name: f.name, hostname: spec.hostname!, hostsFile }, undo);
     const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
       name: `zoo-${id.slice(0, 12)}`,
       flagHints: { memory: "-m", cpu: "--cpus", pids: "--pids-limit" },
@@ -47,13 +53,14 @@ export async function zooRun(f: RunFlags): Promise<number> {
       cgroups,
       seccomp: security.seccomp,
       rootOverlay: { lower: [...image.layers].reverse().map((l) => store.layerPath(l)), upper, work, userxattr: rootless },
-      // Network mode none until the bridge lands: a private namespace with lo up.
-      onChild: (pid, cleanup) => setupNetwork("none", pid, cleanup),
+      onChild: net.onChild,
     });
     if (result.oomKilled) process.stderr.write("zoo: the container ran out of memory and was killed\n");
     status = result.status;
   } finally {
+    const failures = await undo.run();
     await removeTree(dir, maps);
+    for (const f of failures) process.stderr.write(`zoo: cleanup: ${f}\n`);
   }
   if (status.signal !== null) dieBySignal(status.signal);
   return status.code ?? 0;
@@ -75,7 +82,8 @@ export function buildSpec(
     if (i <= 0) throw new UsageError(`run: -e "${e}" must be KEY=VALUE`);
     env.set(e.slice(0, i), e.slice(i + 1));
   }
-  const namespaces = ["pid", "ipc", "uts", "mount", "network", "cgroup"].map((type) => ({ type }) as never);
+  // The network namespace is applyNetworkToSpec's choice.
+  const namespaces = ["pid", "ipc", "uts", "mount", "cgroup"].map((type) => ({ type }) as never);
   const linux: NonNullable<Spec["linux"]> = { namespaces, resources: {}, maskedPaths: sec.maskedPaths, readonlyPaths: sec.readonlyPaths };
   if (rootless) {
     const maps = callerMappings();

@@ -27,7 +27,8 @@ const PASTA_DNS = "169.254.1.1";
 const READY_TIMEOUT_MS = 10_000;
 
 /** pasta when installed, else slirp4netns; ZOO_NET_HELPER forces one. */
-export function pickHelper(forced: string | undefined = process.env.ZOO_NET_HELPER): Helper {
+/** `what` names the flag that asked for user-mode networking, for the error messages. */
+export function pickHelper(forced: string | undefined = process.env.ZOO_NET_HELPER, what = "-n"): Helper {
   if (forced !== undefined && forced !== "" && forced !== "pasta" && forced !== "slirp4netns") {
     throw new UsageError(`ZOO_NET_HELPER="${forced}": use "pasta" or "slirp4netns"`);
   }
@@ -35,22 +36,22 @@ export function pickHelper(forced: string | undefined = process.env.ZOO_NET_HELP
   for (const name of names) {
     const path = Bun.which(name, { PATH: process.env.PATH || DEFAULT_PATH });
     if (!path) continue;
-    checkTun(name);
+    checkTun(name, what);
     return { name, path, dns: name === "pasta" ? PASTA_DNS : SLIRP_DNS };
   }
   const pkg = (n: HelperName) => (n === "pasta" ? "passt" : n);
-  throw new ZooError(`-n needs ${names.join(" or ")} for user-mode networking: install ${names.map(pkg).join(" or ")}`);
+  throw new ZooError(`${what} needs ${names.join(" or ")} for user-mode networking: install ${names.map(pkg).join(" or ")}`);
 }
 
 // The helper opens /dev/net/tun with our credentials; some systems make it
 // root-only (mode 0600), which otherwise surfaces as a cryptic helper error.
-function checkTun(name: HelperName) {
+function checkTun(name: HelperName, what: string) {
   try {
     accessSync("/dev/net/tun", fsc.R_OK | fsc.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "does not exist (load the tun module)" : "is not read-write for this user (as root: chmod 0666 /dev/net/tun)";
-    throw new ZooError(`-n: ${name} needs /dev/net/tun, which ${why}`);
+    throw new ZooError(`${what}: ${name} needs /dev/net/tun, which ${why}`);
   }
 }
 
@@ -71,10 +72,13 @@ function lastLine(text: string): string {
 
 async function startPasta(h: Helper, pid: number, publish: PortMapping[], dir: string, cleanup: Cleanup) {
   const pidFile = join(dir, "pasta.pid");
-  const tcp = publish.length ? publish.flatMap((p) => ["-t", `127.0.0.1/${p.hostPort}:${p.containerPort}`]) : ["-t", "none"];
+  const fwd = (proto: "tcp" | "udp", flag: string) => {
+    const ms = publish.filter((p) => p.protocol === proto);
+    return ms.length ? ms.flatMap((p) => [flag, `127.0.0.1/${p.hostPort}:${p.containerPort}`]) : [flag, "none"];
+  };
   const args = [
     h.path, "--config-net", "-q", "-I", "eth0",
-    ...tcp, "-u", "none", "-T", "none", "-U", "none",
+    ...fwd("tcp", "-t"), ...fwd("udp", "-u"), "-T", "none", "-U", "none",
     // The gateway address would otherwise reach the host's loopback services,
     // which slirp4netns' --disable-host-loopback also forbids.
     "--no-map-gw",
@@ -200,7 +204,7 @@ async function waitReady(fd: number, exited: Promise<number>) {
 }
 
 function slirpHostfwd(api: string, m: PortMapping): Promise<void> {
-  const req = { execute: "add_hostfwd", arguments: { proto: "tcp", host_addr: "127.0.0.1", host_port: m.hostPort, guest_port: m.containerPort } };
+  const req = { execute: "add_hostfwd", arguments: { proto: m.protocol, host_addr: "127.0.0.1", host_port: m.hostPort, guest_port: m.containerPort } };
   return new Promise((resolve, reject) => {
     const s = connect({ path: api });
     let reply = "";

@@ -103,7 +103,7 @@ describe.skipIf(!IS_ROOT)("escape probes", () => {
     { name: "zoo run (root)", run: zooRoot(), allowed: [] },
     {
       name: "zoo run (rootless)",
-      run: () => run([ZOO, "run", "--rm", PROBE_REF, "/bin/probe", "escape"], { asUser: user, env: { ZOO_ROOT: userStore } }),
+      run: () => run([ZOO, "run", "--rm", "--network", "none", PROBE_REF, "/bin/probe", "escape"], { asUser: user, env: { ZOO_ROOT: userStore } }),
       allowed: [],
     },
     // zookeeper masks and write-protects the same paths as zoo run: as root its

@@ -142,6 +142,16 @@ export interface LeakSnapshot {
   mounts: string[];
   cgroups: string[];
   tmpdirs: string[];
+  /** zoo bridges and veths, zoo's nftables table, bridge leases. */
+  net?: string[];
+}
+
+function netState(): string[] {
+  const links = readdirSync("/sys/class/net").filter((l) => /^(zoo|zveth)/.test(l));
+  const leases = existsSync("/run/zoo/net") ? readdirSync("/run/zoo/net").filter((e) => e !== "lock").map((e) => `lease dir ${e}`) : [];
+  const nft = Bun.which("nft", { PATH: "/usr/sbin:/sbin:/usr/bin" });
+  const table = nft && Bun.spawnSync([nft, "list", "table", "ip", "zoo"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0 ? ["nft table ip zoo"] : [];
+  return [...links, ...leases, ...table];
 }
 
 function findCgroups(dir: string, depth: number, out: string[]) {
@@ -172,7 +182,7 @@ export function leakSnapshot(): LeakSnapshot {
   const cgroups: string[] = [];
   findCgroups("/sys/fs/cgroup", 6, cgroups);
   const tmpdirs = readdirSync("/tmp").filter((e) => e.startsWith("zoo.")).map((e) => `/tmp/${e}`);
-  return { mounts, cgroups: cgroups.filter((c) => !c.includes("zoo-deleg-")), tmpdirs };
+  return { mounts, cgroups: cgroups.filter((c) => !c.includes("zoo-deleg-")), tmpdirs, net: IS_ROOT ? netState() : [] };
 }
 
 /** Polls briefly: a just-exited container's cgroup can take a moment to be released. */

@@ -2,6 +2,7 @@
 import { availableParallelism } from "node:os";
 import { UsageError } from "../../util/errors.ts";
 import { parseMemory, parsePositiveInt } from "../units.ts";
+import { checkDistinct, parsePort, type PortMapping } from "../../net/publish.ts";
 
 export interface RunFlags {
   rm: boolean;
@@ -18,6 +19,10 @@ export interface RunFlags {
   /** Absent: the default profile. */
   seccomp?: "unconfined" | { file: string };
   noNewPrivileges: boolean;
+  /** --network: bridge, NAME, none, host, pasta, slirp4netns, container:NAME. */
+  network?: string;
+  ip?: string;
+  publish: PortMapping[];
   image: string;
   command: string[];
 }
@@ -26,10 +31,11 @@ const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
   "-e": "env", "--env": "env", "-w": "workdir", "--workdir": "workdir", "-h": "hostname", "--hostname": "hostname",
   "-m": "memory", "--memory": "memory", "--cpus": "cpus", "--pids-limit": "pidsLimit", "--name": "name",
   "--cap-add": "capAdd", "--cap-drop": "capDrop", "--security-opt": "securityOpt",
+  "--network": "network", "--net": "network", "--ip": "ip", "-p": "publish", "--publish": "publish",
 };
 
 export function parseRunArgs(argv: string[]): RunFlags {
-  const f: RunFlags = { rm: false, env: [], capAdd: [], capDrop: [], privileged: false, noNewPrivileges: false, image: "", command: [] };
+  const f: RunFlags = { rm: false, env: [], capAdd: [], capDrop: [], privileged: false, noNewPrivileges: false, publish: [], image: "", command: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     let a = argv[i]!;
@@ -64,6 +70,7 @@ export function parseRunArgs(argv: string[]): RunFlags {
   if (!image) throw new UsageError("run: no image given: zoo run [flags] IMAGE [COMMAND...] (try: zoo run --rm busybox echo hello)");
   f.image = image;
   f.command = argv.slice(i + 1);
+  checkDistinct(f.publish, "run: -p");
   return f;
 }
 
@@ -92,7 +99,18 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
       f.hostname = val;
       return;
     case "name":
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(val)) throw new UsageError(`run: ${flag} "${val}": names use letters, digits, _ . - and start with a letter or digit`);
       f.name = val;
+      return;
+    case "network":
+      if (val === "") throw new UsageError(`run: ${flag} needs a value: bridge, none, host, pasta, slirp4netns, container:NAME or a network name`);
+      f.network = val;
+      return;
+    case "ip":
+      f.ip = val;
+      return;
+    case "publish":
+      f.publish.push(parsePort(val, `run: ${flag}`));
       return;
     case "capAdd":
     case "capDrop":

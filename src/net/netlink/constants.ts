@@ -72,3 +72,6 @@ export const RTMSG_LEN = 12;
 export const RTA_HDRLEN = 4;
 
 export const align4 = (n: number) => (n + 3) & ~3;
+
+/** <linux/veth.h>: the peer's ifinfomsg and attributes ride in IFLA_INFO_DATA. */
+export const VETH_INFO_PEER = 1;

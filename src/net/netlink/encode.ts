@@ -20,7 +20,21 @@ export const attr = {
     return { type, bytes: b };
   },
   nested: (type: number, children: Attr[]): Attr => ({ type, nested: children }),
+  /** A family header followed by attributes, as VETH_INFO_PEER carries the peer's ifinfomsg. */
+  headed: (type: number, header: Uint8Array, children: Attr[]): Attr => {
+    const body = encodeAttrs(children);
+    const b = new Uint8Array(align4(header.length) + body.length);
+    b.set(header, 0);
+    b.set(body, align4(header.length));
+    return { type, bytes: b };
+  },
 };
+
+export function encodeAttrs(attrs: Attr[]): Uint8Array {
+  const buf = new Uint8Array(attrsLength(attrs));
+  writeAttrs(buf, new DataView(buf.buffer), 0, attrs);
+  return buf;
+}
 
 export function attrsLength(attrs: Attr[]): number {
   return attrs.reduce((n, a) => n + align4(attrLength(a)), 0);

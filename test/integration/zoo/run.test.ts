@@ -30,7 +30,7 @@ describe.skipIf(!IS_ROOT)("zoo run", () => {
   });
 
   test("network none: a private namespace with only lo, and lo up", async () => {
-    const r = await zoo(["run", "--rm", "busybox", "sh", "-c", "ip -o link | awk '{print $2, $3}'; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-works"]);
+    const r = await zoo(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "ip -o link | awk '{print $2, $3}'; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-works"]);
     expect(r.stdout).toMatch(/^lo: <LOOPBACK,UP,LOWER_UP>\nlo-works\n$/);
   });
 
@@ -58,12 +58,12 @@ describe.skipIf(!IS_ROOT)("zoo run", () => {
   test("rootless: the user's own store under ~/.local/share/zoo", async () => {
     const user = ensureTestUser();
     rmSync(join(user.home, ".local/share/zoo"), { recursive: true, force: true });
-    const r = await run([ZOO, "run", "--rm", "busybox", "sh", "-c", "id -u; cat /proc/self/uid_map | wc -l"], { asUser: user });
+    const r = await run([ZOO, "run", "--rm", "--network", "none", "busybox", "sh", "-c", "id -u; cat /proc/self/uid_map | wc -l"], { asUser: user });
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("0\n2\n");
     expect(existsSync(join(user.home, ".local/share/zoo/images.json"))).toBe(true);
     // Files owned by a subordinate id and overlayfs' work dir still go with --rm.
-    const owned = await run([ZOO, "run", "--rm", "busybox", "sh", "-c", "mkdir -p /data/x && chown -R 1000:1000 /data && chmod 700 /data/x"], { asUser: user });
+    const owned = await run([ZOO, "run", "--rm", "--network", "none", "busybox", "sh", "-c", "mkdir -p /data/x && chown -R 1000:1000 /data && chmod 700 /data/x"], { asUser: user });
     expect(owned.stderr).toBe("");
     expect(readdirSync(join(user.home, ".local/share/zoo/containers"))).toEqual([]);
     rmSync(join(user.home, ".local/share/zoo"), { recursive: true, force: true });

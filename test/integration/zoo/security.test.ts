@@ -95,7 +95,7 @@ describe.skipIf(!IS_ROOT)("zoo run security", () => {
 
   test("rootless: the same defaults inside the user namespace", async () => {
     const user = ensureTestUser();
-    const r = await run([ZOO, "run", "--rm", "busybox", "sh", "-c", "grep -E '^(CapEff|Seccomp):' /proc/self/status; grep ' /proc/sys ' /proc/self/mountinfo | cut -d' ' -f6"], { asUser: user });
+    const r = await run([ZOO, "run", "--rm", "--network", "none", "busybox", "sh", "-c", "grep -E '^(CapEff|Seccomp):' /proc/self/status; grep ' /proc/sys ' /proc/self/mountinfo | cut -d' ' -f6"], { asUser: user });
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/^CapEff:\s+00000000a80425fb\nSeccomp:\s+2\nro,nosuid,nodev,noexec/);
     rmSync(join(user.home, ".local/share/zoo"), { recursive: true, force: true });

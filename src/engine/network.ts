@@ -1,0 +1,126 @@
+// `zoo run --network`: which network layer a container gets, decided before
+// anything exists (so a bad flag or a missing helper leaves nothing behind),
+// then carried out once the child exists.
+//
+//   bridge (rootful default) | NAME — a bridge network (src/net/bridge)
+//   pasta | slirp4netns (rootless default: pasta if installed) — user mode
+//   none — lo only;  host — the host's network namespace
+//   container:NAME|ID — another running container's network namespace
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Mount, Spec } from "../oci/spec.ts";
+import type { Cleanup } from "../util/cleanup.ts";
+import { UsageError, ZooError } from "../util/errors.ts";
+import { connectBridge, recordConnected, reserveBridge, type BridgeAttachment } from "../net/bridge/attach.ts";
+import { LeaseStore } from "../net/bridge/leases.ts";
+import { Networks, type NetworkDef } from "../net/bridge/networks.ts";
+import { hostsFile, resolvFromHost } from "../net/hosts.ts";
+import { pickHelper, resolvConf, setupNetwork, type Helper } from "../net/index.ts";
+import type { PortMapping } from "../net/publish.ts";
+
+export type NetworkChoice =
+  | { kind: "bridge"; net: NetworkDef }
+  | { kind: "user"; helper: Helper }
+  | { kind: "none" }
+  | { kind: "host" }
+  | { kind: "container"; pid: number; ref: string; hostsFile?: string };
+
+export interface NetworkFlags {
+  network?: string;
+  ip?: string;
+  publish: PortMapping[];
+}
+
+export function chooseNetwork(f: NetworkFlags, storeRoot: string, rootless: boolean): NetworkChoice {
+  const mode = f.network ?? (rootless ? "user" : "bridge");
+  let c: NetworkChoice;
+  if (mode === "none" || mode === "host") c = { kind: mode };
+  else if (mode === "user" || mode === "pasta" || mode === "slirp4netns") c = { kind: "user", helper: userHelper(mode, f.network !== undefined) };
+  else if (mode.startsWith("container:")) c = joinContainer(mode.slice("container:".length));
+  else c = { kind: "bridge", net: new Networks(storeRoot).get(mode === "default" ? "bridge" : mode) };
+
+  if (f.ip !== undefined && c.kind !== "bridge") throw new UsageError(`--ip needs a bridge network (--network bridge or a network from zoo network create), not --network ${mode}`);
+  if (f.publish.length && (c.kind === "none" || c.kind === "host" || c.kind === "container")) {
+    throw new UsageError(`-p has no effect with --network ${mode}: publish ports on the container that owns the network`);
+  }
+  if (c.kind === "host" && rootless) throw new UsageError("--network host: a rootless container cannot share the host's network namespace here; use pasta");
+  return c;
+}
+
+// A rootless container gets user-mode networking by default; when that cannot
+// work here the error also names the way out (no network at all).
+function userHelper(mode: string, asked: boolean): Helper {
+  try {
+    return pickHelper(mode === "user" ? undefined : mode, asked ? `--network ${mode}` : "rootless default network");
+  } catch (e) {
+    if (asked || !(e instanceof ZooError)) throw e;
+    throw new ZooError(`${e.message}; or run with --network none`);
+  }
+}
+
+/** container:NAME — a running container on a bridge network, found by name, id or id prefix. */
+function joinContainer(ref: string): NetworkChoice {
+  if (!ref) throw new UsageError("--network container: needs a container name or id (container:web)");
+  if (process.geteuid!() !== 0) throw new UsageError("--network container: is rootful only for now");
+  const found = new LeaseStore().all().filter(({ lease }) => lease.name === ref || lease.id === ref || (ref.length >= 3 && lease.id.startsWith(ref)));
+  const live = found.filter(({ lease }) => lease.pid);
+  if (live.length === 0) throw new ZooError(`--network container:${ref}: no running container with that name or id`);
+  if (live.length > 1) throw new UsageError(`--network container:${ref}: more than one container matches; give more of the id`);
+  const l = live[0]!.lease;
+  return { kind: "container", pid: l.pid!, ref, hostsFile: l.hostsFile };
+}
+
+/** Namespaces and the /etc/hosts and /etc/resolv.conf mounts for the choice; writes the files into `dir`. */
+export function applyNetworkToSpec(spec: Spec, c: NetworkChoice, dir: string): { hostsFile: string } {
+  const ns = spec.linux!.namespaces!.filter((n) => n.type !== "network");
+  if (c.kind === "container") ns.push({ type: "network", path: `/proc/${c.pid}/ns/net` });
+  else if (c.kind !== "host") ns.push({ type: "network" });
+  spec.linux!.namespaces = ns;
+
+  const hosts = c.kind === "container" && c.hostsFile ? c.hostsFile : join(dir, "hosts");
+  if (hosts === join(dir, "hosts")) {
+    const text = c.kind === "host" ? readHost("/etc/hosts") : hostsFile(null, spec.hostname ?? "localhost");
+    writeFileSync(hosts, text, { mode: 0o644 });
+  }
+  const resolv = join(dir, "resolv.conf");
+  const hostResolv = readHost("/etc/resolv.conf");
+  writeFileSync(resolv, c.kind === "user" ? resolvConf(c.helper) : c.kind === "host" ? hostResolv : resolvFromHost(hostResolv), { mode: 0o644 });
+  const bind = (destination: string, source: string): Mount => ({ destination, type: "bind", source, options: ["rbind", "nosuid", "nodev", "noexec"] });
+  spec.mounts = [...(spec.mounts ?? []), bind("/etc/hosts", hosts), bind("/etc/resolv.conf", resolv)];
+  return { hostsFile: hosts };
+}
+
+const readHost = (p: string) => {
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return "";
+  }
+};
+
+export interface PreparedNetwork {
+  attachment?: BridgeAttachment;
+  onChild(pid: number, cleanup: Cleanup): Promise<void>;
+}
+
+/** Reserves what must exist before the container (a bridge lease); returns the onChild step. */
+export async function prepareNetwork(
+  c: NetworkChoice,
+  f: NetworkFlags,
+  who: { id: string; name?: string; hostname: string; hostsFile: string },
+  cleanup: Cleanup,
+): Promise<PreparedNetwork> {
+  if (c.kind === "bridge") {
+    const a = await reserveBridge({ net: c.net, id: who.id, name: who.name, hostname: who.hostname, ip: f.ip, publish: f.publish, hostsFile: who.hostsFile }, cleanup);
+    return {
+      attachment: a,
+      onChild: async (pid, cl) => {
+        connectBridge(a, pid, cl);
+        recordConnected(a, pid);
+      },
+    };
+  }
+  if (c.kind === "user") return { onChild: (pid, cl) => setupNetwork("user", pid, cl, { helper: c.helper, publish: f.publish }) };
+  if (c.kind === "none") return { onChild: (pid, cl) => setupNetwork("none", pid, cl) };
+  return { onChild: async () => {} };
+}

@@ -1,0 +1,187 @@
+// A container on a bridge network, rootful: reserve (address, host ports,
+// bridge and rules, under the lock, before the container exists, so bad
+// input fails early) then connect (the veth pair, once the child exists).
+// The undo steps go on the run's Cleanup; a lease left by a zoo that was
+// killed is reclaimed by the next locked operation (gc).
+import { writeFileSync } from "node:fs";
+import type { Cleanup } from "../../util/cleanup.ts";
+import { UsageError, ZooError } from "../../util/errors.ts";
+import { parseSubnet } from "../cidr.ts";
+import { hostsFile, type HostEntry } from "../hosts.ts";
+import { netlinkIn } from "../netns.ts";
+import { addAddress, addDefaultRoute } from "../netlink/addresses.ts";
+import { createBridge, createVeth, deleteLink } from "../netlink/links.ts";
+import { getLink, setLinkUp } from "../netlink/ops.ts";
+import { NetlinkSocket } from "../netlink/socket.ts";
+import type { PortMapping } from "../publish.ts";
+import { chooseAddress } from "./ipam.ts";
+import { isStale, LeaseStore, selfOwner, type Lease } from "./leases.ts";
+import type { NetworkDef } from "./networks.ts";
+import { addNetworkScript, addPortsScript, deleteTableScript, nft, removeNetworkScript, removePortsScript, tableExists, tableScript } from "./nft.ts";
+import { checkHostPortsFree } from "./ports.ts";
+
+export interface BridgeRequest {
+  net: NetworkDef;
+  id: string;
+  name?: string;
+  hostname: string;
+  /** --ip: "10.88.0.10" or "10.88.0.10/16". */
+  ip?: string;
+  publish: PortMapping[];
+  /** The container's /etc/hosts on the host; kept listing the network's other containers. */
+  hostsFile: string;
+}
+
+export interface BridgeAttachment {
+  net: NetworkDef;
+  id: string;
+  ip: string;
+  prefix: number;
+  veth: string;
+}
+
+export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = new LeaseStore()): Promise<BridgeAttachment> {
+  if (process.geteuid!() !== 0) {
+    throw new UsageError(`network "${r.net.name}": bridge networks need root; rootless containers use --network pasta or --network slirp4netns`);
+  }
+  const subnet = parseSubnet(r.net.subnet)!;
+  await checkHostPortsFree(r.publish);
+  const ip = store.locked(() => {
+    gc(store);
+    const all = store.all();
+    if (r.name) {
+      const clash = all.find((x) => x.lease.name === r.name);
+      if (clash) throw new ZooError(`the name "${r.name}" is already in use by a running container: choose another with --name`);
+    }
+    for (const m of r.publish) {
+      const holder = all.find((x) => x.lease.ports.some((p) => p.hostPort === m.hostPort && p.protocol === m.protocol));
+      if (holder) throw new ZooError(`host port ${m.hostPort}/${m.protocol} is already published by container ${holder.lease.name ?? holder.lease.id.slice(0, 12)}`);
+    }
+    const leases = store.read(r.net.bridge);
+    const ip = chooseAddress(subnet, r.net.gateway, leases.map((l) => l.ip), r.ip);
+    if (leases.length === 0) bringUp(r.net);
+    try {
+      if (r.publish.length) nft(addPortsScript(ip, r.publish), "publishing ports");
+      const lease: Lease = { ip, subnet: r.net.subnet, id: r.id, name: r.name, hostname: r.hostname, ...selfOwner(), ports: r.publish, hostsFile: r.hostsFile };
+      store.write(r.net.bridge, [...leases, lease]);
+    } catch (e) {
+      if (leases.length === 0) takeDown(store, r.net.bridge, r.net.subnet);
+      throw e;
+    }
+    refreshHosts(store.read(r.net.bridge));
+    return ip;
+  });
+  cleanup.add(`release ${ip} on ${r.net.name}`, () => store.locked(() => release(store, r.net.bridge, r.id)));
+  return { net: r.net, id: r.id, ip, prefix: subnet.prefix, veth: `zveth${r.id.slice(0, 8)}` };
+}
+
+/** The veth pair; its far end is eth0 inside `pid`'s netns, addressed and routed. */
+export function connectBridge(a: BridgeAttachment, pid: number, cleanup: Cleanup): void {
+  const host = NetlinkSocket.open();
+  try {
+    createVeth(host, { host: a.veth, master: a.net.bridge, peer: "eth0", peerPid: pid });
+    cleanup.add(`delete ${a.veth}`, () => void withHost((nl) => deleteLink(nl, a.veth)));
+    setLinkUp(host, a.veth);
+  } finally {
+    host.close();
+  }
+  const inner = netlinkIn(pid);
+  try {
+    setLinkUp(inner, "lo");
+    addAddress(inner, "eth0", a.ip, a.prefix);
+    setLinkUp(inner, "eth0");
+    addDefaultRoute(inner, "eth0", a.net.gateway);
+  } finally {
+    inner.close();
+  }
+}
+
+function withHost<T>(fn: (nl: NetlinkSocket) => T): T {
+  const nl = NetlinkSocket.open();
+  try {
+    return fn(nl);
+  } finally {
+    nl.close();
+  }
+}
+
+const sysctl = (path: string, value: string) => writeFileSync(`/proc/sys/net/ipv4/${path}`, value);
+
+/** First container on the network: the bridge, its gateway address, and the network's rules. */
+function bringUp(net: NetworkDef) {
+  const prefix = parseSubnet(net.subnet)!.prefix;
+  withHost((nl) => {
+    if (!getLink(nl, net.bridge)) {
+      createBridge(nl, net.bridge);
+      addAddress(nl, net.bridge, net.gateway, prefix);
+    }
+    setLinkUp(nl, net.bridge);
+  });
+  // Outbound NAT needs forwarding; like Docker, zoo turns it on and leaves it on.
+  sysctl("ip_forward", "1");
+  // Lets DNAT'ed 127.0.0.1 traffic be routed out of the bridge (see nft.ts).
+  sysctl(`conf/${net.bridge}/route_localnet`, "1");
+  if (!tableExists()) nft(tableScript(), "creating zoo's nftables table");
+  nft(addNetworkScript(net.bridge, net.subnet), `setting up network ${net.name}`);
+}
+
+/** Last container gone: the bridge and its rules go too; the table with the last bridge. */
+function takeDown(store: LeaseStore, bridge: string, subnet: string) {
+  withHost((nl) => deleteLink(nl, bridge));
+  try {
+    nft(removeNetworkScript(bridge, subnet), `removing network ${bridge}`);
+  } catch {
+    // Already gone (someone flushed the ruleset): nothing to remove.
+  }
+  if (store.bridges().filter((b) => b !== bridge).length === 0 && tableExists()) nft(deleteTableScript(), "removing zoo's nftables table");
+}
+
+function release(store: LeaseStore, bridge: string, id: string) {
+  const leases = store.read(bridge);
+  const mine = leases.find((l) => l.id === id);
+  if (!mine) return;
+  const rest = leases.filter((l) => l !== mine);
+  if (mine.ports.length) {
+    try {
+      nft(removePortsScript(mine.ports), "unpublishing ports");
+    } catch {
+      // Already gone: the table was removed under us.
+    }
+  }
+  if (mine.veth) withHost((nl) => deleteLink(nl, mine.veth!));
+  store.write(bridge, rest);
+  if (rest.length === 0) takeDown(store, bridge, mine.subnet);
+  else refreshHosts(rest);
+}
+
+/** Reclaims leases of zoo processes that died without cleaning up. */
+export function gc(store: LeaseStore): void {
+  for (const bridge of store.bridges()) {
+    for (const l of store.read(bridge)) if (isStale(l)) release(store, bridge, l.id);
+  }
+}
+
+/** Every container's /etc/hosts on the network lists the others by name and hostname. */
+function refreshHosts(leases: Lease[]) {
+  const entry = (l: Lease): HostEntry => ({ ip: l.ip, names: [l.name ?? "", l.hostname] });
+  for (const l of leases) {
+    if (!l.hostsFile) continue;
+    try {
+      writeFileSync(l.hostsFile, hostsFile(entry(l), l.hostname, leases.filter((o) => o !== l).map(entry)));
+    } catch {
+      // The container is going away and its directory with it.
+    }
+  }
+}
+
+/** Records the container's pid and veth in its lease (for container:NAME and for cleanup after a crash). */
+export function recordConnected(a: BridgeAttachment, pid: number, store = new LeaseStore()): void {
+  store.locked(() => {
+    const leases = store.read(a.net.bridge);
+    const mine = leases.find((l) => l.id === a.id);
+    if (!mine) return;
+    mine.pid = pid;
+    mine.veth = a.veth;
+    store.write(a.net.bridge, leases);
+  });
+}
