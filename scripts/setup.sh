@@ -27,6 +27,10 @@ want tar tar
 want pasta passt
 want slirp4netns slirp4netns
 want nsenter util-linux
+want script bsdutils
+want podman podman
+want nft nftables
+want ip iproute2
 busybox_static() { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; }
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"

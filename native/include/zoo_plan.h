@@ -44,11 +44,13 @@
 #define ZOO_OP_WAIT_START 0x0115   /* str fifo path */
 #define ZOO_OP_CLOSE_FDS 0x0116    /* u32 first_kept_after_stdio_count (fds 3..3+n-1 kept) */
 #define ZOO_OP_READONLY_PATH 0x0117 /* str path */
+#define ZOO_OP_TTY 0x0118          /* i32 console socket fd, u32 rows, u32 cols (0, 0: leave the size) */
 #define ZOO_OP_EXEC 0x01FF         /* str path, u32 argc, str argv[argc], u32 envc, str envp[envc] */
 
 /* ZOO_OPT_* bits of ZOO_REC_OPTIONS */
 #define ZOO_OPT_FOREGROUND 0x1u   /* shim stays in the caller's session and reports EXIT */
 #define ZOO_OPT_WAIT_SETUP 0x2u   /* after CHILD_PID, wait for SETUP_DONE before GO */
+#define ZOO_OPT_EXIT_ON_START 0x4u /* exit once STARTED is sent: the process goes to the next subreaper (conmon) */
 
 /* ZOO_MKDIR_* flags */
 #define ZOO_MKDIR_PARENTS 0x1u

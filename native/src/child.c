@@ -134,6 +134,8 @@ static int run_op(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 		return op_wait_start(ctx, op);
 	case ZOO_OP_CLOSE_FDS:
 		return op_close_fds(ctx, op);
+	case ZOO_OP_TTY:
+		return op_tty(ctx, op);
 	default:
 		/* The plan was validated; this is a shim bug. */
 		errno = EINVAL;

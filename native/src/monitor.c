@@ -104,8 +104,15 @@ static int on_child_sock(struct zoo_shim *s, int flags)
 			 * that far, otherwise it died and its exit status tells why. */
 			(void)close(s->child_sock);
 			s->child_sock = -1;
-			if (s->execing)
+			if (s->execing) {
 				(void)zoo_send_i32(s->ts, ZOO_MSG_STARTED, s->child);
+				/* Another monitor (podman's conmon, a child subreaper) waits
+				 * for the process: it becomes that one's child once we are
+				 * gone, as a runc container's does when runc exits. Before
+				 * its SIGCHLD is read here, so its status is not taken. */
+				if (s->options & ZOO_OPT_EXIT_ON_START)
+					return 0;
+			}
 			return CONTINUE;
 		}
 		rc = on_child_msg(s, &m);

@@ -59,6 +59,9 @@ int zoo_cap_last(void);
 int op_no_new_privs(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_seccomp(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 
+/* ops_tty.c */
+int op_tty(struct zoo_child_ctx *ctx, const struct zoo_op *op);
+
 /* ops_exec.c: returns only on failure. */
 int op_exec(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 

@@ -140,7 +140,7 @@ static bool is_setup(uint16_t type)
 
 static bool is_op(uint16_t type)
 {
-	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_READONLY_PATH) || type == ZOO_OP_EXEC;
+	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_TTY) || type == ZOO_OP_EXEC;
 }
 
 /* NULL-terminated vector of count strings; count is bounded by the bytes left. */
@@ -297,6 +297,16 @@ static bool parse_op(struct cursor *c, struct zoo_op *op)
 			return bad(c, "unknown write flags 0x%x", op->u.write.flags);
 		op->object = op->u.write.path;
 		break;
+	case ZOO_OP_TTY:
+		if (!rd_u32(c, &u, "socket fd") || !rd_u32(c, &op->u.tty.rows, "rows") ||
+		    !rd_u32(c, &op->u.tty.cols, "cols"))
+			return false;
+		if ((int32_t)u < 0)
+			return bad(c, "console socket fd %d", (int32_t)u);
+		if (op->u.tty.rows > 0xffff || op->u.tty.cols > 0xffff)
+			return bad(c, "terminal size %ux%u is too large", op->u.tty.rows, op->u.tty.cols);
+		op->u.tty.sock = (int32_t)u;
+		break;
 	case ZOO_OP_EXEC:
 		if (!rd_str(c, &op->u.exec.path, true, "path") || !rd_strv(c, &op->u.exec.argv, true, "argv") ||
 		    !rd_strv(c, &op->u.exec.envp, false, "envp"))
@@ -343,7 +353,7 @@ static bool parse_setup(struct cursor *c, uint16_t type, struct zoo_plan *plan)
 	case ZOO_REC_OPTIONS:
 		if (!rd_u32(c, &u, "options"))
 			return false;
-		if (u & ~(ZOO_OPT_FOREGROUND | ZOO_OPT_WAIT_SETUP))
+		if (u & ~(ZOO_OPT_FOREGROUND | ZOO_OPT_WAIT_SETUP | ZOO_OPT_EXIT_ON_START))
 			return bad(c, "unknown option bits 0x%x", u);
 		plan->options = u;
 		break;
@@ -465,6 +475,10 @@ int zoo_plan_parse(uint8_t *buf, size_t len, struct zoo_plan *plan, struct zoo_p
 	}
 	if (plan->cgroup_fd >= 0 && fcntl(plan->cgroup_fd, F_GETFD) < 0)
 		return fail(err, (int32_t)cgroup_record, EBADF, "cgroup fd %d is not open", plan->cgroup_fd);
+	for (size_t i = 0; i < plan->nops; i++)
+		if (plan->ops[i].type == ZOO_OP_TTY && fcntl(plan->ops[i].u.tty.sock, F_GETFD) < 0)
+			return fail(err, (int32_t)plan->ops[i].record, EBADF, "console socket fd %d is not open",
+				    plan->ops[i].u.tty.sock);
 	return 0;
 }
 

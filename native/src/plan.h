@@ -64,6 +64,10 @@ struct zoo_op {
 			uint32_t len;
 		} write;
 		struct {
+			int32_t sock;
+			uint32_t rows, cols;
+		} tty;
+		struct {
 			const char *path;
 			char **argv, **envp; /* NULL-terminated */
 		} exec;

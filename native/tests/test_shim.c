@@ -19,8 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1533,6 +1536,151 @@ out:
 	return rc;
 }
 
+/* The master end of a pty, received with SCM_RIGHTS the way a console-socket
+ * listener gets it; -1 if none came. */
+static int recv_master(int sock, char *name, size_t name_len)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = name, .iov_len = name_len - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof control };
+	struct cmsghdr *c;
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	ssize_t n;
+	int fd;
+
+	if (poll(&p, 1, T_MSG * time_scale) != 1)
+		return -1;
+	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -1;
+	name[n] = '\0';
+	c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+/* Everything the pty's master yields until the slave side is gone (EIO). */
+static size_t read_master(int master, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	while (len + 1 < cap) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, T_MSG * time_scale) != 1)
+			break;
+		n = read(master, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+static int t_tty(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	struct err er;
+	int rc = -1, status, sv[2] = { -1, -1 }, master = -1;
+	char name[64], out[4096];
+
+	/* A devpts instance of the container's own, as the OCI default mounts
+	 * make one: the pty must come from it, not from the host's. */
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWNS);
+	pe_mount(&e, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	pe_mount(&e, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+	pe_mount(&e, "/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL);
+	pe_begin(&e, ZOO_OP_TTY);
+	pe_u32(&e, EXTRA_FD);
+	pe_u32(&e, 24);
+	pe_u32(&e, 80);
+	pe_end(&e);
+	pe_sh(&e, "tty; stty size; ls /dev/pts | tr '\\n' ' '; echo; "
+		  "[ -e /proc/self/fd/52 ] && echo socket-leaked; "
+		  "test \"$(cat /proc/self/stat | cut -d' ' -f6)\" = $$ && echo session-leader; exit 3");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, sv[1]) == 0, "spawn");
+	close(sv[1]);
+	sv[1] = -1;
+	master = recv_master(sv[0], name, sizeof name);
+	CHECK(master >= 0, "no master fd on the console socket");
+	CHECK(strcmp(name, "/dev/ptmx") == 0, "message %s", name);
+	read_master(master, out, sizeof out);
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status 0x%x", status);
+	CHECK(strcmp(out, "/dev/pts/0\r\n24 80\r\n0 ptmx \r\nsession-leader\r\n") == 0, "pty output %s", out);
+	CHECK(shim_output(&s)[0] == '\0', "stdout reached the shim's: %s", s.output);
+	shim_cleanup(&s);
+	pe_free(&e);
+
+	/* The plan names an fd that is not open: refused before anything runs. */
+	pe_init(&e);
+	pe_begin(&e, ZOO_OP_TTY);
+	pe_u32(&e, 77);
+	pe_u32(&e, 0);
+	pe_u32(&e, 0);
+	pe_end(&e);
+	pe_sh(&e, "echo ran");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_error(&s, false, &m, &er), "error");
+	CHECK(er.stage == ZOO_STAGE_PLAN && er.index == 0 && er.err == EBADF, "stage %u index %d errno %d", er.stage,
+	      er.index, er.err);
+	rc = 0;
+out:
+	if (master >= 0)
+		close(master);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
+static int t_exit_on_start(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	int rc = -1, st = -1;
+	pid_t child = -1;
+
+	/* Stand in for conmon: the process must come to us once the shim is gone. */
+	CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "subreaper");
+	pe_init(&e);
+	pe_options(&e, ZOO_OPT_EXIT_ON_START);
+	pe_sh(&e, "sleep 0.3; exit 7");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(expect(&s, &m, ZOO_MSG_CHILD_PID), "CHILD_PID");
+	child = msg_i32(&m, 0);
+	CHECK(expect(&s, &m, ZOO_MSG_STARTED), "STARTED");
+	CHECK(shim_recv(&s, &m, T_MSG) == 0, "wanted EOF after STARTED, got type %u", m.type);
+	CHECK(WIFEXITED(shim_wait(&s, T_EXIT)) && WEXITSTATUS(s.status) == 0, "shim 0x%x", s.status);
+	CHECK(kill(child, 0) == 0, "the process did not outlive the shim");
+	CHECK(waitpid(child, &st, 0) == child, "the process was not reparented to us: %s", strerror(errno));
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7, "status 0x%x", st);
+	child = -1;
+	rc = 0;
+out:
+	if (child > 0 && kill(child, SIGKILL) == 0)
+		(void)waitpid(child, NULL, 0);
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
 struct test {
 	const char *name;
 	int (*fn)(void);
@@ -1571,6 +1719,8 @@ static const struct test tests[] = {
 	{ "SETNS", t_setns },
 	{ "CLONE_INTO_CGROUP", t_clone_into_cgroup },
 	{ "CLONE_NEWTIME", t_newtime },
+	{ "EXIT_ON_START: the shim leaves the process to the caller's subreaper", t_exit_on_start },
+	{ "TTY: a pty from the container's devpts, master on the console socket", t_tty },
 	{ "monitor RSS", t_monitor_rss },
 };
 

@@ -14,6 +14,7 @@ import {
   type Target,
   type VersionManager,
 } from "./manager.ts";
+import type { FreezerState } from "./freezer.ts";
 import { DEFAULT_FLAG_HINTS, checkDelegation, delegationError, parentSetting, resolveParentPath, validateCgroupName, type Delegation } from "./parent.ts";
 import { v1Manager } from "./v1.ts";
 import { v2Manager } from "./v2.ts";
@@ -161,28 +162,7 @@ export class ContainerCgroup {
     const created: string[] = [];
     try {
       for (const t of usable) this.makeDirs(t, required, created);
-      const hostDir = (ctl: Controller) => this.targetFor(ctl)?.dir;
-      const plan = planWrites(resources, (ctl) => this.targetFor(ctl)?.hierarchy.version, {
-        has: (ctl, file) => {
-          const dir = hostDir(ctl);
-          return dir !== undefined && this.cfs.exists(`${dir}/${file}`);
-        },
-        read: (ctl, file) => {
-          const dir = hostDir(ctl);
-          if (dir === undefined) return undefined;
-          try {
-            return this.cfs.readFile(`${dir}/${file}`);
-          } catch {
-            return undefined;
-          }
-        },
-      });
-      for (const w of plan.writes) {
-        const dir = hostDir(w.controller);
-        if (dir === undefined) throw new CgroupError(`cannot set ${LIMIT_WHAT[w.controller]}: the ${w.controller} controller has no cgroup here`);
-        writeControl(this.cfs, dir, w.file, w.value);
-      }
-      this.warnings.push(...plan.warnings);
+      this.warnings.push(...this.applyResources(resources));
     } catch (err) {
       // Nothing has joined these yet, so plain rmdir in reverse order suffices.
       for (const dir of created.reverse()) {
@@ -198,6 +178,86 @@ export class ContainerCgroup {
     }
     this.phase = "active";
     return this;
+  }
+
+  /** Write `resources` into the directories made so far; returns the warnings. */
+  private applyResources(resources: Resources): string[] {
+    const hostDir = (ctl: Controller) => this.targetFor(ctl)?.dir;
+    const plan = planWrites(resources, (ctl) => this.targetFor(ctl)?.hierarchy.version, {
+      has: (ctl, file) => {
+        const dir = hostDir(ctl);
+        return dir !== undefined && this.cfs.exists(`${dir}/${file}`);
+      },
+      read: (ctl, file) => {
+        const dir = hostDir(ctl);
+        if (dir === undefined) return undefined;
+        try {
+          return this.cfs.readFile(`${dir}/${file}`);
+        } catch {
+          return undefined;
+        }
+      },
+    });
+    for (const w of plan.writes) {
+      const dir = hostDir(w.controller);
+      if (dir === undefined) throw new CgroupError(`cannot set ${LIMIT_WHAT[w.controller]}: the ${w.controller} controller has no cgroup here`);
+      writeControl(this.cfs, dir, w.file, w.value);
+    }
+    return plan.warnings;
+  }
+
+  /**
+   * Change the limits of a cgroup that exists (zoo-runtime update): only what
+   * `resources` names is written, in the same order and with the same checks
+   * as at creation. Returns the warnings.
+   */
+  update(resources: Resources): string[] {
+    if (this.phase !== "active") throw new CgroupError(`cgroup ${this.name} does not exist (the container runs without a cgroup)`);
+    validateResources(resources);
+    return this.applyResources(resources);
+  }
+
+  /** The directory in the hierarchy hosting `controller`, for files the resource model does not cover. */
+  dirFor(controller: string): { dir: string; version: CgroupVersion } | undefined {
+    const t = this.phase === "active" ? this.targetFor(controller) : undefined;
+    return t && { dir: t.dir, version: t.hierarchy.version };
+  }
+
+  /** The v2 directory, if any: core files such as cpu.stat exist there without any controller. */
+  v2Dir(): string | undefined {
+    return this.phase === "active" ? this.targets.find((t) => t.hierarchy.version === 2)?.dir : undefined;
+  }
+
+  /** Every process in the cgroup and its child cgroups (the first hierarchy that lists any). */
+  pids(): number[] {
+    if (this.phase !== "active") return [];
+    for (const t of this.targets) {
+      const pids = subtreeDeepestFirst(this.cfs, t.dir).flatMap((d) => readPids(this.cfs, d));
+      if (pids.length) return [...new Set(pids)].sort((a, b) => a - b);
+    }
+    return [];
+  }
+
+  /** Where the container is frozen: the v1 freezer hierarchy when there is one, else the v2 cgroup. */
+  private freezerTarget(): Target | undefined {
+    if (this.phase !== "active") return undefined;
+    const v1 = this.targets.find((t) => t.hierarchy.version === 1 && t.hierarchy.controllers.includes("freezer"));
+    return v1 ?? this.targets.find((t) => t.hierarchy.version === 2);
+  }
+
+  /** undefined when the container has no cgroup that can be frozen. */
+  freezerState(): FreezerState | undefined {
+    const t = this.freezerTarget();
+    return t && MANAGERS[t.hierarchy.version].freezerState(this.cfs, t.dir);
+  }
+
+  /** Freeze (pause) or thaw (resume) every process of the container, waiting until it took. */
+  async setFrozen(frozen: boolean, timeoutMs?: number): Promise<void> {
+    const t = this.freezerTarget();
+    if (!t || MANAGERS[t.hierarchy.version].freezerState(this.cfs, t.dir) === undefined) {
+      throw new CgroupError(`cgroup ${this.name} has no freezer (no v1 freezer hierarchy and no v2 cgroup is delegated to uid ${this.uid})`);
+    }
+    await MANAGERS[t.hierarchy.version].setFrozen({ cfs: this.cfs, sleep: this.opts.sleep ?? ((ms) => Bun.sleep(ms)), timeoutMs }, t.dir, frozen);
   }
 
   /** Create missing parent levels, delegate v2 controllers level by level, then the container's own dir. */

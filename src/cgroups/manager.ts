@@ -3,6 +3,7 @@
 
 import type { CgroupVersion, Hierarchy } from "./detect.ts";
 import type { CgroupFs } from "./fs.ts";
+import type { FreezeEnv, FreezerState } from "./freezer.ts";
 
 export interface MemoryUsage {
   /** Bytes charged now. */
@@ -50,6 +51,10 @@ export interface VersionManager {
   oomKills(cfs: CgroupFs, dir: string): OomKills | undefined;
   cpuUsageNs(cfs: CgroupFs, dir: string): number | undefined;
   pidsCurrent(cfs: CgroupFs, dir: string): number | undefined;
+  /** Whether `dir` can be frozen at all: v1 needs the freezer controller's hierarchy, v2 has cgroup.freeze everywhere but the root. */
+  freezerState(cfs: CgroupFs, dir: string): FreezerState | undefined;
+  /** Freeze or thaw `dir` and wait until the kernel says it is done. */
+  setFrozen(env: FreezeEnv, dir: string, frozen: boolean): Promise<void>;
 }
 
 /** Every cgroup directory from `dir` down, deepest first (the order rmdir needs). */

@@ -4,6 +4,7 @@
 import { parseFlatKeyed, readControl, readPids, type CgroupFs } from "./fs.ts";
 import { killQuietly, parseNumber, subtreeDeepestFirst, type KillEnv, type Target, type VersionManager } from "./manager.ts";
 import { CgroupWriteError } from "./errors.ts";
+import { v1FreezerState, v1SetFrozen } from "./freezer.ts";
 
 const UNLIMITED_FLOOR = 2 ** 62;
 
@@ -91,4 +92,6 @@ export const v1Manager: VersionManager = {
   pidsCurrent(cfs, dir) {
     return parseNumber(readControl(cfs, dir, "pids.current"));
   },
+  freezerState: v1FreezerState,
+  setFrozen: v1SetFrozen,
 };

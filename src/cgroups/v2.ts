@@ -4,6 +4,7 @@
 import { parseControllerList } from "./detect.ts";
 import { CgroupDelegationError, CgroupWriteError, errnoCode } from "./errors.ts";
 import { parseFlatKeyed, readControl, readPids, type CgroupFs } from "./fs.ts";
+import { v2FreezerState, v2SetFrozen } from "./freezer.ts";
 import { killQuietly, parseNumber, subtreeDeepestFirst, type KillEnv, type Target, type VersionManager } from "./manager.ts";
 
 function delegateControllers(
@@ -119,4 +120,6 @@ export const v2Manager: VersionManager = {
   pidsCurrent(cfs, dir) {
     return parseNumber(readControl(cfs, dir, "pids.current"));
   },
+  freezerState: v2FreezerState,
+  setFrozen: v2SetFrozen,
 };

@@ -14,9 +14,18 @@ import { parseDelete } from "../cli/zoo-runtime/delete.ts";
 import { parseList } from "../cli/zoo-runtime/list.ts";
 import { parseSpec } from "../cli/zoo-runtime/spec.ts";
 import { parseFeatures } from "../cli/zoo-runtime/features.ts";
+import { parseExec } from "../cli/zoo-runtime/exec.ts";
+import { parsePs } from "../cli/zoo-runtime/ps.ts";
+import { parseUpdate } from "../cli/zoo-runtime/update.ts";
+import { parseEvents } from "../cli/zoo-runtime/events.ts";
 import { RuntimeLog } from "../runtime/oci/log.ts";
 import { Store } from "../runtime/oci/store.ts";
 import * as life from "../runtime/oci/lifecycle.ts";
+import { exec } from "../runtime/oci/exec.ts";
+import { ps } from "../runtime/oci/ps.ts";
+import { pause, resume } from "../runtime/oci/pause.ts";
+import { update } from "../runtime/oci/update.ts";
+import { events } from "../runtime/oci/events.ts";
 import { defaultSpec } from "../oci/default-spec.ts";
 import { features } from "../oci/features.ts";
 
@@ -31,12 +40,23 @@ Global flags:
   --version, --help
 
 Commands:
-  create [-b DIR] [--pid-file F] [--preserve-fds N] [--no-new-keyring] ID
+  create [-b DIR] [--console-socket SOCK] [--pid-file F] [--preserve-fds N] [--no-new-keyring] ID
   start ID              let a created container run its process
   state ID              print the container's state as JSON
   kill [--all] ID [SIGNAL]
   delete [--force] ID
-  run [-b DIR] [--pid-file F] [-d] ID
+  run [-b DIR] [--console-socket SOCK] [--pid-file F] [-d] ID
+  exec [-d] [--pid-file F] [--cwd D] [-e K=V]... [-u UID[:GID]] [--additional-gids G]... [--cap C]...
+       [--no-new-privs] [--preserve-fds N] [--ignore-paused] ID COMMAND [ARG...]
+  exec --process FILE|- [the flags above] ID
+                        a new process in a running container (no --tty yet)
+  ps [--format table|json] ID [PS ARGS...]
+  pause ID / resume ID  freeze / thaw every process of the container
+  update [-r FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-shares N]
+         [--cpu-quota N] [--cpu-period N] [--cpuset-cpus S] [--cpuset-mems S] [--pids-limit N]
+         [--blkio-weight N] ID
+  events [--stats] [--interval D] ID
+                        one stats object, or stats every D (default 5s) and oom events until it stops
   list [--format table|json] [--quiet]
   spec [--rootless] [-b DIR]
   features
@@ -105,6 +125,25 @@ async function dispatch(g: GlobalOptions): Promise<number> {
     }
     case "run":
       return await life.run(new Store(rootDir(g)), parseRun(a));
+    case "exec":
+      return await exec(new Store(rootDir(g)), parseExec(a));
+    case "ps": {
+      const p = parsePs(a);
+      process.stdout.write(await ps(new Store(rootDir(g)), p.id, p.format, p.psArgs));
+      return 0;
+    }
+    case "pause":
+      await pause(new Store(rootDir(g)), parseIdOnly(a, "pause"));
+      return 0;
+    case "resume":
+      await resume(new Store(rootDir(g)), parseIdOnly(a, "resume"));
+      return 0;
+    case "update":
+      for (const w of await update(new Store(rootDir(g)), parseUpdate(a))) process.stderr.write(`zoo-runtime: warning: ${w}\n`);
+      return 0;
+    case "events":
+      await events(new Store(rootDir(g)), parseEvents(a), (line) => process.stdout.write(line));
+      return 0;
     case "list":
       return printList(parseList(a), await life.list(new Store(rootDir(g))));
     case "spec": {

@@ -13,8 +13,7 @@ export function features() {
   return {
     ociVersionMin: "1.0.0",
     ociVersionMax: "1.2.0",
-    // No hooks are run yet: a config with any is refused.
-    hooks: [],
+    hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
     mountOptions: MOUNT_OPTIONS,
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],

@@ -49,16 +49,19 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
   if (typeof c.ociVersion !== "string" || !/^1\.\d+\.\d+/.test(c.ociVersion)) {
     fail("ociVersion", `must be a 1.x.y version string, got ${show(c.ociVersion)}`);
   }
-  if (c.hooks !== undefined && Object.values(obj(c.hooks, "hooks")).some((h) => Array.isArray(h) && h.length > 0)) {
-    fail("hooks", "are not supported yet");
-  }
+  if (c.hooks !== undefined) checkHooks(obj(c.hooks, "hooks"));
 
   const root = obj(c.root, "root");
   if (typeof root.path !== "string" || root.path === "") fail("root.path", `must be a non-empty string, got ${show(root.path)}`);
   const rootPath = resolve(ctx.bundle, root.path as string);
 
   const p = obj(c.process, "process");
-  if (p.terminal === true) fail("process.terminal", "true is not supported yet (terminal mode is not supported yet); set it to false");
+  if (p.terminal !== undefined && typeof p.terminal !== "boolean") fail("process.terminal", `must be true or false, got ${show(p.terminal)}`);
+  if (p.consoleSize !== undefined) {
+    const cs = obj(p.consoleSize, "process.consoleSize");
+    uint(cs.height, "process.consoleSize.height", 0xffff);
+    uint(cs.width, "process.consoleSize.width", 0xffff);
+  }
   const args = strArray(p.args, "process.args");
   if (args.length === 0 || args[0] === "") fail("process.args", "must name a command");
   if (typeof p.cwd !== "string" || !isAbsolute(p.cwd)) fail("process.cwd", `must be an absolute path, got ${show(p.cwd)}`);
@@ -145,7 +148,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
       if (!SUPPORTED_RESOURCES.has(k)) fail(`linux.resources.${k}`, "is not supported yet");
     }
   }
-  if (linux.sysctl !== undefined && Object.keys(obj(linux.sysctl, "linux.sysctl")).length > 0) fail("linux.sysctl", "is not supported yet");
+  if (linux.sysctl !== undefined) checkSysctl(obj(linux.sysctl, "linux.sysctl"), seen, nsList as Obj[]);
   if (linux.intelRdt !== undefined) fail("linux.intelRdt", "is not supported");
   if (linux.personality !== undefined) fail("linux.personality", "is not supported yet");
   if (linux.mountLabel) fail("linux.mountLabel", "SELinux is not supported");
@@ -161,6 +164,47 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
     spec.linux.resources = rest as NonNullable<Spec["linux"]>["resources"];
   }
   return spec;
+}
+
+/**
+ * runc's rule: only sysctls of a namespace the container has its own copy of
+ * may be set (they are written in the container's /proc/sys), so the host's
+ * settings never change.
+ */
+function checkSysctl(sysctl: Obj, seen: Set<string>, _namespaces: Obj[]): void {
+  // A namespace joined by path (podman's network namespace) counts as the container's own.
+  const own = (type: string) => seen.has(type);
+  const IPC = new Set(["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]);
+  for (const [key, value] of Object.entries(sysctl)) {
+    const field = `linux.sysctl[${show(key)}]`;
+    if (typeof value !== "string") fail(field, `must be a string, got ${show(value)}`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/.test(key) || key.includes("..")) fail(field, "is not a sysctl name");
+    const ok = key.startsWith("net.") ? own("network") : IPC.has(key) || key.startsWith("fs.mqueue.") ? own("ipc") : key === "kernel.hostname" || key === "kernel.domainname" ? own("uts") : false;
+    if (!ok) fail(field, "is not allowed: only sysctls of a namespace the container does not share with the host (net.* with a network namespace, IPC ones with an ipc namespace)");
+  }
+}
+
+const HOOK_NAMES = new Set(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]);
+
+function checkHooks(hooks: Obj): void {
+  for (const [name, list] of Object.entries(hooks)) {
+    if (!Array.isArray(list)) fail(`hooks.${name}`, `must be an array, got ${show(list)}`);
+    // A hook that would silently never run is worse than a refusal.
+    if (!HOOK_NAMES.has(name)) {
+      if ((list as unknown[]).length > 0) fail(`hooks.${name}`, `unknown hook type (known: ${[...HOOK_NAMES].join(", ")})`);
+      continue;
+    }
+    (list as unknown[]).forEach((h, i) => {
+      const field = `hooks.${name}[${i}]`;
+      const hook = obj(h, field);
+      if (typeof hook.path !== "string" || !isAbsolute(hook.path)) fail(`${field}.path`, `must be an absolute path, got ${show(hook.path)}`);
+      if (hook.args !== undefined) strArray(hook.args, `${field}.args`);
+      if (hook.env !== undefined) strArray(hook.env, `${field}.env`);
+      if (hook.timeout !== undefined && (typeof hook.timeout !== "number" || !Number.isInteger(hook.timeout) || hook.timeout <= 0)) {
+        fail(`${field}.timeout`, `must be a whole number of seconds above 0, got ${show(hook.timeout)}`);
+      }
+    });
+  }
 }
 
 function checkRlimits(v: unknown, ctx: ValidateContext): void {

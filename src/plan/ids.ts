@@ -37,10 +37,11 @@ export const Op = {
   WAIT_START: 0x0115,
   CLOSE_FDS: 0x0116,
   READONLY_PATH: 0x0117,
+  TTY: 0x0118,
   EXEC: 0x01ff,
 } as const;
 
-export const Opt = { FOREGROUND: 0x1, WAIT_SETUP: 0x2 } as const;
+export const Opt = { FOREGROUND: 0x1, WAIT_SETUP: 0x2, EXIT_ON_START: 0x4 } as const;
 export const MkdirFlag = { PARENTS: 0x1, EXIST_OK: 0x2 } as const;
 export const WriteFlag = { CREATE: 0x1 } as const;
 

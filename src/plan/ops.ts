@@ -33,6 +33,7 @@ export type PlanStep =
   | { op: "readonlyPath"; path: string }
   | { op: "waitStart"; fifo: string }
   | { op: "closeFds"; preserve: number }
+  | { op: "tty"; socketFd: number; rows: number; cols: number }
   | { op: "exec"; path: string; args: string[]; env: string[] };
 
 export function toRecord(s: PlanStep): PlanRecord {
@@ -77,6 +78,7 @@ export function toRecord(s: PlanStep): PlanRecord {
     case "readonlyPath": return (p.str(s.path), rec(Op.READONLY_PATH));
     case "waitStart": return (p.str(s.fifo), rec(Op.WAIT_START));
     case "closeFds": return (p.u32(s.preserve), rec(Op.CLOSE_FDS));
+    case "tty": return (p.i32(s.socketFd).u32(s.rows).u32(s.cols), rec(Op.TTY));
     case "exec":
       p.str(s.path).u32(s.args.length);
       for (const a of s.args) p.str(a);
@@ -119,6 +121,7 @@ export function describeStep(s: PlanStep): string {
     case "readonlyPath": return `make ${s.path} read-only`;
     case "waitStart": return `wait for start on ${s.fifo}`;
     case "closeFds": return `close inherited fds`;
+    case "tty": return `set up the terminal`;
     case "exec": return `exec ${s.path}`;
     default: return s.op;
   }

@@ -14,6 +14,8 @@ export function describeFailure(f: ShimFailure, ops: PlanStep[]): string {
     case Stage.OP: {
       const op = ops[f.opIndex];
       const label = op ? describeStep(op) : `op ${f.opIndex}`;
+      // The terminal op does several things; the shim names the one that failed.
+      if (op?.op === "tty" && f.object) return `${label} (${f.object}): ${err}`;
       return `${label}: ${err}`;
     }
     case Stage.CLONE:

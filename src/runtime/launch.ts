@@ -10,7 +10,7 @@ import { memfd, seqpacketPair } from "../sys/libc.ts";
 import type { Cleanup } from "../util/cleanup.ts";
 import { ExecError, ZooError } from "../util/errors.ts";
 import { installMappings } from "./idmap.ts";
-import { buildPlan } from "./plan-builder.ts";
+import { buildPlan, type BuildContext } from "./plan-builder.ts";
 import { shimPath } from "./shim-path.ts";
 import { decodeError, encodeI32, encodeOrphanList, i32, MsgName, recv, send, type Message } from "./sync.ts";
 import { describeFailure } from "./failure.ts";
@@ -36,6 +36,14 @@ export interface LaunchMode {
   startFifoFd?: number;
   /** Fds 3..2+n of this process are passed to the container's process as the same numbers. */
   preserveFds?: number;
+  /** Fd (in this process) of a connected unix socket: the container's process makes a pty and sends its master there. */
+  consoleSocketFd?: number;
+  /** Host path of a fifo the child blocks on after its mounts and before pivot_root (CREATED first), for OCI hooks. */
+  hooksFifo?: string;
+  /** The shim exits after STARTED instead of waiting for the process (no EXIT): detached zoo-runtime containers. */
+  exitOnStart?: boolean;
+  /** Builds the plan instead of buildPlan: `zoo-runtime exec` joins a running container. */
+  buildSteps?: (spec: Spec, ctx: BuildContext) => PlanStep[];
 }
 
 export interface Launched {
@@ -77,8 +85,9 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const extra: number[] = [];
   const fifoIdx = mode.startFifoFd === undefined ? null : planIdx + 2 + extra.push(mode.startFifoFd) - 1;
   const cgroupIdx = cgroupFd === null ? null : planIdx + 2 + extra.push(cgroupFd) - 1;
+  const consoleIdx = mode.consoleSocketFd === undefined ? undefined : planIdx + 2 + extra.push(mode.consoleSocketFd) - 1;
 
-  const steps: PlanStep[] = buildPlan(spec, {
+  const steps: PlanStep[] = (mode.buildSteps ?? buildPlan)(spec, {
     rootMount,
     cgroupFd: cgroupIdx,
     seccomp: hooks.seccomp ?? null,
@@ -89,6 +98,11 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
     // The host path of the fifo is gone after pivot_root; the inherited fd is not.
     waitStart: fifoIdx === null ? undefined : `/proc/self/fd/${fifoIdx}`,
     preserveFds: preserve,
+    consoleSocketFd: consoleIdx,
+    // Known before clone when the cgroup is named up front (zoo-runtime).
+    cgroupPaths: cg?.state()?.paths,
+    hooksCheckpoint: mode.hooksFifo,
+    exitOnStart: mode.exitOnStart,
     becomeNsRoot: hasUserNs && !mapsToRoot(uidMaps, euid),
     sourceIsFile: (p) => {
       try {
@@ -102,7 +116,10 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const planFd = memfd("zoo-plan");
   writeSync(planFd, encodePlan(toRecords(steps)));
   const [sock, shimSock] = seqpacketPair();
-  const stdio: (number | "inherit")[] = ["inherit", "inherit", "inherit"];
+  // With a terminal the process's stdio is the pty: the shim keeps none of
+  // ours, so whoever reads our output is not held open by the container.
+  const own = mode.consoleSocketFd === undefined ? "inherit" : "ignore";
+  const stdio: (number | "inherit" | "ignore")[] = [own, own, own];
   for (let fd = 3; fd < planIdx; fd++) stdio.push(fd);
   stdio.push(planFd, shimSock, ...extra);
   let shim;

@@ -33,6 +33,14 @@ export interface BuildContext {
   preserveFds?: number;
   /** The caller's ids are not what the new user namespace maps to 0: switch to its root before anything else. */
   becomeNsRoot?: boolean;
+  /** process.terminal: the child's fd of the connected console socket that gets the pty's master. */
+  consoleSocketFd?: number;
+  /** Fifo the child blocks on (CREATED first) after its mounts and before pivot_root, while OCI hooks run. */
+  hooksCheckpoint?: string;
+  /** The shim exits once the process runs, leaving it to the caller's subreaper (conmon) to wait for. */
+  exitOnStart?: boolean;
+  /** The container's cgroup directories, per hierarchy: a "cgroup" mount on a v1 host shows these. */
+  cgroupPaths?: { version: 1 | 2; mountPoint: string; dir: string }[];
 }
 
 const join = (root: string | null, p: string) => (root === null ? p : root.replace(/\/$/, "") + (p.startsWith("/") ? p : "/" + p));
@@ -61,7 +69,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   }
   steps.push({ op: "clone", flags: cloneFlags });
   if (ctx.cgroupFd !== null) steps.push({ op: "cgroupFd", fd: ctx.cgroupFd });
-  steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) });
+  steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) | (ctx.exitOnStart ? Opt.EXIT_ON_START : 0) });
   // Until then the child's ids are unmapped in its own user namespace (it
   // shows as the overflow id), so mounts and mkdirs would fail with EOVERFLOW.
   if (ctx.becomeNsRoot) steps.push({ op: "setgid", gid: 0 }, { op: "setuid", uid: 0 });
@@ -115,6 +123,9 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
         steps.push({ op: "symlink", target, linkpath: join(root, link) });
       }
     }
+    // prestart/createRuntime/createContainer hooks run while the child waits
+    // here: namespaces and mounts exist, pivot_root has not happened.
+    if (ctx.hooksCheckpoint !== undefined) steps.push({ op: "waitStart", fifo: ctx.hooksCheckpoint });
     // pivot_root(".", ".") stacks the old root on top of the new one; the lazy
     // unmount then drops the host's tree from this namespace for good.
     steps.push({ op: "chdir", path: root });
@@ -137,6 +148,11 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   for (const [field, paths] of [["linux.readonlyPaths", readonly], ["linux.maskedPaths", masked]] as const) {
     for (const p of paths) if (!p.startsWith("/")) throw new Error(`${field}: "${p}" is not an absolute path`);
   }
+  // Through the container's own /proc, before /proc/sys is made read-only;
+  // validation allowed only sysctls of namespaces the container owns.
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    steps.push({ op: "writeFile", path: `/proc/sys/${key.replace(/\./g, "/")}`, content: new TextEncoder().encode(value), flags: 0 });
+  }
   for (const p of readonly) steps.push({ op: "readonlyPath", path: p });
   for (const p of masked) steps.push({ op: "maskPath", path: p });
 
@@ -156,6 +172,12 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   if (uid !== 0) steps.push({ op: "setuid", uid });
   steps.push({ op: "umask", mask: umask ?? 0o022 });
   steps.push({ op: "chdir", path: proc.cwd });
+  // After pivot_root, so /dev/ptmx is the container's devpts; after the uid
+  // switch, so the pty belongs to the process's user; before capabilities
+  // and seccomp, which could refuse what it does.
+  if (ctx.consoleSocketFd !== undefined) {
+    steps.push({ op: "tty", socketFd: ctx.consoleSocketFd, rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 });
+  }
 
   // Capabilities go after every step that needs privilege, then no_new_privs,
   // then seccomp: the filter is the last thing loaded before execve. Without
@@ -191,12 +213,38 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
 const RLIM_INFINITY = (1n << 64n) - 1n;
 const rlimitValue = (n: number) => (n >= 2 ** 64 ? RLIM_INFINITY : BigInt(n));
 
+/**
+ * A "cgroup" mount where the host has v1 hierarchies: one cgroupfs cannot be
+ * mounted with every controller (they are mounted apart already: EBUSY), so,
+ * as runc does, a tmpfs with each hierarchy's directory of this container
+ * bound into it under the hierarchy's name, read-only if the mount is.
+ */
+function cgroupV1Steps(target: string, flags: bigint, paths: NonNullable<BuildContext["cgroupPaths"]>): PlanStep[] {
+  const steps: PlanStep[] = [
+    { op: "mkdir", path: target, mode: 0o755, flags: MkdirFlag.PARENTS | MkdirFlag.EXIST_OK },
+    { op: "mount", source: "tmpfs", target, fstype: "tmpfs", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: "mode=755" },
+  ];
+  const ro = flags & MS.RDONLY;
+  for (const p of paths) {
+    const sub = `${target}/${p.mountPoint.slice(p.mountPoint.lastIndexOf("/") + 1)}`;
+    steps.push({ op: "mkdir", path: sub, mode: 0o755, flags: MkdirFlag.EXIST_OK });
+    steps.push({ op: "mount", source: p.dir, target: sub, fstype: null, flags: MS.BIND, data: null });
+    steps.push({ op: "mount", source: null, target: sub, fstype: null, flags: MS.REMOUNT | MS.BIND | MS.NOSUID | MS.NODEV | MS.NOEXEC | ro, data: null });
+  }
+  if (ro) steps.push({ op: "mount", source: null, target, fstype: null, flags: MS.REMOUNT | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, data: "mode=755" });
+  return steps;
+}
+
 function mountSteps(m: Mount, root: string | null, ctx: BuildContext): PlanStep[] {
   const { flags, propagation, data } = parseMountOptions(m.options);
+  if (m.type === "cgroup" && ctx.cgroupPaths?.some((p) => p.version === 1)) return cgroupV1Steps(join(root, m.destination), flags, ctx.cgroupPaths);
   const target = join(root, m.destination);
   const isBind = m.type === "bind" || (flags & MS.BIND) !== 0n;
   const steps: PlanStep[] = [];
   if (isBind && m.source && ctx.sourceIsFile?.(m.source)) {
+    // As runc: the file's directory is made if the image lacks it (podman binds /run/.containerenv).
+    const parent = target.slice(0, target.lastIndexOf("/"));
+    if (parent && parent !== root?.replace(/\/$/, "")) steps.push({ op: "mkdir", path: parent, mode: 0o755, flags: MkdirFlag.PARENTS | MkdirFlag.EXIST_OK });
     steps.push({ op: "writeFile", path: target, content: new Uint8Array(), flags: WriteFlag.CREATE });
   } else {
     steps.push({ op: "mkdir", path: target, mode: 0o755, flags: MkdirFlag.PARENTS | MkdirFlag.EXIST_OK });

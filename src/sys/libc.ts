@@ -18,6 +18,10 @@ function load() {
     mkfifo: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
     flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
   });
 }
 
@@ -106,4 +110,64 @@ export function dieBySignal(sig: number): never {
   c.kill(c.getpid(), sig);
   // Still alive: the signal is one whose default is to ignore or stop.
   process.exit(128 + sig);
+}
+
+const SOCK_STREAM = 1;
+
+/** A SOCK_STREAM unix socket connected to `path`, close-on-exec. */
+export function unixConnect(path: string): number {
+  const name = Buffer.from(path);
+  // struct sockaddr_un: sa_family_t sun_family; char sun_path[108]
+  if (name.length >= 108) throw new SyscallError(`connect ${path}`, 36 /* ENAMETOOLONG */);
+  const addr = new Uint8Array(110);
+  addr[0] = AF_UNIX;
+  addr.set(name, 2);
+  const fd = libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SyscallError("socket", errno());
+  for (;;) {
+    if (libc().connect(fd, ptr(addr), 2 + name.length + 1) === 0) return fd;
+    const e = errno();
+    if (e === EINTR) continue;
+    libc().close(fd);
+    throw new SyscallError(`connect ${path}`, e);
+  }
+}
+
+/** A SOCK_STREAM unix socketpair, both ends close-on-exec. */
+export function streamPair(): [number, number] {
+  const fds = new Int32Array(2);
+  if (libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ptr(fds)) !== 0) throw new SyscallError("socketpair", errno());
+  return [fds[0]!, fds[1]!];
+}
+
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+
+/**
+ * Blocks for one message on `sock` and returns the fd it carries
+ * (SCM_RIGHTS, close-on-exec here) and its bytes; null at EOF.
+ */
+export function recvFd(sock: number): { fd: number; data: string } | null {
+  const data = new Uint8Array(256);
+  const control = new Uint8Array(24); // CMSG_SPACE(sizeof(int)) on 64-bit
+  const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
+  // struct msghdr (64-bit): name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad)
+  const mh = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, BigInt(ptr(control)), BigInt(control.length), 0n]);
+  for (;;) {
+    const n = Number(libc().recvmsg(sock, ptr(mh), MSG_CMSG_CLOEXEC));
+    if (n < 0) {
+      const e = errno();
+      if (e === EINTR) continue;
+      throw new SyscallError("recvmsg", e);
+    }
+    if (n === 0) return null;
+    const dv = new DataView(control.buffer);
+    const controlLen = Number(mh[5]);
+    // struct cmsghdr: u64 len, i32 level, i32 type, then the fds
+    if (controlLen < 20 || dv.getInt32(8, true) !== SOL_SOCKET || dv.getInt32(12, true) !== SCM_RIGHTS) {
+      throw new SyscallError("recvmsg: no file descriptor in the message", 22 /* EINVAL */);
+    }
+    return { fd: dv.getInt32(16, true), data: new TextDecoder().decode(data.subarray(0, n)) };
+  }
 }

@@ -7,6 +7,7 @@ export interface CreateArgs {
   bundle: string;
   pidFile?: string;
   preserveFds: number;
+  consoleSocket?: string;
 }
 
 export const CREATE_FLAGS = {
@@ -15,7 +16,6 @@ export const CREATE_FLAGS = {
 };
 
 export function createArgsFrom(flags: Record<string, string | true>, args: string[], where: string): CreateArgs {
-  if (flags.consoleSocket !== undefined) throw new UsageError(`${where}: --console-socket: terminal mode is not supported yet`);
   // pivot_root is the only way zoo enters the rootfs; the MS_MOVE+chroot fallback does not exist.
   if (flags.noPivot) throw new UsageError(`${where}: --no-pivot is not supported (zoo always uses pivot_root)`);
   // --no-new-keyring is accepted as is: zoo never makes a session keyring, which is what it asks for.
@@ -25,6 +25,7 @@ export function createArgsFrom(flags: Record<string, string | true>, args: strin
     bundle: str(flags.bundle) ?? ".",
     pidFile: str(flags.pidFile),
     preserveFds: nonNegativeInt(str(flags.preserveFds), "--preserve-fds", where) ?? 0,
+    consoleSocket: str(flags.consoleSocket),
   };
 }
 

@@ -7,15 +7,20 @@ export interface FlagTable {
   bool?: Record<string, string>;
   /** Spelling (without dashes) → key, for flags that take a value. */
   value?: Record<string, string>;
+  /** Spelling (without dashes) → key, for flags that take a value and may repeat (`-e A=1 -e B=2`). */
+  list?: Record<string, string>;
 }
 
 export interface Parsed {
   flags: Record<string, string | true>;
+  /** Values of repeatable flags, in command-line order. */
+  lists: Record<string, string[]>;
   args: string[];
 }
 
 export function parseFlags(argv: string[], table: FlagTable, where: string): Parsed {
   const flags: Record<string, string | true> = {};
+  const lists: Record<string, string[]> = {};
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
@@ -28,7 +33,8 @@ export function parseFlags(argv: string[], table: FlagTable, where: string): Par
     const eq = body.indexOf("=");
     const name = eq < 0 ? body : body.slice(0, eq);
     const boolKey = table.bool?.[name];
-    const valueKey = table.value?.[name];
+    const listKey = table.list?.[name];
+    const valueKey = table.value?.[name] ?? listKey;
     if (boolKey) {
       if (eq >= 0 && !["true", "false"].includes(body.slice(eq + 1))) throw new UsageError(`${where}: flag ${a}: want true or false`);
       if (eq < 0 || body.slice(eq + 1) === "true") flags[boolKey] = true;
@@ -40,12 +46,13 @@ export function parseFlags(argv: string[], table: FlagTable, where: string): Par
         if (i + 1 >= argv.length) throw new UsageError(`${where}: flag ${a} needs a value`);
         v = argv[++i]!;
       }
-      flags[valueKey] = v;
+      if (listKey) (lists[listKey] ??= []).push(v);
+      else flags[valueKey] = v;
     } else {
       throw new UsageError(`${where}: flag provided but not defined: ${a}`);
     }
   }
-  return { flags, args: argv.slice(i) };
+  return { flags, lists, args: argv.slice(i) };
 }
 
 /** Exactly `n` positional arguments, named in the message when wrong. */

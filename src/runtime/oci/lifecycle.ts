@@ -14,15 +14,48 @@ import { createDetached, type Detached } from "../detached.ts";
 import { waitForExit } from "../run.ts";
 import { RuntimeError } from "./errors.ts";
 import { isAlive, procInfo } from "./proc-stat.ts";
-import { checkId, FIFO_NAME, statusOf, Store, type ContainerState, type Status } from "./store.ts";
+import { checkId, FIFO_NAME, isFrozen, statusOf, Store, type ContainerState, type Status } from "./store.ts";
+import { thaw } from "./pause.ts";
+import { hasHooks, HookError, runHooks, runHooksWarn, type HookState, type Hooks } from "./hooks.ts";
+import { connectConsoleSocket, consolePair, receiveMaster, relayTerminal } from "../console.ts";
 
 const O_PATH = 0o10000000;
+const SIGKILL = 9;
 
 export interface CreateOptions {
   id: string;
   bundle: string;
   pidFile?: string;
   preserveFds?: number;
+  /** --console-socket: where the pty's master goes when process.terminal is set. */
+  consoleSocket?: string;
+  /** `run` without -d: the caller stays, so it may proxy a terminal itself (create always detaches). */
+  foreground?: boolean;
+}
+
+/** runc's rules (utils_linux.go checkTerminal), in its words with our name. */
+function checkTerminal(spec: Spec, o: CreateOptions): void {
+  const terminal = spec.process?.terminal === true;
+  const detach = !o.foreground;
+  if (detach && terminal && o.consoleSocket === undefined) {
+    throw new RuntimeError("cannot allocate tty if zoo-runtime will detach without setting console socket");
+  }
+  if ((!detach || !terminal) && o.consoleSocket !== undefined) {
+    throw new RuntimeError("cannot use console socket if zoo-runtime will not detach or allocate tty");
+  }
+}
+
+const hookState = (s: { ociVersion: string; id: string; bundle: string; annotations?: Record<string, string> }, status: HookState["status"], pid: number): HookState => ({
+  ociVersion: s.ociVersion,
+  id: s.id,
+  status,
+  pid,
+  bundle: s.bundle,
+  ...(s.annotations ? { annotations: s.annotations } : {}),
+});
+
+function warn(lines: string[]): void {
+  for (const l of lines) process.stderr.write(`zoo-runtime: warning: ${l}\n`);
 }
 
 /** Where the container's cgroup goes: the last component of cgroupsPath names it, the rest is its parent. */
@@ -35,14 +68,32 @@ export function cgroupPlacement(spec: Spec, id: string): { name: string; parent?
   return { name, parent: parent === "" ? undefined : parent };
 }
 
-export async function create(store: Store, o: CreateOptions): Promise<ContainerState & { detached: Detached }> {
+export async function create(store: Store, o: CreateOptions): Promise<ContainerState & { detached: Detached; console?: number }> {
   checkId(o.id);
   const { bundle, spec } = loadBundle(o.bundle);
+  checkTerminal(spec, o);
+  const hooks = spec.hooks as Hooks | undefined;
   const dir = store.reserve(o.id);
   // Everyone else sees "does not exist" until state.json is written, under this lock.
   return store.locked(o.id, async () => {
     let fifoFd: number | null = null;
+    let consoleFd: number | null = null;
+    let ours: number | undefined;
     try {
+      if (o.consoleSocket !== undefined) consoleFd = connectConsoleSocket(o.consoleSocket);
+      else if (spec.process?.terminal) {
+        // Foreground run: the master comes to us, and `run` relays it to its own stdio.
+        const pair = consolePair();
+        ours = pair.near;
+        consoleFd = pair.far;
+        // The pty starts as big as the terminal we relay it to.
+        if (!spec.process.consoleSize && process.stdout.isTTY) spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+      }
+      const hooksFifo = join(dir, "hooks.fifo");
+      if (hasHooks(hooks, "prestart", "createRuntime", "createContainer")) {
+        mkfifo(hooksFifo, 0o622);
+        chmodSync(hooksFifo, 0o622);
+      }
       const fifo = join(dir, FIFO_NAME);
       mkfifo(fifo, 0o622);
       // Past the umask: the container's process, whatever its uid, must be able to open it for writing.
@@ -53,6 +104,21 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       const d = await createDetached(spec, { cgroups, seccomp: seccomp && { program: seccomp.bytes, flags: seccomp.flags } }, {
         startFifoFd: fifoFd,
         preserveFds: o.preserveFds,
+        consoleSocketFd: consoleFd ?? undefined,
+        // Only a foreground `run` waits for EXIT from the shim; otherwise the
+        // process is left to our caller's subreaper, as runc leaves it.
+        exitOnStart: !o.foreground,
+        checkpoint: hasHooks(hooks, "prestart", "createRuntime", "createContainer")
+          ? {
+              fifo: hooksFifo,
+              run: async (pid) => {
+                const st = hookState({ ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }, "creating", pid);
+                await runHooks(hooks, "prestart", st, { kind: "runtime" });
+                await runHooks(hooks, "createRuntime", st, { kind: "runtime" });
+                await runHooks(hooks, "createContainer", st, { kind: "container", pid, root: false });
+              },
+            }
+          : undefined,
       });
       const state: ContainerState = {
         ociVersion: spec.ociVersion,
@@ -69,6 +135,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         cgroup: d.cgroup,
         rootMount: d.rootMount,
         fifo,
+        spec,
       };
       try {
         store.write(state);
@@ -77,17 +144,21 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         await destroy(state);
         throw e;
       }
-      return { ...state, detached: d };
+      return { ...state, detached: d, console: ours };
     } catch (e) {
+      if (ours !== undefined) closeSync(ours);
       store.remove(o.id);
+      // The container existed and is gone again: the lifecycle ends with poststop (runtime.md step 14).
+      if (e instanceof HookError) warn(await runHooksWarn(hooks, "poststop", hookState({ ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }, "stopped", 0), { kind: "runtime" }));
       throw e;
     } finally {
       if (fifoFd !== null) closeSync(fifoFd);
+      if (consoleFd !== null) closeSync(consoleFd);
     }
   });
 }
 
-function writePidFile(file: string, pid: number) {
+export function writePidFile(file: string, pid: number) {
   // Whole or absent: callers poll for this file and read it once.
   const abs = resolve(file);
   const tmp = join(dirname(abs), `.${Date.now()}.pid.tmp`);
@@ -100,11 +171,23 @@ function writePidFile(file: string, pid: number) {
 }
 
 export async function start(store: Store, id: string): Promise<void> {
-  await store.locked(id, () => {
+  await store.locked(id, async () => {
     const s = store.read(id);
     const status = statusOf(s);
     if (status === "stopped") throw new RuntimeError("cannot start a container that has stopped");
     if (status === "running") throw new RuntimeError("cannot start an already running container");
+    if (status === "paused") throw new RuntimeError("cannot start a container in the paused state");
+    const hooks = s.spec?.hooks as Hooks | undefined;
+    try {
+      // In the container (its namespaces and root), with init waiting on the fifo just before exec.
+      await runHooks(hooks, "startContainer", hookState(s, "created", s.pid), { kind: "container", pid: s.pid, root: true });
+    } catch (e) {
+      // runtime.md: a failed startContainer hook stops the container; `delete` does the rest.
+      try {
+        process.kill(s.pid, "SIGKILL");
+      } catch {}
+      throw e;
+    }
     // CREATED comes before the child's open(O_WRONLY), so it may not be
     // waiting yet: keep a reader open until a writer has come and gone
     // (POLLHUP), and stop waiting if the container dies instead.
@@ -117,6 +200,7 @@ export async function start(store: Store, id: string): Promise<void> {
     } finally {
       closeSync(fd);
     }
+    warn(await runHooksWarn(hooks, "poststart", hookState(s, "running", s.pid), { kind: "runtime" }));
   });
 }
 
@@ -143,7 +227,7 @@ export function publicState(s: ContainerState & { status: Status }) {
 }
 
 export async function kill(store: Store, id: string, signal: number, all: boolean): Promise<void> {
-  await store.locked(id, () => {
+  await store.locked(id, async () => {
     const s = store.read(id);
     if (statusOf(s) === "stopped") throw new RuntimeError("container not running");
     const pids = all ? cgroupPids(s) : [];
@@ -155,6 +239,8 @@ export async function kill(store: Store, id: string, signal: number, all: boolea
         if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw new RuntimeError(`kill ${pid}: ${(e as Error).message}`);
       }
     }
+    // As runc: a frozen task acts on no signal, and SIGKILL is the one that must not wait for resume.
+    if (signal === SIGKILL && isFrozen(s)) await thaw(s);
   });
 }
 
@@ -175,9 +261,10 @@ export async function remove(store: Store, id: string, force: boolean): Promise<
     const s = store.read(id);
     const status = statusOf(s);
     // A created container never ran anything: runc deletes it without --force.
-    if (status === "running" && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+    if ((status === "running" || status === "paused") && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     await destroy(s);
     store.remove(id);
+    warn(await runHooksWarn(s.spec?.hooks as Hooks | undefined, "poststop", hookState(s, "stopped", s.pid), { kind: "runtime" }));
   });
 }
 
@@ -189,6 +276,8 @@ async function destroy(s: ContainerState): Promise<void> {
       process.kill(pid, "SIGKILL");
     } catch {}
   }
+  // A paused container's processes die only once thawed.
+  if (isFrozen(s)) await thaw(s).catch(() => {});
   for (let i = 0; i < 500 && (isAlive(s.pid, s.pidStartTime) || isAlive(s.shimPid, s.shimStartTime)); i++) await Bun.sleep(10);
   const problems: string[] = [];
   if (s.cgroup) {
@@ -223,21 +312,33 @@ export async function list(store: Store): Promise<(ContainerState & { status: St
 
 /** create + start; in the foreground, wait and delete, returning the exit code like a shell. */
 export async function run(store: Store, o: CreateOptions & { detach: boolean }): Promise<number> {
-  const c = await create(store, o);
+  const c = await create(store, { ...o, foreground: !o.detach });
+  let relay: ReturnType<typeof relayTerminal> | null = null;
   try {
+    // The child sent the master before it reported CREATED: it is waiting on the socket.
+    if (c.console !== undefined) relay = relayTerminal(receiveMaster(c.console));
     await start(store, o.id);
   } catch (e) {
+    relay?.stop();
     await remove(store, o.id, true).catch(() => {});
     throw e;
+  } finally {
+    if (c.console !== undefined) closeSync(c.console);
   }
   if (o.detach) return 0;
   try {
     await c.detached.expect(Msg.STARTED, "starting the command");
   } catch (e) {
+    relay?.stop();
     await remove(store, o.id, true).catch(() => {});
     throw e;
   }
   const status = await waitForExit(c.detached, false);
+  if (relay) {
+    // What the process wrote last is still in the pty: read until EIO (or give up after a moment).
+    await Promise.race([relay.done, Bun.sleep(1000)]);
+    relay.stop();
+  }
   await remove(store, o.id, true);
   return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
 }

@@ -3,12 +3,13 @@
 // the container's directory so concurrent commands never see half a state.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CgroupState } from "../../cgroups/index.ts";
+import { ContainerCgroup, type CgroupState } from "../../cgroups/index.ts";
+import type { Spec } from "../../oci/spec.ts";
 import { flockExclusive } from "../../sys/libc.ts";
 import { RuntimeError } from "./errors.ts";
 import { isAlive } from "./proc-stat.ts";
 
-export type Status = "created" | "running" | "stopped";
+export type Status = "created" | "running" | "paused" | "stopped";
 
 export interface ContainerState {
   ociVersion: string;
@@ -26,6 +27,8 @@ export interface ContainerState {
   cgroup: CgroupState | null;
   rootMount: string | null;
   fifo: string;
+  /** The validated config at create time: what `exec` runs with (absent in state written by older versions). */
+  spec?: Spec;
 }
 
 const ID_RE = /^[\w+.-]+$/;
@@ -36,10 +39,15 @@ export function checkId(id: string): void {
   if (!ID_RE.test(id) || id === "." || id === ".." || id.length > 1024) throw new RuntimeError(`invalid container ID format: ${JSON.stringify(id)}`);
 }
 
-/** created until `start` removes the fifo; stopped as soon as init is gone. */
+/** created until `start` removes the fifo; paused while its cgroup is frozen; stopped as soon as init is gone. */
 export function statusOf(s: ContainerState): Status {
   if (!isAlive(s.pid, s.pidStartTime)) return "stopped";
+  if (isFrozen(s)) return "paused";
   return existsSync(s.fifo) ? "created" : "running";
+}
+
+export function isFrozen(s: ContainerState): boolean {
+  return s.cgroup !== null && ContainerCgroup.restore(s.cgroup).freezerState() === "frozen";
 }
 
 export class Store {

@@ -43,8 +43,8 @@ describe("create and run", () => {
       preserveFds: 2,
     });
   });
-  test("refused clearly: console socket, --no-pivot, bad --preserve-fds, wrong argument count", () => {
-    expect(() => parseCreate(["--console-socket", "/s", "c1"])).toThrow("create: --console-socket: terminal mode is not supported yet");
+  test("refused clearly: --no-pivot, bad --preserve-fds, wrong argument count", () => {
+    expect(parseCreate(["--console-socket", "/s", "c1"]).consoleSocket).toBe("/s");
     expect(() => parseCreate(["--no-pivot", "c1"])).toThrow("--no-pivot is not supported");
     expect(() => parseCreate(["--preserve-fds", "-1", "c1"])).toThrow('--preserve-fds "-1": want a non-negative integer');
     expect(() => parseCreate([])).toThrow("create: expected ID, got 0 arguments");

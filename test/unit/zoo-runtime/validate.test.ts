@@ -22,9 +22,15 @@ describe("validateConfig", () => {
   });
 
   test("unsupported features are refused by name", () => {
-    expect(check((s) => (s.process.terminal = true))).toThrow("process.terminal: true is not supported yet");
-    expect(check((s) => (s.hooks = { prestart: [{ path: "/bin/true" }] }))).toThrow("hooks: are not supported yet");
-    expect(check((s) => (s.linux.sysctl = { "net.ipv4.ip_forward": "1" }))).toThrow("linux.sysctl: is not supported yet");
+    expect(check((s) => (s.process.terminal = "yes"))).toThrow('process.terminal: must be true or false, got "yes"');
+    expect(check((s) => (s.hooks = { prestart: [{ path: "bin/true" }] }))).toThrow('hooks.prestart[0].path: must be an absolute path, got "bin/true"');
+    expect(check((s) => (s.hooks = { poststop: [{ path: "/bin/true", timeout: 1.5 }] }))).toThrow("hooks.poststop[0].timeout: must be a whole number of seconds above 0");
+    expect(check((s) => (s.hooks = { onStart: [{ path: "/bin/true" }] }))).toThrow("hooks.onStart: unknown hook type");
+    expect(validateConfig({ ...base(), hooks: { createRuntime: [{ path: "/bin/true", args: ["true"], timeout: 3 }], onStart: [] } }, ctx).hooks?.createRuntime?.length).toBe(1);
+    expect(check((s) => (s.linux.sysctl = { "vm.swappiness": "1" }))).toThrow('linux.sysctl["vm.swappiness"]: is not allowed');
+    expect(check((s) => (s.linux.sysctl = { "net.ipv4/../../x": "1" }))).toThrow("is not a sysctl name");
+    expect(check((s) => (s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== "network"), (s.linux.sysctl = { "net.ipv4.ip_forward": "1" })))).toThrow("is not allowed");
+    expect(validateConfig({ ...base(), linux: { ...base().linux, sysctl: { "net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "1" } } }, ctx).linux?.sysctl).toEqual({ "net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "1" });
     expect(check((s) => (s.linux.resources = { blockIO: {} }))).toThrow("linux.resources.blockIO: is not supported yet");
     expect(check((s) => (s.linux.cgroupsPath = "system.slice:zoo:c1"))).toThrow("systemd cgroups are not supported yet");
   });

@@ -1,0 +1,73 @@
+// process.terminal: the container's process makes its own pty (the shim's
+// TTY op) and sends the master over a unix socket. With --console-socket the
+// socket is the caller's; a foreground `run` without one gets a socketpair of
+// ours and relays the master to its own stdio, as runc does.
+import { closeSync, createReadStream, statSync, writeSync } from "node:fs";
+import { recvFd, streamPair, SyscallError, unixConnect } from "../sys/libc.ts";
+import { strerror } from "../sys/errno.ts";
+import { RuntimeError } from "./oci/errors.ts";
+
+/** Connects to the caller's console socket; the fd goes to the shim. */
+export function connectConsoleSocket(path: string): number {
+  // Asked first: errno after an FFI call is not reliable under Bun.
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new RuntimeError(`--console-socket ${path}: cannot connect: No such file or directory`);
+  if (!st.isSocket()) throw new RuntimeError(`--console-socket ${path}: cannot connect: not a unix socket`);
+  try {
+    return unixConnect(path);
+  } catch (e) {
+    const why = e instanceof SyscallError && e.errno !== 0 ? strerror(e.errno) : "nothing listens on it";
+    throw new RuntimeError(`--console-socket ${path}: cannot connect: ${why}`);
+  }
+}
+
+/** A socketpair whose far end is handed to the container; the master arrives on `near`. */
+export function consolePair(): { near: number; far: number } {
+  const [near, far] = streamPair();
+  return { near, far };
+}
+
+/** The master fd the container sent (it is sent before the process is `created`). */
+export function receiveMaster(sock: number): number {
+  const m = recvFd(sock);
+  if (!m) throw new RuntimeError("the container closed its console socket without sending a terminal");
+  return m.fd;
+}
+
+/**
+ * Relays our stdin to the pty and the pty to our stdout until the container's
+ * side is gone. Our terminal, if stdin is one, is raw meanwhile: the
+ * container's pty does the line editing and echo.
+ */
+export function relayTerminal(master: number): { done: Promise<void>; stop: () => void } {
+  const stdin = process.stdin;
+  const raw = stdin.isTTY === true;
+  if (raw) stdin.setRawMode(true);
+  const onInput = (b: Buffer) => {
+    try {
+      writeSync(master, b);
+    } catch {}
+  };
+  stdin.on("data", onInput);
+  stdin.resume();
+  const out = createReadStream("", { fd: master, autoClose: false, highWaterMark: 16384 });
+  const done = new Promise<void>((resolve) => {
+    out.on("data", (b) => process.stdout.write(b));
+    // EIO once the last slave fd is closed: the container has exited.
+    out.on("error", () => resolve());
+    out.on("end", () => resolve());
+  });
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    stdin.off("data", onInput);
+    stdin.pause();
+    if (raw) stdin.setRawMode(false);
+    out.destroy();
+    try {
+      closeSync(master);
+    } catch {}
+  };
+  return { done, stop };
+}
