@@ -1,7 +1,7 @@
 // User-mode networking: a helper process (pasta or slirp4netns) creates a tap
 // device in the container's netns and relays its traffic through ordinary
 // host sockets, so it works without privileges on the host network.
-import { accessSync, closeSync, constants as fsc, mkdtempSync, readFileSync, readSync } from "node:fs";
+import { accessSync, closeSync, constants as fsc, mkdtempSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import type { Cleanup } from "../util/cleanup.ts";
@@ -88,10 +88,24 @@ async function startPasta(h: Helper, pid: number, publish: PortMapping[], dir: s
   // As root, this pasta switches to "nobody" before opening /proc/<pid>/ns/*
   // and then cannot; it still drops its capabilities once set up.
   if (process.geteuid!() === 0) args.push("--runas", "0");
-  args.push(String(pid));
+  // A container without a user namespace of its own (rootful zoo run): pasta,
+  // having dropped capabilities, may not open its /proc/<pid>/ns files, so it
+  // gets the netns as an fd this process opened.
+  let nsFd: number | null = null;
+  if (sameUserns(pid)) {
+    nsFd = openSync(`/proc/${pid}/ns/net`, "r"); // libuv adds O_CLOEXEC
+    args.push("--netns", "/proc/self/fd/3");
+  } else {
+    args.push(String(pid));
+  }
   // Without -f pasta forks into the background once the namespace is
   // configured: the launcher's exit is the readiness signal.
-  const p = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: {} });
+  let p;
+  try {
+    p = Bun.spawn(args, { stdio: ["ignore", "pipe", "pipe", ...(nsFd === null ? [] : [nsFd])] as never, env: {} });
+  } finally {
+    if (nsFd !== null) closeSync(nsFd);
+  }
   const timer = setTimeout(() => p.kill("SIGKILL"), READY_TIMEOUT_MS);
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
@@ -107,6 +121,14 @@ async function startPasta(h: Helper, pid: number, publish: PortMapping[], dir: s
   }
   if (code !== 0 || daemon === null) {
     throw new ZooError(`pasta failed to set up the network: ${lastLine(err) || lastLine(out) || `exit ${code ?? p.signalCode}`}`);
+  }
+}
+
+function sameUserns(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`) === readlinkSync("/proc/self/ns/user");
+  } catch {
+    return false;
   }
 }
 
