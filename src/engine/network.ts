@@ -19,7 +19,7 @@ import { pickHelper, resolvConf, setupNetwork, type Helper } from "../net/index.
 import type { PortMapping } from "../net/publish.ts";
 
 export type NetworkChoice =
-  | { kind: "bridge"; net: NetworkDef }
+  | { kind: "bridge"; net: NetworkDef; /** Further networks: eth1, eth2, … */ more: NetworkDef[] }
   | { kind: "user"; helper: Helper }
   | { kind: "none" }
   | { kind: "host" }
@@ -27,6 +27,8 @@ export type NetworkChoice =
 
 export interface NetworkFlags {
   network?: string;
+  /** A second and further --network, bridge networks only (the first is `network`). */
+  moreNetworks?: string[];
   ip?: string;
   publish: PortMapping[];
 }
@@ -37,7 +39,18 @@ export function chooseNetwork(f: NetworkFlags, storeRoot: string, rootless: bool
   if (mode === "none" || mode === "host") c = { kind: mode };
   else if (mode === "user" || mode === "pasta" || mode === "slirp4netns") c = { kind: "user", helper: userHelper(mode, f.network !== undefined) };
   else if (mode.startsWith("container:")) c = joinContainer(mode.slice("container:".length));
-  else c = { kind: "bridge", net: new Networks(storeRoot).get(mode === "default" ? "bridge" : mode) };
+  else c = { kind: "bridge", net: new Networks(storeRoot).get(mode === "default" ? "bridge" : mode), more: [] };
+
+  if (f.moreNetworks?.length) {
+    if (c.kind !== "bridge") throw new UsageError(`--network ${mode} cannot be combined with another --network; only bridge networks can`);
+    const networks = new Networks(storeRoot);
+    for (const m of f.moreNetworks) {
+      const d = ["none", "host", "pasta", "slirp4netns", "user"].includes(m) || m.startsWith("container:") ? null : networks.get(m === "default" ? "bridge" : m);
+      if (!d) throw new UsageError(`--network ${m} cannot be combined with another --network; only bridge networks can`);
+      if ([c.net, ...c.more].some((x) => x.id === d.id)) throw new UsageError(`--network ${m} is given twice`);
+      c.more.push(d);
+    }
+  }
 
   if (f.ip !== undefined && c.kind !== "bridge") throw new UsageError(`--ip needs a bridge network (--network bridge or a network from zoo network create), not --network ${mode}`);
   if (f.publish.length && (c.kind === "none" || c.kind === "host" || c.kind === "container")) {
@@ -63,7 +76,8 @@ function joinContainer(ref: string): NetworkChoice {
   if (!ref) throw new UsageError("--network container: needs a container name or id (container:web)");
   if (process.geteuid!() !== 0) throw new UsageError("--network container: is rootful only for now");
   const found = new LeaseStore().all().filter(({ lease }) => lease.name === ref || lease.id === ref || (ref.length >= 3 && lease.id.startsWith(ref)));
-  const live = found.filter(({ lease }) => lease.pid);
+  // A container on several networks has a lease on each: one container.
+  const live = [...new Map(found.filter(({ lease }) => lease.pid).map((x) => [x.lease.id, x])).values()];
   if (live.length === 0) throw new ZooError(`--network container:${ref}: no running container with that name or id`);
   if (live.length > 1) throw new UsageError(`--network container:${ref}: more than one container matches; give more of the id`);
   const l = live[0]!.lease;
@@ -111,12 +125,18 @@ export async function prepareNetwork(
   cleanup: Cleanup,
 ): Promise<PreparedNetwork> {
   if (c.kind === "bridge") {
-    const a = await reserveBridge({ net: c.net, id: who.id, name: who.name, hostname: who.hostname, ip: f.ip, publish: f.publish, hostsFile: who.hostsFile }, cleanup);
+    // --ip and -p belong to the first network, as with Docker.
+    const all: BridgeAttachment[] = [];
+    for (const [index, net] of [c.net, ...c.more].entries()) {
+      const first = index === 0;
+      const req = { net, id: who.id, name: who.name, hostname: who.hostname, ip: first ? f.ip : undefined, publish: first ? f.publish : [], hostsFile: who.hostsFile, index };
+      all.push(await reserveBridge(req, cleanup));
+    }
     return {
-      attachment: a,
+      attachment: all[0],
       onChild: async (pid, cl) => {
-        connectBridge(a, pid, cl);
-        recordConnected(a, pid);
+        for (const a of all) connectBridge(a, pid, cl);
+        for (const a of all) recordConnected(a, pid);
       },
     };
   }

@@ -185,12 +185,25 @@ export function leakSnapshot(): LeakSnapshot {
   return { mounts, cgroups: cgroups.filter((c) => !c.includes("zoo-deleg-")), tmpdirs, net: IS_ROOT ? netState() : [] };
 }
 
-/** Polls briefly: a just-exited container's cgroup can take a moment to be released. */
+/**
+ * What is on the host now that was not in `before`, shaped as `before` plus the
+ * additions, so `expect(await expectNoLeaks(before)).toEqual(before)` names
+ * each leak. Only additions count: other zoo runs on the host (other test
+ * files, other engineers) may finish, and take their objects with them,
+ * meanwhile. Polls briefly: a just-exited container's cgroup can take a moment
+ * to be released.
+ */
 export async function expectNoLeaks(before: LeakSnapshot): Promise<LeakSnapshot> {
-  let now = leakSnapshot();
+  const since = (now: LeakSnapshot): LeakSnapshot => {
+    const grow = (b: string[] = [], n: string[] = []) => [...b, ...n.filter((x) => !b.includes(x))];
+    const out: LeakSnapshot = { mounts: grow(before.mounts, now.mounts), cgroups: grow(before.cgroups, now.cgroups), tmpdirs: grow(before.tmpdirs, now.tmpdirs) };
+    if (before.net !== undefined) out.net = grow(before.net, now.net);
+    return out;
+  };
+  let now = since(leakSnapshot());
   for (let i = 0; i < 20 && JSON.stringify(now) !== JSON.stringify(before); i++) {
     await Bun.sleep(50);
-    now = leakSnapshot();
+    now = since(leakSnapshot());
   }
   return now;
 }

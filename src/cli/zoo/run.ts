@@ -21,6 +21,8 @@ export interface RunFlags {
   noNewPrivileges: boolean;
   /** --network: bridge, NAME, none, host, pasta, slirp4netns, container:NAME. */
   network?: string;
+  /** Second and further --network flags. */
+  moreNetworks?: string[];
   ip?: string;
   publish: PortMapping[];
   image: string;
@@ -104,7 +106,9 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
       return;
     case "network":
       if (val === "") throw new UsageError(`run: ${flag} needs a value: bridge, none, host, pasta, slirp4netns, container:NAME or a network name`);
-      f.network = val;
+      // Repeated: one more network (Docker 25+, podman), bridge networks only.
+      if (f.network === undefined) f.network = val;
+      else (f.moreNetworks ??= []).push(val);
       return;
     case "ip":
       f.ip = val;

@@ -30,6 +30,8 @@ export interface BridgeRequest {
   publish: PortMapping[];
   /** The container's /etc/hosts on the host; kept listing the network's other containers. */
   hostsFile: string;
+  /** Which of the container's networks this is: 0 is eth0 and carries the default route. */
+  index?: number;
 }
 
 export interface BridgeAttachment {
@@ -38,6 +40,9 @@ export interface BridgeAttachment {
   ip: string;
   prefix: number;
   veth: string;
+  /** The interface inside the container: eth0, eth1, … */
+  ifname: string;
+  index: number;
 }
 
 export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = new LeaseStore()): Promise<BridgeAttachment> {
@@ -50,7 +55,7 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
     gc(store);
     const all = store.all();
     if (r.name) {
-      const clash = all.find((x) => x.lease.name === r.name);
+      const clash = all.find((x) => x.lease.name === r.name && x.lease.id !== r.id);
       if (clash) throw new ZooError(`the name "${r.name}" is already in use by a running container: choose another with --name`);
     }
     for (const m of r.publish) {
@@ -62,24 +67,27 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
     if (leases.length === 0) bringUp(r.net);
     try {
       if (r.publish.length) nft(addPortsScript(ip, r.publish), "publishing ports");
-      const lease: Lease = { ip, subnet: r.net.subnet, id: r.id, name: r.name, hostname: r.hostname, ...selfOwner(), ports: r.publish, hostsFile: r.hostsFile };
+      const lease: Lease = { ip, subnet: r.net.subnet, id: r.id, name: r.name, hostname: r.hostname, ...selfOwner(), ports: r.publish, hostsFile: r.hostsFile, index: r.index ?? 0 };
       store.write(r.net.bridge, [...leases, lease]);
     } catch (e) {
       if (leases.length === 0) takeDown(store, r.net.bridge, r.net.subnet);
       throw e;
     }
-    refreshHosts(store.read(r.net.bridge));
+    refreshHosts(store);
     return ip;
   });
   cleanup.add(`release ${ip} on ${r.net.name}`, () => store.locked(() => release(store, r.net.bridge, r.id)));
-  return { net: r.net, id: r.id, ip, prefix: subnet.prefix, veth: `zveth${r.id.slice(0, 8)}` };
+  const index = r.index ?? 0;
+  // Host-side names stay within IFNAMSIZ (15): zveth + 8 hex + one digit.
+  const veth = `zveth${r.id.slice(0, 8)}${index ? index : ""}`;
+  return { net: r.net, id: r.id, ip, prefix: subnet.prefix, veth, ifname: `eth${index}`, index };
 }
 
-/** The veth pair; its far end is eth0 inside `pid`'s netns, addressed and routed. */
+/** The veth pair; its far end is eth<index> inside `pid`'s netns, addressed (and routed, for eth0). */
 export function connectBridge(a: BridgeAttachment, pid: number, cleanup: Cleanup): void {
   const host = NetlinkSocket.open();
   try {
-    createVeth(host, { host: a.veth, master: a.net.bridge, peer: "eth0", peerPid: pid });
+    createVeth(host, { host: a.veth, master: a.net.bridge, peer: a.ifname, peerPid: pid });
     cleanup.add(`delete ${a.veth}`, () => void withHost((nl) => deleteLink(nl, a.veth)));
     setLinkUp(host, a.veth);
   } finally {
@@ -88,9 +96,9 @@ export function connectBridge(a: BridgeAttachment, pid: number, cleanup: Cleanup
   const inner = netlinkIn(pid);
   try {
     setLinkUp(inner, "lo");
-    addAddress(inner, "eth0", a.ip, a.prefix);
-    setLinkUp(inner, "eth0");
-    addDefaultRoute(inner, "eth0", a.net.gateway);
+    addAddress(inner, a.ifname, a.ip, a.prefix);
+    setLinkUp(inner, a.ifname);
+    if (a.index === 0) addDefaultRoute(inner, a.ifname, a.net.gateway);
   } finally {
     inner.close();
   }
@@ -151,7 +159,7 @@ function release(store: LeaseStore, bridge: string, id: string) {
   if (mine.veth) withHost((nl) => deleteLink(nl, mine.veth!));
   store.write(bridge, rest);
   if (rest.length === 0) takeDown(store, bridge, mine.subnet);
-  else refreshHosts(rest);
+  refreshHosts(store);
 }
 
 /** Reclaims leases of zoo processes that died without cleaning up. */
@@ -161,15 +169,22 @@ export function gc(store: LeaseStore): void {
   }
 }
 
-/** Every container's /etc/hosts on the network lists the others by name and hostname. */
-function refreshHosts(leases: Lease[]) {
+/**
+ * Every container's /etc/hosts lists, by name and hostname, the containers it
+ * shares a network with (on any of its networks, at that network's address).
+ */
+function refreshHosts(store: LeaseStore) {
+  const byBridge = store.bridges().map((b) => store.read(b));
   const entry = (l: Lease): HostEntry => ({ ip: l.ip, names: [l.name ?? "", l.hostname] });
-  for (const l of leases) {
-    if (!l.hostsFile) continue;
-    try {
-      writeFileSync(l.hostsFile, hostsFile(entry(l), l.hostname, leases.filter((o) => o !== l).map(entry)));
-    } catch {
-      // The container is going away and its directory with it.
+  for (const leases of byBridge) {
+    for (const l of leases) {
+      if (!l.hostsFile || (l.index ?? 0) !== 0) continue;
+      const others = byBridge.filter((ls) => ls.some((x) => x.id === l.id)).flatMap((ls) => ls.filter((o) => o.id !== l.id));
+      try {
+        writeFileSync(l.hostsFile, hostsFile(entry(l), l.hostname, others.map(entry)));
+      } catch {
+        // The container is going away and its directory with it.
+      }
     }
   }
 }

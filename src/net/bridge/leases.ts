@@ -26,6 +26,8 @@ export interface Lease {
   /** The container's /etc/hosts on the host, rewritten as the network changes. */
   hostsFile?: string;
   veth?: string;
+  /** Which of the container's networks: 0 (eth0) is its primary address in /etc/hosts. */
+  index?: number;
 }
 
 export const NET_RUN_DIR = "/run/zoo/net";
