@@ -23,7 +23,8 @@ export const libc = () => (lib ??= load()).symbols;
 
 export function errno(): number {
   const p = libc().__errno_location();
-  return p === null ? 0 : (new Int32Array(toArrayBuffer(p, 4))[0] ?? 0);
+  // toArrayBuffer(ptr, byteOffset, byteLength): errno is the int at offset 0.
+  return p === null ? 0 : (new Int32Array(toArrayBuffer(p, 0, 4))[0] ?? 0);
 }
 
 export const EINTR = 4;

@@ -1,6 +1,7 @@
 // The few libc calls Bun has no API for. Loaded lazily: a run that never
 // needs them does not pay for dlopen.
 import { dlopen, FFIType, ptr, toArrayBuffer, type Pointer } from "bun:ffi";
+import { strerror } from "./errno.ts";
 
 let lib: ReturnType<typeof load> | null = null;
 
@@ -36,13 +37,14 @@ const MFD_CLOEXEC = 1;
 
 export class SyscallError extends Error {
   constructor(readonly call: string, readonly errno: number) {
-    super(`${call}: errno ${errno}`);
+    super(`${call}: ${strerror(errno)}`);
   }
 }
 
 function errno(): number {
   const p = libc().__errno_location();
-  return p === null ? 0 : new Int32Array(toArrayBuffer(p, 4))[0] ?? 0;
+  // toArrayBuffer(ptr, byteOffset, byteLength): errno is the int at offset 0.
+  return p === null ? 0 : new Int32Array(toArrayBuffer(p, 0, 4))[0] ?? 0;
 }
 
 

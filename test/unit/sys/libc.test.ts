@@ -1,0 +1,24 @@
+import { expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { mkfifo, SyscallError } from "../../../src/sys/libc.ts";
+
+test("a failed libc call reports its own errno, in words", () => {
+  const dir = mkdtempSync(join(tmpdir(), "zoo-unit-libc-"));
+  try {
+    mkfifo(join(dir, "f"), 0o600);
+    let err: unknown;
+    try {
+      mkfifo(join(dir, "f"), 0o600);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SyscallError);
+    expect((err as SyscallError).errno).toBe(17);
+    expect((err as SyscallError).message).toBe(`mkfifo ${join(dir, "f")}: File exists`);
+    expect(() => mkfifo(join(dir, "no/such/dir/f"), 0o600)).toThrow("No such file or directory");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
