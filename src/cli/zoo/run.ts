@@ -25,6 +25,12 @@ export interface RunFlags {
   publish: PortMapping[];
   image: string;
   command: string[];
+  /** -d: leave the container running under its monitor and print its id. */
+  detach?: boolean;
+  /** --restart no|on-failure[:N]|always|unless-stopped. */
+  restart?: string;
+  /** --log-opt max-size=SIZE, max-file=N. */
+  logOpts?: string[];
 }
 
 const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
@@ -32,6 +38,7 @@ const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
   "-m": "memory", "--memory": "memory", "--cpus": "cpus", "--pids-limit": "pidsLimit", "--name": "name",
   "--cap-add": "capAdd", "--cap-drop": "capDrop", "--security-opt": "securityOpt",
   "--network": "network", "--net": "network", "--ip": "ip", "-p": "publish", "--publish": "publish",
+  "--restart": "restart", "--log-opt": "logOpts",
 };
 
 export function parseRunArgs(argv: string[]): RunFlags {
@@ -50,6 +57,10 @@ export function parseRunArgs(argv: string[]): RunFlags {
     }
     if (a === "--privileged") {
       f.privileged = true;
+      continue;
+    }
+    if (a === "-d" || a === "--detach") {
+      f.detach = true;
       continue;
     }
     let val: string | undefined;
@@ -122,6 +133,12 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
       return;
     case "securityOpt":
       securityOpt(f, flag, val);
+      return;
+    case "restart":
+      f.restart = val;
+      return;
+    case "logOpts":
+      (f.logOpts ??= []).push(val);
       return;
   }
 }
