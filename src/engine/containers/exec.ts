@@ -84,6 +84,10 @@ export async function execIn(o: ExecOptions): Promise<number> {
   if (o.workdir !== undefined && !o.workdir.startsWith("/")) throw new UsageError(`exec: -w "${o.workdir}" must be an absolute path`);
   const user = o.user ? resolveUser(o.user, readIn(s.pid, "/etc/passwd"), readIn(s.pid, "/etc/group")) : spec.process!.user;
   const proc: Process = { ...spec.process!, args: o.command, env: [...env].map(([k, v]) => `${k}=${v}`), cwd: o.workdir ?? spec.process!.cwd, user };
+  // The exec plan switches ids before it loads seccomp, and a non-root
+  // process without capabilities may only load a filter under no_new_privs.
+  // Until the runtime keeps capabilities across setuid, -u USER gets it.
+  if (user.uid !== 0 && security.seccomp) proc.noNewPrivileges = true;
   const types: NamespaceType[] = [...(spec.linux?.namespaces ?? []).map((n) => n.type), "network"];
   const join = namespacesToJoin(s.pid, [...new Set(types)]);
   const setgroupsAllowed = !join.some((n) => n.type === "user") || readFileSync(`/proc/${s.pid}/setgroups`, "utf8").trim() !== "deny";

@@ -81,7 +81,8 @@ function groupLines(lines: LogLine[]): LogLine[][] {
 
 class Reader {
   private fd = -1;
-  private ino = 0;
+  ino = 0;
+  private pos = 0;
   private rest = "";
   constructor(private path: string) {}
 
@@ -98,11 +99,14 @@ class Reader {
   /** Complete lines appended since the last call. */
   read(): string[] {
     if (this.fd < 0) return [];
+    // A single log file is truncated in place when it is full: start again.
+    if (fstatSync(this.fd).size < this.pos) this.pos = 0;
     const buf = Buffer.alloc(65536);
     let text = "";
     for (;;) {
-      const n = readSync(this.fd, buf);
+      const n = readSync(this.fd, buf, 0, buf.length, this.pos);
       if (n <= 0) break;
+      this.pos += n;
       text += buf.toString("utf8", 0, n);
     }
     const all = (this.rest + text).split("\n");
@@ -122,6 +126,23 @@ class Reader {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/**
+ * The rotated files written after the one with inode `ino`, oldest first:
+ * when several rotations happen between two reads, the files in between are
+ * read whole. If ours is gone (it fell off the end), every rotated file is newer.
+ */
+function newerRotated(path: string, ino: number): string[] {
+  const rotated = logFiles(path).filter((f) => f !== path);
+  const i = rotated.findIndex((f) => {
+    try {
+      return statSync(f).ino === ino;
+    } catch {
+      return false;
+    }
+  });
+  return rotated.slice(i + 1);
 }
 
 export async function printLogs(path: string, o: LogOptions & { follow: boolean; running: () => boolean }, out: (stream: "stdout" | "stderr", text: string) => void) {
@@ -151,15 +172,20 @@ export async function printLogs(path: string, o: LogOptions & { follow: boolean;
     if (reader) {
       for (const l of reader.read().map(parseLine)) if (l && p.accept(l)) p.print(l);
       if (reader.rotated()) {
-        // The rest of the old file first, then the new one from its start.
+        // The rest of the old file first, any whole files rotated since, then the live one from its start.
         for (const l of reader.read().map(parseLine)) if (l && p.accept(l)) p.print(l);
         reader.close();
+        for (const f of newerRotated(path, reader.ino)) {
+          const r = new Reader(f);
+          if (r.open()) for (const l of r.read().map(parseLine)) if (l && p.accept(l)) p.print(l);
+          r.close();
+        }
         reader = null;
         continue;
       }
     }
     if (ended) break;
-    await Bun.sleep(100);
+    await Bun.sleep(50);
   }
   reader?.close();
 }

@@ -50,8 +50,8 @@ export async function startContainer(cs: Containers, id: string, lockFd?: number
     return await start(cs, id, fd, prev, undo);
   } catch (e) {
     for (const f of await undo.run()) process.stderr.write(`zoo: cleanup: ${f}\n`);
-    const st = cs.state(id);
-    cs.writeState(id, { ...st, status: st.startedAt === prev.startedAt ? prev.status : "exited", error: (e as Error).message, exitCode: (e as ZooError).exitCode ?? 125, pid: 0, resources: null });
+    // As Docker: the container stays as it was (Created), with the error and its exit code.
+    cs.writeState(id, { ...prev, error: (e as Error).message, exitCode: (e as ZooError).exitCode ?? 125, pid: 0, resources: null });
     throw e;
   }
 }

@@ -2,7 +2,7 @@
 // record (config.json: what it was created with; state.json: what it is now),
 // its overlay upper/work dirs, its log and the files its monitor writes.
 // Concurrency, all by flock:
-//   containers/.lock      the store: names and the set of ids
+//   containers.lock       the store: names and the set of ids
 //   <id>/lock             the container's state (short read-modify-writes)
 //   <id>/monitor.lock     held by the container's zoo-shim monitor (passed on
 //                         by fd from the zoo command that started it, and on
@@ -99,7 +99,7 @@ export class Containers {
   /** Runs `fn` holding the store lock (names, creation, removal). */
   async storeLocked<T>(fn: () => T | Promise<T>): Promise<T> {
     mkdirSync(this.dir, { recursive: true, mode: 0o711 });
-    return withLock(join(this.dir, ".lock"), fn);
+    return withLock(join(this.root, "containers.lock"), fn);
   }
 
   /** Runs `fn` holding the container's state lock. */
