@@ -23,8 +23,8 @@ export interface RunHooks {
   seccomp?: { program: Uint8Array; flags: number } | null;
   /** Root from image layers (zoo run) instead of a bind-mounted root.path. */
   rootOverlay?: { lower: string[]; upper: string; work: string; userxattr: boolean };
-  /** Called after the child exists and before it runs anything (network setup). */
-  onChild?: (pid: number, cleanup: Cleanup) => Promise<void> | void;
+  /** Called after the child exists and before it runs anything (network setup); `rootMount` as in Launched. */
+  onChild?: (pid: number, cleanup: Cleanup, rootMount: string | null) => Promise<void> | void;
   /** Temporary directories the caller made for this run, for the shim to remove if zoo dies. */
   scratchDirs?: string[];
 }
@@ -166,7 +166,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
     if (hasUserNs) await installMappings(pid, uidMaps, gidMaps);
     cg?.attach(pid, cleanup);
     send(sock, Msg.CLEANUP, ours());
-    await hooks.onChild?.(pid, cleanup);
+    await hooks.onChild?.(pid, cleanup, rootMount);
     for (const helper of cleanup.helpers) send(sock, Msg.HELPER, encodeI32(helper));
   } catch (e) {
     try {

@@ -2,12 +2,13 @@
 // held (cgroup, root mount point, network, helpers). Done by the monitor's
 // exit command as soon as the container exits, or, if the monitor itself was
 // killed, by the next zoo command that finds the monitor lock free (repair).
-import { readFileSync, rmdirSync, rmSync } from "node:fs";
+import { closeSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { constants as osc } from "node:os";
 import { ContainerCgroup } from "../../cgroups/index.ts";
 import { releaseBridge } from "../../net/bridge/attach.ts";
 import { isAlive } from "../../runtime/oci/proc-stat.ts";
 import { decodeWaitStatus } from "../../runtime/wait-status.ts";
+import { sweep } from "./remove.ts";
 import type { Containers, ContainerState, RestartPolicy } from "./store.ts";
 
 const LIVE = new Set(["running", "paused", "restarting"]);
@@ -111,15 +112,16 @@ export async function finalize(cs: Containers, id: string, opts: { repair: boole
  * Every container that says it is running but has nobody in charge (its
  * monitor, or the command starting it, was killed) is finalized now.
  */
-export async function repair(cs: Containers, ids = cs.ids()): Promise<void> {
-  for (const id of ids) {
+export async function repair(cs: Containers, only?: string[]): Promise<void> {
+  if (!only) await sweep(cs);
+  for (const id of only ?? cs.ids()) {
     if (!LIVE.has(cs.state(id).status) && !cs.state(id).resources) continue;
     const fd = cs.tryMonitorLock(id);
     if (fd === null) continue;
     try {
       await cs.locked(id, () => finalize(cs, id, { repair: true }));
     } finally {
-      (await import("node:fs")).closeSync(fd);
+      closeSync(fd);
     }
   }
 }

@@ -102,8 +102,9 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
       cgroups,
       seccomp: security.seccomp,
       rootOverlay: { lower: [...image.layers].reverse().map((x) => store.layerPath(x)), upper: join(dir, "upper"), work: join(dir, "work"), userxattr: cfg.rootless },
-      onChild: async (pid, cl) => {
+      onChild: async (pid, cl, rootMount) => {
         await net.onChild(pid, cl);
+        resources.rootMount = rootMount;
         // Recorded before the container runs: if we die from here on, the
         // monitor's exit command (or the next zoo command) knows what to release.
         resources.cgroup = cgroups.state();
@@ -115,7 +116,6 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
     undo,
     { foreground: false, monitor: { args, keepFds: [lockFd] } },
   );
-  resources.rootMount = l.rootMount;
   try {
     await l.expect(Msg.STARTED, "starting the command");
   } catch (e) {

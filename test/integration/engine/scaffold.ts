@@ -35,7 +35,7 @@ export function useEngineStore() {
   });
   afterEach(async () => {
     ctx.seen();
-    const live = readdirSync(join(ctx.store, "containers"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    const live = readdirSync(join(ctx.store, "containers"), { withFileTypes: true }).filter((d) => d.isDirectory() && /^[0-9a-f]{64}$/.test(d.name)).map((d) => d.name);
     if (live.length) await ctx.zoo(["rm", "-f", ...live]);
     expect(await leaksOf(ctx.store, ctx.ids, tmpBefore)).toEqual([]);
   });
