@@ -14,6 +14,9 @@ Containers (Docker's flags and formats; CONTAINER is a name, an id or a unique i
   exec [-d] [-i] [-e K=V] [-u USER[:GROUP]] [-w DIR] C CMD...
   inspect [-f TPL] C...   top C [ps opts]   port C [PORT]   rename C NAME
   pause C...   unpause C...   container prune
+  stats [--no-stream] [-a] [--format TPL] [C...]
+  cp C:SRC DEST | SRC C:DEST     (running containers)
+  system prune [-f] | system df | info
 `;
 
 type Handler = (argv: string[]) => Promise<number>;
@@ -119,8 +122,25 @@ const HANDLERS: Record<string, Handler> = {
   async logs(argv) {
     return (await import("./logs-command.ts")).logs((await import("../../cli/zoo/logs.ts")).parseLogsArgs(argv));
   },
+  async cp(argv) {
+    return (await import("./cp.ts")).cp((await import("../../cli/zoo/cp.ts")).parseCpArgs(argv));
+  },
+  async stats(argv) {
+    return (await import("./stats.ts")).stats((await import("../../cli/zoo/stats.ts")).parseStatsArgs(argv));
+  },
   async exec(argv) {
     return (await import("./exec.ts")).execIn((await import("../../cli/zoo/exec.ts")).parseExecArgs(argv));
+  },
+  async system(argv) {
+    const [sub, ...rest] = argv;
+    const sys = await import("./system.ts");
+    if (sub === "prune") return sys.systemPrune(rest);
+    if (sub === "df") return sys.systemDf();
+    if (sub === "info") return sys.info();
+    throw new UsageError(`system: unknown command "${sub ?? ""}": zoo system prune|df|info`);
+  },
+  async info() {
+    return (await import("./system.ts")).info();
   },
   async container(argv) {
     const [sub, ...rest] = argv;
