@@ -142,6 +142,21 @@ static void emit(struct zoo_logfile *l, struct zoo_log_stream *s, bool flush)
 	s->len -= start;
 }
 
+void zoo_log_feed(struct zoo_logfile *l, struct zoo_log_stream *s, const char *buf, size_t n)
+{
+	if (!l->path)
+		return;
+	while (n > 0) {
+		size_t k = sizeof s->buf - s->len < n ? sizeof s->buf - s->len : n;
+
+		memcpy(s->buf + s->len, buf, k);
+		s->len += k;
+		buf += k;
+		n -= k;
+		emit(l, s, false);
+	}
+}
+
 void zoo_log_read(struct zoo_logfile *l, struct zoo_log_stream *s)
 {
 	for (;;) {

@@ -33,6 +33,8 @@ int zoo_log_open(struct zoo_logfile *l);
 int zoo_log_release_writers(void);
 /* Reads what the stream has (non-blocking) and writes whole lines; EOF flushes and closes. */
 void zoo_log_read(struct zoo_logfile *l, struct zoo_log_stream *s);
+/* Bytes from elsewhere (a pty's master) into stream `s`, as if read from its pipe. */
+void zoo_log_feed(struct zoo_logfile *l, struct zoo_log_stream *s, const char *buf, size_t n);
 /* Drains both streams to EAGAIN or EOF and closes everything. */
 void zoo_log_close(struct zoo_logfile *l);
 

@@ -2,6 +2,8 @@
  *
  * Monitor options, for a detached container (docs/design/engine.md):
  *   --log PATH --log-max-size BYTES --log-max-files N
+ *   --console-fd FD        the TTY op's console socket: the pty master arrives here
+ *   --attach-socket PATH   clients of the container's terminal connect here
  *   --exit-file PATH       the wait status and time, once the container is gone
  *   --exit-command ARGV... (last) executed in the monitor's place after that
  *
@@ -58,6 +60,8 @@ static int parse_u64(const char *s, uint64_t *v)
 
 struct shim_args {
 	int plan_fd, sync_fd;
+	int console_fd;
+	const char *attach_path;
 	struct zoo_logfile log;
 	struct zoo_finish finish;
 };
@@ -90,6 +94,12 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
 		}
 		if (strcmp(opt, "--log-max-files") == 0 && parse_u64(argv[i], &n) == 0 && n >= 1 && n <= 1000) {
 			a->log.max_files = (unsigned)n;
+			continue;
+		}
+		if (strcmp(opt, "--console-fd") == 0 && parse_fd(argv[i], &a->console_fd) == 0)
+			continue;
+		if (strcmp(opt, "--attach-socket") == 0 && argv[i][0]) {
+			a->attach_path = argv[i];
 			continue;
 		}
 		if (strcmp(opt, "--exit-file") == 0 && argv[i][0] == '/') {
@@ -152,6 +162,7 @@ static int launch(struct zoo_plan *plan, int ts, const struct shim_args *args)
 		.sigfd = -1,
 		.options = plan->options,
 		.log = args->log,
+		.attach = { .console = args->console_fd, .path = args->attach_path },
 		.finish = args->finish,
 	};
 	const struct zoo_setns *failed;
@@ -171,6 +182,14 @@ static int launch(struct zoo_plan *plan, int ts, const struct shim_args *args)
 		return 1;
 	}
 	s.orig_mask = orig;
+	if (zoo_attach_open(&s.attach) < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, s.attach.path);
+		return 1;
+	}
+	if (s.attach.console >= 0 && zoo_set_cloexec(s.attach.console) < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "console fd");
+		return 1;
+	}
 	/* The container's stdout and stderr become pipes to us (fds 1 and 2 until clone). */
 	if (s.log.path && zoo_log_open(&s.log) < 0) {
 		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, s.log.path);
@@ -230,14 +249,14 @@ static int launch(struct zoo_plan *plan, int ts, const struct shim_args *args)
 
 int main(int argc, char **argv)
 {
-	struct shim_args args = { .plan_fd = -1, .sync_fd = -1, .log = { .fd = -1, .max_files = 1 } };
+	struct shim_args args = { .plan_fd = -1, .sync_fd = -1, .console_fd = -1, .log = { .fd = -1, .max_files = 1 } };
 	int plan_fd, sync_fd;
 	struct zoo_plan plan;
 	struct zoo_plan_error perr = { .index = -1 };
 	int rc;
 
 	if (parse_args(argc, argv, &args) < 0) {
-		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD [--log PATH [--log-max-size N] [--log-max-files N]] [--exit-file PATH] [--exit-command ARGV...]");
+		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD [--log PATH [--log-max-size N] [--log-max-files N]] [--console-fd FD] [--attach-socket PATH] [--exit-file PATH] [--exit-command ARGV...]");
 		return 2;
 	}
 	plan_fd = args.plan_fd;

@@ -219,7 +219,7 @@ static int on_signals(struct zoo_shim *s)
 
 static int poll_once(struct zoo_shim *s, bool before_go, bool *setup_done)
 {
-	struct pollfd p[5] = {
+	struct pollfd p[5 + ZOO_ATTACH_POLLFDS] = {
 		{ .fd = s->child_sock, .events = POLLIN },
 		{ .fd = s->ts_open ? s->ts : -1, .events = POLLIN },
 		{ .fd = s->sigfd, .events = POLLIN },
@@ -228,7 +228,8 @@ static int poll_once(struct zoo_shim *s, bool before_go, bool *setup_done)
 	};
 	int rc;
 
-	if (poll(p, 5, -1) < 0) {
+	zoo_attach_pollfds(&s->attach, p + 5);
+	if (poll(p, ZOO_ARRAY_LEN(p), -1) < 0) {
 		if (errno == EINTR)
 			return CONTINUE;
 		zoo_report(s->ts, ZOO_STAGE_SYNC, -1, errno, "poll");
@@ -246,6 +247,7 @@ static int poll_once(struct zoo_shim *s, bool before_go, bool *setup_done)
 		zoo_log_read(&s->log, &s->log.out);
 	if (p[4].revents)
 		zoo_log_read(&s->log, &s->log.err);
+	zoo_attach_events(&s->attach, p + 5, &s->log);
 	return CONTINUE;
 }
 
@@ -254,6 +256,7 @@ static int poll_once(struct zoo_shim *s, bool before_go, bool *setup_done)
  * follows the monitor's life, such as a lock, follows the cleanup too). */
 static void finish(struct zoo_shim *s)
 {
+	zoo_attach_close(&s->attach, &s->log);
 	if (s->log.path)
 		zoo_log_close(&s->log);
 	if (s->finish.exit_file && zoo_write_exit_file(s->finish.exit_file, s->child_status) < 0)

@@ -9,6 +9,7 @@
 /* The signals the shim passes on to the container (plus SIGCHLD, its own). */
 #define ZOO_FORWARDED_SIGNALS SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH
 
+#include "attach.h"
 #include "finish.h"
 #include "logfile.h"
 #include "orphan.h"
@@ -28,6 +29,7 @@ struct zoo_shim {
 	struct zoo_orphan orphan;
 	/* A detached container's monitor: its log, and what to do after the exit. */
 	struct zoo_logfile log;
+	struct zoo_attach attach;
 	struct zoo_finish finish;
 	sigset_t orig_mask;
 };

@@ -49,7 +49,7 @@ export interface LaunchMode {
    * file, exit command), stdio from /dev/null, and fds of ours the shim keeps
    * for its whole life (a lock), which the container's process never gets.
    */
-  monitor?: { args: string[]; keepFds: number[] };
+  monitor?: { args: (string | { keepFd: number })[]; keepFds: number[]; cwd?: string };
 }
 
 export interface Launched {
@@ -92,7 +92,10 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const fifoIdx = mode.startFifoFd === undefined ? null : planIdx + 2 + extra.push(mode.startFifoFd) - 1;
   const cgroupIdx = cgroupFd === null ? null : planIdx + 2 + extra.push(cgroupFd) - 1;
   const consoleIdx = mode.consoleSocketFd === undefined ? undefined : planIdx + 2 + extra.push(mode.consoleSocketFd) - 1;
+  const keepBase = planIdx + 2 + extra.length;
   extra.push(...(mode.monitor?.keepFds ?? []));
+  // The shim's number for keepFds[i].
+  const monitorArgs = (mode.monitor?.args ?? []).map((a) => (typeof a === "string" ? a : String(keepBase + a.keepFd)));
 
   const steps: PlanStep[] = (mode.buildSteps ?? buildPlan)(spec, {
     rootMount,
@@ -131,9 +134,9 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   stdio.push(planFd, shimSock, ...extra);
   let shim;
   try {
-    const argv = [shimPath(), "--plan-fd", String(planIdx), "--sync-fd", String(planIdx + 1), ...(mode.monitor?.args ?? [])];
+    const argv = [shimPath(), "--plan-fd", String(planIdx), "--sync-fd", String(planIdx + 1), ...monitorArgs];
     // A monitor outlives us: it must not keep our working directory busy.
-    shim = Bun.spawn(argv, { stdio: stdio as never, env: {}, cwd: mode.monitor ? "/" : undefined });
+    shim = Bun.spawn(argv, { stdio: stdio as never, env: {}, cwd: mode.monitor ? (mode.monitor.cwd ?? "/") : undefined });
   } finally {
     closeSync(planFd);
     closeSync(shimSock);

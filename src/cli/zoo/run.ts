@@ -27,6 +27,9 @@ export interface RunFlags {
   command: string[];
   /** -d: leave the container running under its monitor and print its id. */
   detach?: boolean;
+  /** -t: a pty held by the monitor; -i: our stdin goes to it. */
+  tty?: boolean;
+  interactive?: boolean;
   /** --restart no|on-failure[:N]|always|unless-stopped. */
   restart?: string;
   /** --log-opt max-size=SIZE, max-file=N. */
@@ -59,8 +62,11 @@ export function parseRunArgs(argv: string[]): RunFlags {
       f.privileged = true;
       continue;
     }
-    if (a === "-d" || a === "--detach") {
-      f.detach = true;
+    // -d, -i, -t and bundles of them (-it, -dit).
+    if (/^-[dit]+$/.test(a) || a === "--detach" || a === "--tty" || a === "--interactive") {
+      if (a === "--detach" || (!a.startsWith("--") && a.includes("d"))) f.detach = true;
+      if (a === "--tty" || (!a.startsWith("--") && a.includes("t"))) f.tty = true;
+      if (a === "--interactive" || (!a.startsWith("--") && a.includes("i"))) f.interactive = true;
       continue;
     }
     let val: string | undefined;

@@ -33,7 +33,7 @@ export async function containerCleanup(root: string, id: string): Promise<number
       }
       cs.writeState(id, { ...s, restartCount: s.restartCount + 1 });
       try {
-        await startContainer(cs, id, inheritedFd(cs.path(id, "monitor.lock")));
+        await startContainer(cs, id, { lockFd: inheritedFd(cs.path(id, "monitor.lock")) });
         return false;
       } catch {
         // The failure is in the state's error; the policy decides about another try.

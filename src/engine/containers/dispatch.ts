@@ -10,6 +10,7 @@ Containers (Docker's flags and formats; CONTAINER is a name, an id or a unique i
   start [-a] C...      stop [-t SECS] C...      restart [-t SECS] C...
   kill [-s SIG] C...   rm [-f] C...             wait C...
   ps [-a] [-q] [-l] [--no-trunc] [--filter name=|id=|status=|exited=|ancestor=] [--format TPL]
+  run -it IMAGE [CMD...] | attach C   a terminal held by the monitor; detach with Ctrl-P Ctrl-Q
   logs [-f] [--tail N] [--since T] [--until T] [-t] C
   exec [-d] [-i] [-e K=V] [-u USER[:GROUP]] [-w DIR] C CMD...
   inspect [-f TPL] C...   top C [ps opts]   port C [PORT]   rename C NAME
@@ -53,6 +54,11 @@ const HANDLERS: Record<string, Handler> = {
     const l = await life();
     if (!o.attach) return each(o.containers, (n) => l.start(cs, n));
     if (o.containers.length !== 1) throw new UsageError("start: you cannot start and attach multiple containers at once");
+    const id = cs.resolve(o.containers[0]!);
+    if (cs.config(id).flags.tty) {
+      await l.start(cs, id);
+      return (await import("./run.ts")).attachTo(cs, id);
+    }
     await l.start(cs, o.containers[0]!);
     await (await import("./logs-command.ts")).logs({ container: o.containers[0]!, follow: true, timestamps: false });
     return l.wait(cs, o.containers[0]!);
@@ -124,6 +130,20 @@ const HANDLERS: Record<string, Handler> = {
   },
   async cp(argv) {
     return (await import("./cp.ts")).cp((await import("../../cli/zoo/cp.ts")).parseCpArgs(argv));
+  },
+  async attach(argv) {
+    const names = (await cli()).parseNames("attach", argv.filter((a) => a !== "--sig-proxy=false" && a !== "--no-stdin"));
+    const cs = (await show()).containers();
+    const id = cs.resolve(names[0]!);
+    await (await import("./finalize.ts")).repair(cs, [id]);
+    const s = cs.state(id);
+    if (s.status !== "running" && s.status !== "paused") throw new UsageError(`attach: container ${cs.config(id).name} is not running: start it first`);
+    if (!cs.config(id).flags.tty) {
+      // Without a terminal there is nothing to type into: follow its output, as `docker attach --no-stdin` does.
+      await (await import("./logs-command.ts")).logs({ container: id, follow: true, timestamps: false, tail: "0" });
+      return (await life()).wait(cs, id);
+    }
+    return (await import("./run.ts")).attachTo(cs, id);
   },
   async stats(argv) {
     return (await import("./stats.ts")).stats((await import("../../cli/zoo/stats.ts")).parseStatsArgs(argv));

@@ -11,6 +11,7 @@ import { launch } from "../../runtime/launch.ts";
 import { containerCgroups } from "../../runtime/cgroup-setup.ts";
 import { procInfo } from "../../runtime/oci/proc-stat.ts";
 import { transferLease } from "../../net/bridge/attach.ts";
+import { streamPair } from "../../sys/libc.ts";
 import { Cleanup } from "../../util/cleanup.ts";
 import { ZooError } from "../../util/errors.ts";
 import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "../network.ts";
@@ -37,7 +38,16 @@ export function imageFor(root: string, ref: string) {
  * monitor lock, already held (a restart by the exit command); otherwise it is
  * taken here, and failing to get it means someone else is in charge.
  */
-export async function startContainer(cs: Containers, id: string, lockFd?: number): Promise<ContainerState> {
+export interface StartOptions {
+  /** The monitor lock, already held (a restart by the exit command). */
+  lockFd?: number;
+  /** With a terminal: its first size (the attaching client's), and a hook once the attach socket exists, before the container runs. */
+  consoleSize?: { height: number; width: number };
+  onAttachable?: () => Promise<void>;
+}
+
+export async function startContainer(cs: Containers, id: string, opts: StartOptions = {}): Promise<ContainerState> {
+  const lockFd = opts.lockFd;
   const cfg = cs.config(id);
   const prev = cs.state(id);
   const fd = lockFd ?? cs.tryMonitorLock(id);
@@ -47,7 +57,7 @@ export async function startContainer(cs: Containers, id: string, lockFd?: number
     if (lockFd === undefined) closeSync(fd);
   });
   try {
-    return await start(cs, id, fd, prev, undo);
+    return await start(cs, id, fd, prev, undo, opts);
   } catch (e) {
     for (const f of await undo.run()) process.stderr.write(`zoo: cleanup: ${f}\n`);
     // As Docker: the container stays as it was (Created), with the error and its exit code.
@@ -56,7 +66,7 @@ export async function startContainer(cs: Containers, id: string, lockFd?: number
   }
 }
 
-async function start(cs: Containers, id: string, lockFd: number, prev: ContainerState, undo: Cleanup): Promise<ContainerState> {
+async function start(cs: Containers, id: string, lockFd: number, prev: ContainerState, undo: Cleanup, opts: StartOptions): Promise<ContainerState> {
   const cfg = cs.config(id);
   const { store, image } = imageFor(cs.root, cfg.image);
   const dir = cs.path(id);
@@ -89,7 +99,20 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
     stoppedByUser: false,
     resources,
   };
-  const args = [
+  // -t: the child sends the pty's master to the monitor, which serves it on the attach socket.
+  let console: [number, number] | null = null;
+  if (f.tty) {
+    spec.process!.terminal = true;
+    if (opts.consoleSize) spec.process!.consoleSize = opts.consoleSize;
+    console = streamPair();
+    const [a, b] = console;
+    undo.add("close console socket", () => {
+      closeSync(a);
+      closeSync(b);
+    });
+  }
+  const args: (string | { keepFd: number })[] = [
+    ...(console ? ["--console-fd", { keepFd: 1 }, "--attach-socket", "attach"] : []),
     "--log", cs.path(id, "container.log"),
     "--log-max-size", String(cfg.log.maxSize),
     "--log-max-files", String(cfg.log.maxFiles),
@@ -104,6 +127,7 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
       rootOverlay: { lower: [...image.layers].reverse().map((x) => store.layerPath(x)), upper: join(dir, "upper"), work: join(dir, "work"), userxattr: cfg.rootless },
       onChild: async (pid, cl, rootMount) => {
         await net.onChild(pid, cl);
+        await opts.onAttachable?.();
         resources.rootMount = rootMount;
         // Recorded before the container runs: if we die from here on, the
         // monitor's exit command (or the next zoo command) knows what to release.
@@ -114,7 +138,12 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
       },
     },
     undo,
-    { foreground: false, monitor: { args, keepFds: [lockFd] } },
+    {
+      foreground: false,
+      consoleSocketFd: console?.[0],
+      // The attach socket is made relative to the container's directory: its full path may be too long for a unix socket.
+      monitor: { args, keepFds: console ? [lockFd, console[1]] : [lockFd], cwd: dir },
+    },
   );
   try {
     await l.expect(Msg.STARTED, "starting the command");

@@ -2,6 +2,7 @@
 // restart decisions, flag values, user lookup, argument parsing.
 import { describe, expect, test } from "bun:test";
 import { parseArgs } from "../../../src/cli/zoo/args.ts";
+import { DetachKeys, sizeFrame } from "../../../src/engine/containers/attach.ts";
 import { parseLogOpts, parseRestart } from "../../../src/engine/containers/create.ts";
 import { resolveUser } from "../../../src/engine/containers/exec.ts";
 import { backoffMs, readExitFile, shouldRestart } from "../../../src/engine/containers/finalize.ts";
@@ -131,5 +132,20 @@ describe("argument parsing", () => {
   test("unknown flags and missing values", () => {
     expect(() => parseArgs("exec", ["-x", "c"], spec)).toThrow("exec: unknown flag: -x");
     expect(() => parseArgs("exec", ["-u"], spec)).toThrow("exec: flag -u needs a value");
+  });
+});
+
+describe("attach", () => {
+  test("Ctrl-P Ctrl-Q detaches, also split across reads; a lone Ctrl-P is passed on", () => {
+    const k = new DetachKeys();
+    expect(k.feed(new Uint8Array([0x61, 0x10, 0x11, 0x62]))).toEqual([new Uint8Array([0x61]), true]);
+    const j = new DetachKeys();
+    expect(j.feed(new Uint8Array([0x61, 0x10]))).toEqual([new Uint8Array([0x61]), false]);
+    expect(j.feed(new Uint8Array([0x11]))).toEqual([new Uint8Array([]), true]);
+    const m = new DetachKeys();
+    expect(m.feed(new Uint8Array([0x10, 0x62]))).toEqual([new Uint8Array([0x10, 0x62]), false]);
+  });
+  test("a resize frame: 'r', length 4, rows and columns little-endian", () => {
+    expect([...sizeFrame(40, 300)]).toEqual([0x72, 4, 0, 40, 0, 44, 1]);
   });
 });
