@@ -30,6 +30,8 @@ export interface RunFlags {
   /** -t: a pty held by the monitor; -i: our stdin goes to it. */
   tty?: boolean;
   interactive?: boolean;
+  /** --init: zoo-shim's init as the container's PID 1. */
+  init?: boolean;
   /** --restart no|on-failure[:N]|always|unless-stopped. */
   restart?: string;
   /** --log-opt max-size=SIZE, max-file=N. */
@@ -60,6 +62,10 @@ export function parseRunArgs(argv: string[]): RunFlags {
     }
     if (a === "--privileged") {
       f.privileged = true;
+      continue;
+    }
+    if (a === "--init") {
+      f.init = true;
       continue;
     }
     // -d, -i, -t and bundles of them (-it, -dit).

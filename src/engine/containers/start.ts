@@ -6,7 +6,10 @@ import { closeSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBusybox, BUSYBOX_REF } from "../../image/busybox.ts";
 import { normalizeRef, Store } from "../../image/store.ts";
-import { Msg } from "../../plan/ids.ts";
+import { Msg, Opt } from "../../plan/ids.ts";
+import type { PlanStep } from "../../plan/ops.ts";
+import type { Spec } from "../../oci/spec.ts";
+import { buildPlan, type BuildContext } from "../../runtime/plan-builder.ts";
 import { launch } from "../../runtime/launch.ts";
 import { containerCgroups } from "../../runtime/cgroup-setup.ts";
 import { procInfo } from "../../runtime/oci/proc-stat.ts";
@@ -141,6 +144,7 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
     {
       foreground: false,
       consoleSocketFd: console?.[0],
+      buildSteps: f.init ? withInit : undefined,
       // The attach socket is made relative to the container's directory: its full path may be too long for a unix socket.
       monitor: { args, keepFds: console ? [lockFd, console[1]] : [lockFd], cwd: dir },
     },
@@ -159,6 +163,11 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
   const failures = await undo.keep((what) => what.startsWith("close"));
   for (const x of failures) process.stderr.write(`zoo: ${x}\n`);
   return final;
+}
+
+/** --init: the plan's options gain INIT (native/src/init.c). */
+function withInit(spec: Spec, ctx: BuildContext): PlanStep[] {
+  return buildPlan(spec, ctx).map((s) => (s.op === "options" ? { ...s, bits: s.bits | Opt.INIT } : s));
 }
 
 export const hasLog = (cs: Containers, id: string) => existsSync(cs.path(id, "container.log"));

@@ -202,6 +202,18 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     expect(await ok("ps", "-a", "-q")).toBe("");
   });
 
+  test("--init: zoo-init is PID 1, reaps orphans, passes SIGTERM on, exits with the command's status", async () => {
+    const r = await zoo("run", "--rm", "--init", "busybox", "sh", "-c", "(sleep 0.1 &); sleep 0.5; ps -o pid,stat,comm | grep -c ' Z '; cat /proc/1/comm; exit 7");
+    expect(r.stdout).toBe("0\nzoo-init\n");
+    expect(r.code).toBe(7);
+    await ok("run", "-d", "--init", "--name", `${N}init`, "busybox", "sleep", "1000");
+    const t0 = Date.now();
+    await ok("stop", "-t", "20", `${N}init`);
+    // sleep is not PID 1 here: SIGTERM's default action ends it at once.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await status(`${N}init`)).toBe("exited 143 0");
+  });
+
   test("bad input: one line, exit 125, no container left", async () => {
     for (const args of [
       ["run", "-d", "--restart", "sometimes", "busybox", "true"],
