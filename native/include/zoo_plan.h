@@ -51,6 +51,7 @@
 #define ZOO_OPT_FOREGROUND 0x1u   /* shim stays in the caller's session and reports EXIT */
 #define ZOO_OPT_WAIT_SETUP 0x2u   /* after CHILD_PID, wait for SETUP_DONE before GO */
 #define ZOO_OPT_EXIT_ON_START 0x4u /* exit once STARTED is sent: the process goes to the next subreaper (conmon) */
+#define ZOO_OPT_INIT 0x8u /* the child forks at EXEC and stays as the container's PID 1 (reaps, forwards signals) */
 
 /* ZOO_MKDIR_* flags */
 #define ZOO_MKDIR_PARENTS 0x1u

@@ -3,6 +3,7 @@
  * _exit(1): stdio and atexit belong to the shim's image, not to us. */
 #define _GNU_SOURCE
 #include "child.h"
+#include "init.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -187,6 +188,8 @@ void zoo_child_main(const struct zoo_child_args *args)
 
 		ctx.object = op->object ? op->object : op_label(op->type);
 		if (op->type == ZOO_OP_EXEC) {
+			if ((plan->options & ZOO_OPT_INIT) && zoo_init_fork(ctx.sock) < 0)
+				child_fail(&ctx, ZOO_STAGE_EXEC, (int32_t)i, "fork for --init");
 			op_exec(&ctx, op);
 			child_fail(&ctx, ZOO_STAGE_EXEC, (int32_t)i, ctx.object);
 		}

@@ -1,4 +1,11 @@
-/* zoo-shim --plan-fd P --sync-fd S
+/* zoo-shim --plan-fd P --sync-fd S [monitor options]
+ *
+ * Monitor options, for a detached container (docs/design/engine.md):
+ *   --log PATH --log-max-size BYTES --log-max-files N
+ *   --console-fd FD        the TTY op's console socket: the pty master arrives here
+ *   --attach-socket PATH   clients of the container's terminal connect here
+ *   --exit-file PATH       the wait status and time, once the container is gone
+ *   --exit-command ARGV... (last) executed in the monitor's place after that
  *
  * Reads and validates the plan, joins namespaces, clones the container's
  * first process and stays as its monitor. The protocol is in
@@ -36,21 +43,72 @@ static int parse_fd(const char *s, int *fd)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, int *plan_fd, int *sync_fd)
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+struct shim_args {
+	int plan_fd, sync_fd;
+	int console_fd;
+	const char *attach_path;
+	struct zoo_logfile log;
+	struct zoo_finish finish;
+};
+
+static int parse_args(int argc, char **argv, struct shim_args *a)
 {
 	for (int i = 1; i < argc; i++) {
-		int *dst;
+		const char *opt = argv[i];
+		uint64_t n;
 
-		if (strcmp(argv[i], "--plan-fd") == 0)
-			dst = plan_fd;
-		else if (strcmp(argv[i], "--sync-fd") == 0)
-			dst = sync_fd;
-		else
+		if (strcmp(opt, "--exit-command") == 0) {
+			if (i + 1 == argc)
+				return -1;
+			a->finish.exit_cmd = argv + i + 1;
+			break;
+		}
+		if (++i == argc)
 			return -1;
-		if (++i == argc || parse_fd(argv[i], dst) < 0)
-			return -1;
+		if (strcmp(opt, "--plan-fd") == 0 && parse_fd(argv[i], &a->plan_fd) == 0)
+			continue;
+		if (strcmp(opt, "--sync-fd") == 0 && parse_fd(argv[i], &a->sync_fd) == 0)
+			continue;
+		if (strcmp(opt, "--log") == 0 && argv[i][0] == '/') {
+			a->log.path = argv[i];
+			continue;
+		}
+		if (strcmp(opt, "--log-max-size") == 0 && parse_u64(argv[i], &n) == 0) {
+			a->log.max_size = n;
+			continue;
+		}
+		if (strcmp(opt, "--log-max-files") == 0 && parse_u64(argv[i], &n) == 0 && n >= 1 && n <= 1000) {
+			a->log.max_files = (unsigned)n;
+			continue;
+		}
+		if (strcmp(opt, "--console-fd") == 0 && parse_fd(argv[i], &a->console_fd) == 0)
+			continue;
+		if (strcmp(opt, "--attach-socket") == 0 && argv[i][0]) {
+			a->attach_path = argv[i];
+			continue;
+		}
+		if (strcmp(opt, "--exit-file") == 0 && argv[i][0] == '/') {
+			a->finish.exit_file = argv[i];
+			continue;
+		}
+		return -1;
 	}
-	return *plan_fd >= 0 && *sync_fd >= 0 && *plan_fd != *sync_fd ? 0 : -1;
+	return a->plan_fd >= 0 && a->sync_fd >= 0 && a->plan_fd != a->sync_fd ? 0 : -1;
 }
 
 static int sync_fd_usable(int fd)
@@ -95,9 +153,18 @@ static int setup_signals(sigset_t *orig, int *sigfd)
 }
 
 /* Everything between a valid plan and a running monitor. */
-static int launch(struct zoo_plan *plan, int ts)
+static int launch(struct zoo_plan *plan, int ts, const struct shim_args *args)
 {
-	struct zoo_shim s = { .ts = ts, .ts_open = true, .child_sock = -1, .sigfd = -1, .options = plan->options };
+	struct zoo_shim s = {
+		.ts = ts,
+		.ts_open = true,
+		.child_sock = -1,
+		.sigfd = -1,
+		.options = plan->options,
+		.log = args->log,
+		.attach = { .console = args->console_fd, .path = args->attach_path },
+		.finish = args->finish,
+	};
 	const struct zoo_setns *failed;
 	sigset_t orig;
 	int sv[2];
@@ -112,6 +179,20 @@ static int launch(struct zoo_plan *plan, int ts)
 	s.pgrp = getpgrp();
 	if (setup_signals(&orig, &s.sigfd) < 0) {
 		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "signalfd");
+		return 1;
+	}
+	s.orig_mask = orig;
+	if (zoo_attach_open(&s.attach) < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, s.attach.path);
+		return 1;
+	}
+	if (s.attach.console >= 0 && zoo_set_cloexec(s.attach.console) < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "console fd");
+		return 1;
+	}
+	/* The container's stdout and stderr become pipes to us (fds 1 and 2 until clone). */
+	if (s.log.path && zoo_log_open(&s.log) < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, s.log.path);
 		return 1;
 	}
 	/* Orphans of a container without its own pid namespace come to us to be
@@ -153,6 +234,12 @@ static int launch(struct zoo_plan *plan, int ts)
 		(void)waitpid(pid, NULL, 0);
 		return 1;
 	}
+	if (s.log.path && zoo_log_release_writers() < 0) {
+		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, "/dev/null");
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		return 1;
+	}
 	s.child = pid;
 	s.child_sock = sv[0];
 	/* The monitor keeps nothing of the plan; give its memory back. */
@@ -162,15 +249,18 @@ static int launch(struct zoo_plan *plan, int ts)
 
 int main(int argc, char **argv)
 {
-	int plan_fd = -1, sync_fd = -1;
+	struct shim_args args = { .plan_fd = -1, .sync_fd = -1, .console_fd = -1, .log = { .fd = -1, .max_files = 1 } };
+	int plan_fd, sync_fd;
 	struct zoo_plan plan;
 	struct zoo_plan_error perr = { .index = -1 };
 	int rc;
 
-	if (parse_args(argc, argv, &plan_fd, &sync_fd) < 0) {
-		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD");
+	if (parse_args(argc, argv, &args) < 0) {
+		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD [--log PATH [--log-max-size N] [--log-max-files N]] [--console-fd FD] [--attach-socket PATH] [--exit-file PATH] [--exit-command ARGV...]");
 		return 2;
 	}
+	plan_fd = args.plan_fd;
+	sync_fd = args.sync_fd;
 	if (sync_fd_usable(sync_fd) < 0) {
 		zoo_log("zoo-shim: --sync-fd %d: %s", sync_fd, strerror(errno));
 		return 1;
@@ -194,7 +284,7 @@ int main(int argc, char **argv)
 		zoo_plan_free(&plan);
 		return 1;
 	}
-	rc = launch(&plan, sync_fd);
+	rc = launch(&plan, sync_fd, &args);
 	zoo_plan_free(&plan);
 	return rc;
 }

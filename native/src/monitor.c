@@ -219,14 +219,17 @@ static int on_signals(struct zoo_shim *s)
 
 static int poll_once(struct zoo_shim *s, bool before_go, bool *setup_done)
 {
-	struct pollfd p[3] = {
+	struct pollfd p[5 + ZOO_ATTACH_POLLFDS] = {
 		{ .fd = s->child_sock, .events = POLLIN },
 		{ .fd = s->ts_open ? s->ts : -1, .events = POLLIN },
 		{ .fd = s->sigfd, .events = POLLIN },
+		{ .fd = s->log.path ? s->log.out.fd : -1, .events = POLLIN },
+		{ .fd = s->log.path ? s->log.err.fd : -1, .events = POLLIN },
 	};
 	int rc;
 
-	if (poll(p, 3, -1) < 0) {
+	zoo_attach_pollfds(&s->attach, p + 5);
+	if (poll(p, ZOO_ARRAY_LEN(p), -1) < 0) {
 		if (errno == EINTR)
 			return CONTINUE;
 		zoo_report(s->ts, ZOO_STAGE_SYNC, -1, errno, "poll");
@@ -240,7 +243,26 @@ static int poll_once(struct zoo_shim *s, bool before_go, bool *setup_done)
 		return rc;
 	if (p[2].revents && (rc = on_signals(s)) != CONTINUE)
 		return rc;
+	if (p[3].revents)
+		zoo_log_read(&s->log, &s->log.out);
+	if (p[4].revents)
+		zoo_log_read(&s->log, &s->log.err);
+	zoo_attach_events(&s->attach, p + 5, &s->log);
 	return CONTINUE;
+}
+
+/* The container ran and is gone: the rest of its output, its status on
+ * disk, then the exit command in our place (it keeps our pid, so whatever
+ * follows the monitor's life, such as a lock, follows the cleanup too). */
+static void finish(struct zoo_shim *s)
+{
+	zoo_attach_close(&s->attach, &s->log);
+	if (s->log.path)
+		zoo_log_close(&s->log);
+	if (s->finish.exit_file && zoo_write_exit_file(s->finish.exit_file, s->child_status) < 0)
+		zoo_log("zoo-shim: writing %s: %s", s->finish.exit_file, strerror(errno));
+	if (s->finish.exit_cmd && s->execing)
+		zoo_exec_exit_command(s->finish.exit_cmd, &s->orig_mask);
 }
 
 int zoo_monitor(struct zoo_shim *s)
@@ -283,6 +305,7 @@ int zoo_monitor(struct zoo_shim *s)
 		(void)zoo_send_i32(s->ts, ZOO_MSG_EXIT, s->child_status);
 		if (s->orphaned)
 			zoo_orphan_cleanup(&s->orphan);
+		finish(s);
 		return 0;
 	}
 }

@@ -9,6 +9,9 @@
 /* The signals the shim passes on to the container (plus SIGCHLD, its own). */
 #define ZOO_FORWARDED_SIGNALS SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH
 
+#include "attach.h"
+#include "finish.h"
+#include "logfile.h"
 #include "orphan.h"
 
 struct zoo_shim {
@@ -24,6 +27,11 @@ struct zoo_shim {
 	int child_status;
 	bool orphaned; /* TS hung up during a foreground run */
 	struct zoo_orphan orphan;
+	/* A detached container's monitor: its log, and what to do after the exit. */
+	struct zoo_logfile log;
+	struct zoo_attach attach;
+	struct zoo_finish finish;
+	sigset_t orig_mask;
 };
 
 /* From CHILD_PID to the end: returns the shim's exit code. */

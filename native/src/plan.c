@@ -353,7 +353,7 @@ static bool parse_setup(struct cursor *c, uint16_t type, struct zoo_plan *plan)
 	case ZOO_REC_OPTIONS:
 		if (!rd_u32(c, &u, "options"))
 			return false;
-		if (u & ~(ZOO_OPT_FOREGROUND | ZOO_OPT_WAIT_SETUP | ZOO_OPT_EXIT_ON_START))
+		if (u & ~(ZOO_OPT_FOREGROUND | ZOO_OPT_WAIT_SETUP | ZOO_OPT_EXIT_ON_START | ZOO_OPT_INIT))
 			return bad(c, "unknown option bits 0x%x", u);
 		plan->options = u;
 		break;

@@ -18,6 +18,7 @@
 const char *shim_path = "build/zoo-shim";
 char **shim_wrapper;
 int time_scale = 1;
+char **shim_extra_args;
 
 static void child_die(const char *what)
 {
@@ -36,6 +37,8 @@ void shim_argv(char **argv)
 	argv[n++] = "50";
 	argv[n++] = "--sync-fd";
 	argv[n++] = "51";
+	for (char **a = shim_extra_args; a && *a && n < 60; a++)
+		argv[n++] = *a;
 	argv[n] = NULL;
 }
 
@@ -57,7 +60,7 @@ int shim_spawn_fd(struct shim *s, int pfd, int extra_fd)
 		return -1;
 	}
 	if (pid == 0) {
-		char *argv[32];
+		char *argv[64];
 		int devnull;
 
 		if (dup2(pfd, PLAN_FD) < 0 || dup2(sv[1], SYNC_FD) < 0 || dup2(out, 1) < 0)

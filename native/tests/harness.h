@@ -30,6 +30,7 @@ struct shim {
 extern const char *shim_path;
 extern char **shim_wrapper; /* e.g. valgrind and its options, or NULL */
 extern int time_scale; /* timeouts are multiplied by this (valgrind) */
+extern char **shim_extra_args; /* appended to the shim's options (monitor options), or NULL */
 
 int shim_spawn(struct shim *s, const struct penc *plan, int extra_fd);
 int shim_spawn_raw(struct shim *s, const void *plan, size_t len, int extra_fd);

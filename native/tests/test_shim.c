@@ -1686,6 +1686,74 @@ struct test {
 	int (*fn)(void);
 };
 
+
+static int read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* A detached container's monitor: the log in lines with timestamps and
+ * streams, rotated by size; the exit file; the exit command in its place. */
+static int t_monitor_log_exit(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	char dir[] = "/tmp/zoo-shim-test-log-XXXXXX", log[96], log1[96], log2[96], exitf[96], cmdf[96], script[160], buf[4096], all[8192];
+	int rc = -1, status;
+
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	snprintf(log, sizeof log, "%s/log", dir);
+	snprintf(log1, sizeof log1, "%s/log.1", dir);
+	snprintf(log2, sizeof log2, "%s/log.2", dir);
+	snprintf(exitf, sizeof exitf, "%s/exit", dir);
+	snprintf(cmdf, sizeof cmdf, "%s/cmd", dir);
+	snprintf(script, sizeof script, "echo \"$0 $1\" > %s/cmd", dir);
+	char *args[] = { "--log", log, "--log-max-size", "300", "--log-max-files", "2", "--exit-file", exitf,
+			 "--exit-command", "/bin/sh", "-c", script, "done", "ok", NULL };
+	shim_extra_args = args;
+	pe_init(&e);
+	pe_sh(&e, "i=0; while [ $i -lt 20 ]; do echo line $i; i=$((i+1)); done; echo err >&2; printf tail; exit 3");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	/* The shim exits with the exit command's status (sh: 0). */
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status 0x%x", status);
+	CHECK(read_text(exitf, buf, sizeof buf) == 0 && strncmp(buf, "768 ", 4) == 0, "exit file: %s", buf);
+	CHECK(read_text(cmdf, buf, sizeof buf) == 0 && strcmp(buf, "done ok\n") == 0, "exit command: %s", buf);
+	CHECK(access(log2, F_OK) < 0, "only two log files");
+	CHECK(read_text(log1, all, sizeof all) == 0, "log.1");
+	CHECK(read_text(log, buf, sizeof buf) == 0, "log");
+	CHECK(strlen(all) <= 300 && strlen(buf) <= 300, "rotated at 300 bytes: %zu, %zu", strlen(all), strlen(buf));
+	strncat(all, buf, sizeof all - strlen(all) - 1);
+	/* 2026-11-30T03:10:00.123456789Z stdout F line 19 */
+	CHECK(strstr(all, "Z stdout F line 19\n") != NULL, "last stdout line: %s", all);
+	CHECK(strstr(all, "Z stderr F err\n") != NULL, "stderr: %s", all);
+	CHECK(strstr(buf, "Z stdout P tail\n") != NULL, "partial last line: %s", buf);
+	CHECK(strstr(all, "line 0\n") == NULL, "the oldest lines rotated away");
+	CHECK(buf[4] == '-' && buf[10] == 'T' && buf[19] == '.' && buf[29] == 'Z' && buf[30] == ' ', "timestamp: %s", buf);
+	rc = 0;
+out:
+	shim_extra_args = NULL;
+	shim_cleanup(&s);
+	pe_free(&e);
+	unlink(log);
+	unlink(log1);
+	unlink(exitf);
+	unlink(cmdf);
+	rmdir(dir);
+	return rc;
+}
+
 static const struct test tests[] = {
 	{ "malformed plans are PLAN errors with the record index", t_malformed_plans },
 	{ "plan from a pipe", t_plan_from_pipe },
@@ -1722,6 +1790,7 @@ static const struct test tests[] = {
 	{ "EXIT_ON_START: the shim leaves the process to the caller's subreaper", t_exit_on_start },
 	{ "TTY: a pty from the container's devpts, master on the console socket", t_tty },
 	{ "monitor RSS", t_monitor_rss },
+	{ "monitor log, rotation, exit file, exit command", t_monitor_log_exit },
 };
 
 int main(int argc, char **argv)

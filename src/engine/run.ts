@@ -19,8 +19,10 @@ import { Cleanup } from "../util/cleanup.ts";
 import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "./network.ts";
 
 export async function zooRun(f: RunFlags): Promise<number> {
-  if (!f.rm) {
-    throw new UsageError("run: containers are not kept after exit yet, so --rm is required (zoo run --rm IMAGE ...)");
+  // Kept containers (and -d) live in the container store under a monitor.
+  if (f.detach || !f.rm || f.tty || f.interactive || f.init || f.restart !== undefined || f.logOpts?.length) {
+    const engine = await import("./containers/run.ts");
+    return f.detach ? engine.runDetached(f) : engine.runAttached(f);
   }
   const store = new Store(defaultStoreRoot());
   const ref = normalizeRef(f.image);

@@ -23,7 +23,7 @@ export async function zooMain(argv: string[]): Promise<number> {
     case "help":
     case "--help":
     case "-h":
-      process.stdout.write(HELP);
+      process.stdout.write(HELP + (await import("../engine/containers/dispatch.ts")).CONTAINER_HELP);
       return 0;
     case "version":
     case "--version":
@@ -35,7 +35,10 @@ export async function zooMain(argv: string[]): Promise<number> {
       return (await import("../engine/networks.ts")).zooNetwork((await import("../cli/zoo/network.ts")).parseNetworkArgs(rest));
     case "images":
       return (await import("../engine/images.ts")).zooImages();
-    default:
+    default: {
+      const r = (await import("../engine/containers/dispatch.ts")).containerCommand(cmd, rest);
+      if (r) return r;
       throw new UsageError(`unknown command "${cmd}" (see zoo --help)`);
+    }
   }
 }

@@ -41,7 +41,7 @@ export const Op = {
   EXEC: 0x01ff,
 } as const;
 
-export const Opt = { FOREGROUND: 0x1, WAIT_SETUP: 0x2, EXIT_ON_START: 0x4 } as const;
+export const Opt = { FOREGROUND: 0x1, WAIT_SETUP: 0x2, EXIT_ON_START: 0x4, INIT: 0x8 } as const;
 export const MkdirFlag = { PARENTS: 0x1, EXIST_OK: 0x2 } as const;
 export const WriteFlag = { CREATE: 0x1 } as const;
 

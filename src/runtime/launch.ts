@@ -23,8 +23,8 @@ export interface RunHooks {
   seccomp?: { program: Uint8Array; flags: number } | null;
   /** Root from image layers (zoo run) instead of a bind-mounted root.path. */
   rootOverlay?: { lower: string[]; upper: string; work: string; userxattr: boolean };
-  /** Called after the child exists and before it runs anything (network setup). */
-  onChild?: (pid: number, cleanup: Cleanup) => Promise<void> | void;
+  /** Called after the child exists and before it runs anything (network setup); `rootMount` as in Launched. */
+  onChild?: (pid: number, cleanup: Cleanup, rootMount: string | null) => Promise<void> | void;
   /** Temporary directories the caller made for this run, for the shim to remove if zoo dies. */
   scratchDirs?: string[];
 }
@@ -44,6 +44,12 @@ export interface LaunchMode {
   exitOnStart?: boolean;
   /** Builds the plan instead of buildPlan: `zoo-runtime exec` joins a running container. */
   buildSteps?: (spec: Spec, ctx: BuildContext) => PlanStep[];
+  /**
+   * A `zoo run -d` container's monitor: extra zoo-shim options (log, exit
+   * file, exit command), stdio from /dev/null, and fds of ours the shim keeps
+   * for its whole life (a lock), which the container's process never gets.
+   */
+  monitor?: { args: (string | { keepFd: number })[]; keepFds: number[]; cwd?: string };
 }
 
 export interface Launched {
@@ -86,6 +92,10 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const fifoIdx = mode.startFifoFd === undefined ? null : planIdx + 2 + extra.push(mode.startFifoFd) - 1;
   const cgroupIdx = cgroupFd === null ? null : planIdx + 2 + extra.push(cgroupFd) - 1;
   const consoleIdx = mode.consoleSocketFd === undefined ? undefined : planIdx + 2 + extra.push(mode.consoleSocketFd) - 1;
+  const keepBase = planIdx + 2 + extra.length;
+  extra.push(...(mode.monitor?.keepFds ?? []));
+  // The shim's number for keepFds[i].
+  const monitorArgs = (mode.monitor?.args ?? []).map((a) => (typeof a === "string" ? a : String(keepBase + a.keepFd)));
 
   const steps: PlanStep[] = (mode.buildSteps ?? buildPlan)(spec, {
     rootMount,
@@ -118,13 +128,15 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const [sock, shimSock] = seqpacketPair();
   // With a terminal the process's stdio is the pty: the shim keeps none of
   // ours, so whoever reads our output is not held open by the container.
-  const own = mode.consoleSocketFd === undefined ? "inherit" : "ignore";
+  const own = mode.consoleSocketFd === undefined && !mode.monitor ? "inherit" : "ignore";
   const stdio: (number | "inherit" | "ignore")[] = [own, own, own];
   for (let fd = 3; fd < planIdx; fd++) stdio.push(fd);
   stdio.push(planFd, shimSock, ...extra);
   let shim;
   try {
-    shim = Bun.spawn([shimPath(), "--plan-fd", String(planIdx), "--sync-fd", String(planIdx + 1)], { stdio: stdio as never, env: {} });
+    const argv = [shimPath(), "--plan-fd", String(planIdx), "--sync-fd", String(planIdx + 1), ...monitorArgs];
+    // A monitor outlives us: it must not keep our working directory busy.
+    shim = Bun.spawn(argv, { stdio: stdio as never, env: {}, cwd: mode.monitor ? (mode.monitor.cwd ?? "/") : undefined });
   } finally {
     closeSync(planFd);
     closeSync(shimSock);
@@ -157,7 +169,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
     if (hasUserNs) await installMappings(pid, uidMaps, gidMaps);
     cg?.attach(pid, cleanup);
     send(sock, Msg.CLEANUP, ours());
-    await hooks.onChild?.(pid, cleanup);
+    await hooks.onChild?.(pid, cleanup, rootMount);
     for (const helper of cleanup.helpers) send(sock, Msg.HELPER, encodeI32(helper));
   } catch (e) {
     try {

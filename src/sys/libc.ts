@@ -73,6 +73,22 @@ export function flockExclusive(fd: number): void {
   }
 }
 
+const LOCK_NB = 4;
+const EBADF = 9;
+const EINVAL = 22;
+
+/** Takes an exclusive flock on `fd` if nobody else holds one; false if someone does. */
+export function flockTry(fd: number): boolean {
+  for (;;) {
+    if (libc().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    // errno read through FFI is not always the call's (it can read 0), so
+    // only the errors that cannot mean "held" are errors here.
+    const e = errno();
+    if (e === EBADF || e === EINVAL) throw new SyscallError("flock", e);
+    if (e !== EINTR) return false;
+  }
+}
+
 const POLLHUP = 0x10;
 
 /**

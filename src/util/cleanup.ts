@@ -24,6 +24,16 @@ export class Cleanup {
     this.undo.push({ what, fn });
   }
 
+  /**
+   * What was made now belongs to something that outlives this run (a
+   * detached container's monitor): only the steps `runAnyway` picks (closing
+   * our own fds) run; the rest are forgotten.
+   */
+  async keep(runAnyway: (what: string) => boolean): Promise<string[]> {
+    this.undo = this.undo.filter((u) => runAnyway(u.what));
+    return this.run();
+  }
+
   /** Runs every undo step, newest first; returns the failures instead of throwing. */
   async run(): Promise<string[]> {
     const failures: string[] = [];

@@ -27,6 +27,17 @@ export interface RunFlags {
   publish: PortMapping[];
   image: string;
   command: string[];
+  /** -d: leave the container running under its monitor and print its id. */
+  detach?: boolean;
+  /** -t: a pty held by the monitor; -i: our stdin goes to it. */
+  tty?: boolean;
+  interactive?: boolean;
+  /** --init: zoo-shim's init as the container's PID 1. */
+  init?: boolean;
+  /** --restart no|on-failure[:N]|always|unless-stopped. */
+  restart?: string;
+  /** --log-opt max-size=SIZE, max-file=N. */
+  logOpts?: string[];
 }
 
 const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
@@ -34,6 +45,7 @@ const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
   "-m": "memory", "--memory": "memory", "--cpus": "cpus", "--pids-limit": "pidsLimit", "--name": "name",
   "--cap-add": "capAdd", "--cap-drop": "capDrop", "--security-opt": "securityOpt",
   "--network": "network", "--net": "network", "--ip": "ip", "-p": "publish", "--publish": "publish",
+  "--restart": "restart", "--log-opt": "logOpts",
 };
 
 export function parseRunArgs(argv: string[]): RunFlags {
@@ -52,6 +64,17 @@ export function parseRunArgs(argv: string[]): RunFlags {
     }
     if (a === "--privileged") {
       f.privileged = true;
+      continue;
+    }
+    if (a === "--init") {
+      f.init = true;
+      continue;
+    }
+    // -d, -i, -t and bundles of them (-it, -dit).
+    if (/^-[dit]+$/.test(a) || a === "--detach" || a === "--tty" || a === "--interactive") {
+      if (a === "--detach" || (!a.startsWith("--") && a.includes("d"))) f.detach = true;
+      if (a === "--tty" || (!a.startsWith("--") && a.includes("t"))) f.tty = true;
+      if (a === "--interactive" || (!a.startsWith("--") && a.includes("i"))) f.interactive = true;
       continue;
     }
     let val: string | undefined;
@@ -126,6 +149,12 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
       return;
     case "securityOpt":
       securityOpt(f, flag, val);
+      return;
+    case "restart":
+      f.restart = val;
+      return;
+    case "logOpts":
+      (f.logOpts ??= []).push(val);
       return;
   }
 }

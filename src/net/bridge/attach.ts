@@ -200,3 +200,20 @@ export function recordConnected(a: BridgeAttachment, pid: number, store = new Le
     store.write(a.net.bridge, leases);
   });
 }
+
+/** A detached container's lease follows its monitor (the zoo-shim), not the zoo process that started it. */
+export function transferLease(bridge: string, id: string, ownerPid: number, ownerStart: string, store = new LeaseStore()): void {
+  store.locked(() => {
+    const leases = store.read(bridge);
+    const mine = leases.find((l) => l.id === id);
+    if (!mine) return;
+    mine.ownerPid = ownerPid;
+    mine.ownerStart = ownerStart;
+    store.write(bridge, leases);
+  });
+}
+
+/** Gives back a container's address, ports and veth (its monitor's exit command, or a repair). */
+export function releaseBridge(bridge: string, id: string, store = new LeaseStore()): void {
+  store.locked(() => release(store, bridge, id));
+}

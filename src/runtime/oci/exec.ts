@@ -59,7 +59,7 @@ export function namespacesToJoin(pid: number, types: NamespaceType[]): { type: N
  * nsdelegate). Otherwise TS writes cgroup.procs from the host after
  * CHILD_PID, before the child runs anything.
  */
-function joinCgroup(state: CgroupState | null, cloneInto: boolean): ContainerCgroups {
+export function joinCgroup(state: CgroupState | null, cloneInto: boolean): ContainerCgroups {
   const cg = state ? ContainerCgroup.restore(state) : null;
   let cloned = false;
   return {

@@ -43,7 +43,7 @@ describe.skipIf(!IS_ROOT)("zoo run", () => {
   test("bad input: unknown image, missing --rm, unknown flag", async () => {
     const cases: [string[], RegExp][] = [
       [["run", "--rm", "nope"], /image "nope" not found/],
-      [["run", "busybox", "true"], /--rm is required/],
+      [["run", "--restart", "sometimes", "busybox", "true"], /invalid --restart "sometimes"/],
       [["run", "--bogus", "busybox"], /unknown flag --bogus/],
       [["frobnicate"], /unknown command "frobnicate"/],
     ];
