@@ -18,6 +18,7 @@
 #define ZOO_REC_SETNS 0x0003        /* i32 nstype, str path */
 #define ZOO_REC_OPTIONS 0x0004      /* u32 option bits (ZOO_OPT_*) */
 #define ZOO_REC_PROCESS_NAME 0x0005 /* str: comm of the child before exec */
+#define ZOO_REC_ROOTFS 0x0006       /* str: where the rootfs is mounted; op paths under it resolve inside it until PIVOT_ROOT */
 
 /* Ops: run by the child, in record order, after GO. */
 #define ZOO_OP_MOUNT 0x0100        /* u64 flags, str source, str target, str fstype, str data */

@@ -166,6 +166,7 @@ void zoo_child_main(const struct zoo_child_args *args)
 		.plan = plan,
 		.sock = args->sock,
 		.shim_pid = args->shim_pid,
+		.root_fd = -1,
 	};
 
 	for (size_t i = 0; i < ZOO_ARRAY_LEN(args->close_fds); i++)

@@ -18,6 +18,9 @@ struct zoo_child_ctx {
 	bool caps_set;
 	uint64_t cap_effective, cap_permitted, cap_inheritable, cap_ambient;
 	const char *object;
+	/* The plan's ROOTFS, opened on first use (inroot.c); -1 until then. */
+	int root_fd;
+	bool root_done; /* pivot_root happened: paths are the container's own */
 };
 
 /* ops_mount.c */

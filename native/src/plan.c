@@ -135,7 +135,7 @@ static bool bad(struct cursor *c, const char *fmt, ...)
 
 static bool is_setup(uint16_t type)
 {
-	return type >= ZOO_REC_CLONE && type <= ZOO_REC_PROCESS_NAME;
+	return type >= ZOO_REC_CLONE && type <= ZOO_REC_ROOTFS;
 }
 
 static bool is_op(uint16_t type)
@@ -360,6 +360,12 @@ static bool parse_setup(struct cursor *c, uint16_t type, struct zoo_plan *plan)
 	case ZOO_REC_PROCESS_NAME:
 		if (!rd_str(c, &plan->process_name, true, "name"))
 			return false;
+		break;
+	case ZOO_REC_ROOTFS:
+		if (!rd_str(c, &plan->rootfs, true, "path"))
+			return false;
+		if (plan->rootfs[0] != '/' || strcmp(plan->rootfs, "/") == 0)
+			return bad(c, "rootfs \"%s\" is not an absolute directory below /", plan->rootfs);
 		break;
 	}
 	return done(c);

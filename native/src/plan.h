@@ -86,6 +86,7 @@ struct zoo_plan {
 	int cgroup_fd; /* -1: none */
 	uint32_t options;
 	const char *process_name; /* NULL: default */
+	const char *rootfs; /* NULL: paths are used as given */
 	struct zoo_setns *setns;
 	size_t nsetns;
 	struct zoo_op *ops;

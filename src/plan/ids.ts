@@ -10,6 +10,7 @@ export const Rec = {
   SETNS: 0x0003,
   OPTIONS: 0x0004,
   PROCESS_NAME: 0x0005,
+  ROOTFS: 0x0006,
 } as const;
 
 export const Op = {

@@ -9,6 +9,7 @@ export type PlanStep =
   | { op: "setns"; nstype: number; path: string }
   | { op: "options"; bits: number }
   | { op: "processName"; name: string }
+  | { op: "rootfs"; path: string }
   | { op: "mount"; source: string | null; target: string; fstype: string | null; flags: bigint; data: string | null }
   | { op: "mkdir"; path: string; mode: number; flags: number }
   | { op: "device"; path: string; mode: number; major: number; minor: number; uid: number; gid: number; bindFallback: string | null }
@@ -45,6 +46,7 @@ export function toRecord(s: PlanStep): PlanRecord {
     case "setns": return (p.i32(s.nstype).str(s.path), rec(Rec.SETNS));
     case "options": return (p.u32(s.bits), rec(Rec.OPTIONS));
     case "processName": return (p.str(s.name), rec(Rec.PROCESS_NAME));
+    case "rootfs": return (p.str(s.path), rec(Rec.ROOTFS));
     case "mount": return (p.u64(s.flags).str(s.source).str(s.target).str(s.fstype).str(s.data), rec(Op.MOUNT));
     case "mkdir": return (p.u32(s.mode).u32(s.flags).str(s.path), rec(Op.MKDIR));
     case "device":
@@ -128,4 +130,4 @@ export function describeStep(s: PlanStep): string {
 }
 
 export const isOp = (s: PlanStep) =>
-  !["clone", "cgroupFd", "setns", "options", "processName"].includes(s.op);
+  !["clone", "cgroupFd", "setns", "options", "processName", "rootfs"].includes(s.op);

@@ -83,6 +83,9 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   if (root !== null) {
     if (!spec.root?.path) throw new Error("root.path: missing");
     if (!newMountNs) throw new Error("linux.namespaces: a root filesystem needs a mount namespace");
+    // Until pivot_root the shim resolves every path below `root` inside it, so
+    // an image's symlinks cannot aim a mount, mkdir or device node at the host.
+    steps.push({ op: "rootfs", path: root });
     const ov = ctx.rootOverlay;
     if (ov) {
       // Mounted by the child, after the id maps exist, so a rootless overlay
