@@ -196,7 +196,10 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
       effective: capMask(c.effective, "process.capabilities.effective"),
       permitted: capMask(c.permitted, "process.capabilities.permitted"),
       inheritable: capMask(c.inheritable, "process.capabilities.inheritable"),
-      ambient: capMask(c.ambient, "process.capabilities.ambient"),
+      ambient:
+        capMask(c.ambient, "process.capabilities.ambient") &
+        capMask(c.permitted, "process.capabilities.permitted") &
+        capMask(c.inheritable, "process.capabilities.inheritable"),
     });
   }
   if (proc.noNewPrivileges) steps.push({ op: "noNewPrivs" });
