@@ -46,6 +46,7 @@
 #define ZOO_OP_CLOSE_FDS 0x0116    /* u32 first_kept_after_stdio_count (fds 3..3+n-1 kept) */
 #define ZOO_OP_READONLY_PATH 0x0117 /* str path */
 #define ZOO_OP_TTY 0x0118          /* i32 console socket fd, u32 rows, u32 cols (0, 0: leave the size) */
+#define ZOO_OP_SECCOMP_LISTENER 0x0119 /* str socket path, u32 n, str parts[n]: state = parts joined by the host pid */
 #define ZOO_OP_EXEC 0x01FF         /* str path, u32 argc, str argv[argc], u32 envc, str envp[envc] */
 
 /* ZOO_OPT_* bits of ZOO_REC_OPTIONS */

@@ -140,7 +140,7 @@ static bool is_setup(uint16_t type)
 
 static bool is_op(uint16_t type)
 {
-	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_TTY) || type == ZOO_OP_EXEC;
+	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_SECCOMP_LISTENER) || type == ZOO_OP_EXEC;
 }
 
 /* NULL-terminated vector of count strings; count is bounded by the bytes left. */
@@ -306,6 +306,14 @@ static bool parse_op(struct cursor *c, struct zoo_op *op)
 		if (op->u.tty.rows > 0xffff || op->u.tty.cols > 0xffff)
 			return bad(c, "terminal size %ux%u is too large", op->u.tty.rows, op->u.tty.cols);
 		op->u.tty.sock = (int32_t)u;
+		break;
+	case ZOO_OP_SECCOMP_LISTENER:
+		if (!rd_str(c, &op->u.listener.path, true, "socket path") ||
+		    !rd_strv(c, &op->u.listener.parts, true, "state parts"))
+			return false;
+		if (op->u.listener.path[0] != '/')
+			return bad(c, "listener socket path \"%s\" is not absolute", op->u.listener.path);
+		op->object = op->u.listener.path;
 		break;
 	case ZOO_OP_EXEC:
 		if (!rd_str(c, &op->u.exec.path, true, "path") || !rd_strv(c, &op->u.exec.argv, true, "argv") ||
@@ -515,6 +523,9 @@ void zoo_plan_free(struct zoo_plan *plan)
 			break;
 		case ZOO_OP_SECCOMP:
 			free(op->u.seccomp.filter);
+			break;
+		case ZOO_OP_SECCOMP_LISTENER:
+			free(op->u.listener.parts);
 			break;
 		case ZOO_OP_EXEC:
 			free(op->u.exec.argv);

@@ -58,6 +58,10 @@ struct zoo_op {
 			struct sock_filter *filter;
 		} seccomp;
 		struct {
+			const char *path;
+			char **parts; /* NULL-terminated */
+		} listener;
+		struct {
 			uint32_t flags;
 			const char *path;
 			const uint8_t *data;

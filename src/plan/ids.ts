@@ -39,6 +39,7 @@ export const Op = {
   CLOSE_FDS: 0x0116,
   READONLY_PATH: 0x0117,
   TTY: 0x0118,
+  SECCOMP_LISTENER: 0x0119,
   EXEC: 0x01ff,
 } as const;
 

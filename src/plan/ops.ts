@@ -28,6 +28,8 @@ export type PlanStep =
   | { op: "caps"; bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
   | { op: "noNewPrivs" }
   | { op: "seccomp"; flags: number; program: Uint8Array }
+  /** Connect to a seccomp agent; the state it gets is `stateParts` joined by the process's host pid. */
+  | { op: "seccompListener"; path: string; stateParts: string[] }
   | { op: "umask"; mask: number }
   | { op: "writeFile"; path: string; content: Uint8Array; flags: number }
   | { op: "maskPath"; path: string }
@@ -74,6 +76,10 @@ export function toRecord(s: PlanStep): PlanRecord {
     case "seccomp":
       if (s.program.length % 8 !== 0) throw new Error("seccomp program length is not a multiple of 8");
       return (p.u32(s.flags).u32(s.program.length / 8).raw(s.program), rec(Op.SECCOMP));
+    case "seccompListener":
+      p.str(s.path).u32(s.stateParts.length);
+      for (const part of s.stateParts) p.str(part);
+      return rec(Op.SECCOMP_LISTENER);
     case "umask": return (p.u32(s.mask), rec(Op.UMASK));
     case "writeFile": return (p.u32(s.flags).str(s.path).blob(s.content), rec(Op.WRITE_FILE));
     case "maskPath": return (p.str(s.path), rec(Op.MASK_PATH));
@@ -117,6 +123,7 @@ export function describeStep(s: PlanStep): string {
     case "caps": return `set capabilities`;
     case "noNewPrivs": return `set no_new_privs`;
     case "seccomp": return `load seccomp filter`;
+    case "seccompListener": return `connect to the seccomp agent at ${s.path}`;
     case "umask": return `umask`;
     case "writeFile": return `write ${s.path}`;
     case "maskPath": return `mask ${s.path}`;

@@ -8,6 +8,7 @@ import type { PlanStep } from "../plan/ops.ts";
 import { CLONE, MNT_DETACH, RLIMIT, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/constants.ts";
 import { NS_FLAG, SETNS_ORDER } from "./namespaces.ts";
 import { DEFAULT_DEVICES, DEV_SYMLINKS } from "./devices.ts";
+import type { SeccompSetup } from "../seccomp/listener.ts";
 
 export interface BuildContext {
   /** Empty directory where the rootfs is bind-mounted before pivot_root; null keeps the host's view. */
@@ -15,7 +16,7 @@ export interface BuildContext {
   /** Directory fd of the v2 cgroup to clone into, or null. */
   cgroupFd: number | null;
   /** Compiled seccomp filter (sock_filter array bytes), or null for none. */
-  seccomp: { program: Uint8Array; flags: number } | null;
+  seccomp: SeccompSetup | null;
   /** Whether gid `g` is mapped in the container's user namespace (devpts gid=5 needs it). */
   gidMapped: (g: number) => boolean;
   /** setgroups(2) is refused when a gid map was written with setgroups=deny. */
@@ -126,6 +127,8 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
         steps.push({ op: "symlink", target, linkpath: join(root, link) });
       }
     }
+    // The agent's socket is a host path: connect while the host's tree is still in reach.
+    if (ctx.seccomp?.listener) steps.push({ op: "seccompListener", ...ctx.seccomp.listener });
     // prestart/createRuntime/createContainer hooks run while the child waits
     // here: namespaces and mounts exist, pivot_root has not happened.
     if (ctx.hooksCheckpoint !== undefined) steps.push({ op: "waitStart", fifo: ctx.hooksCheckpoint });
@@ -186,6 +189,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   // then seccomp: the filter is the last thing loaded before execve. Without
   // no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in while
   // the process still has it, just before the capabilities are dropped.
+  if (root === null && ctx.seccomp?.listener) steps.push({ op: "seccompListener", ...ctx.seccomp.listener });
   const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
   if (seccompEarly && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
   const c = proc.capabilities;
