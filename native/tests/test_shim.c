@@ -1200,6 +1200,9 @@ static int t_rootfs_in_root(void)
 	const char *mark = strrchr(tmpdir, '/') + 1;
 	struct stat st;
 
+	/* Debian 12's valgrind does not know openat2(2) (ENOSYS); ASan covers this. */
+	if (under_valgrind)
+		return SKIP;
 	snprintf(root, sizeof root, "%s-root", tmpdir);
 	snprintf(host, sizeof host, "/tmp/%s-escaped", mark);
 	CHECK(mkdir(root, 0755) == 0, "mkdir");

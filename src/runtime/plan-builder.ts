@@ -248,6 +248,8 @@ function cgroupV1Steps(target: string, flags: bigint, paths: NonNullable<BuildCo
 function mountSteps(m: Mount, root: string | null, ctx: BuildContext): PlanStep[] {
   const { flags, propagation, data } = parseMountOptions(m.options);
   if (m.type === "cgroup" && ctx.cgroupPaths?.some((p) => p.version === 1)) return cgroupV1Steps(join(root, m.destination), flags, ctx.cgroupPaths);
+  // On a cgroup v2 host "cgroup" means the unified hierarchy (runc's reading too).
+  if (m.type === "cgroup" && ctx.cgroupPaths?.length && ctx.cgroupPaths.every((p) => p.version === 2)) m = { ...m, type: "cgroup2", source: "cgroup2" };
   const target = join(root, m.destination);
   const isBind = m.type === "bind" || (flags & MS.BIND) !== 0n;
   const steps: PlanStep[] = [];
