@@ -11,6 +11,7 @@ import {
   type LeakSnapshot, type Result, type TestUser,
 } from "../helpers/env.ts";
 import { makeProbeImage, PROBE_REF } from "./probe-image.ts";
+import { defaultSpec } from "../../src/oci/default-spec.ts";
 
 const PROBES = [
   "mount", "reboot", "init_module", "finit_module", "sysrq_trigger", "proc_sys", "kcore", "timer_list", "keyctl", "ptrace",
@@ -148,11 +149,16 @@ describe.skipIf(!IS_ROOT)("escape probes", () => {
   // three capabilities, its masked and read-only paths. The rootfs stays
   // writable so that the mount and mknod probes fail for the right reason.
   let bundles = 0;
-  const ociDoor = (runtime: string) => async (): Promise<Result> => {
+  const ociDoor = (runtime: string, specFrom: "runc" | "zoo-runtime" = "runc") => async (): Promise<Result> => {
     const dir = join(work, `bundle-${++bundles}`);
     mkdirSync(dir);
-    const gen = await run([RUNC ?? join(DIST, "zoo-runtime"), "spec"], { cwd: dir });
-    if (gen.code !== 0) throw new Error(`spec failed: ${gen.stderr}`);
+    if (specFrom === "runc" && !RUNC) {
+      // runc's shape, which defaultSpec() keeps (`zoo-runtime spec` adds seccomp to it).
+      writeFileSync(join(dir, "config.json"), JSON.stringify(defaultSpec({ rootless: false, uid: 0, gid: 0 })));
+    } else {
+      const gen = await run([specFrom === "runc" ? RUNC! : join(DIST, "zoo-runtime"), "spec"], { cwd: dir });
+      if (gen.code !== 0) throw new Error(`spec failed: ${gen.stderr}`);
+    }
     const spec = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     spec.process.terminal = false;
     spec.process.args = ["/bin/probe", "escape"];
@@ -161,6 +167,8 @@ describe.skipIf(!IS_ROOT)("escape probes", () => {
     return run([runtime, "--root", join(work, "state"), "run", "--bundle", dir, `escape-${process.pid}-${bundles}`]);
   };
   doors.push({ name: "zoo-runtime (runc spec)", run: ociDoor(join(DIST, "zoo-runtime")), allowed: RUNC_SPEC_ALLOWS });
+  // `zoo-runtime spec` adds the default seccomp profile: nothing gets through.
+  doors.push({ name: "zoo-runtime (its spec)", run: ociDoor(join(DIST, "zoo-runtime"), "zoo-runtime"), allowed: [] });
   if (RUNC) doors.push({ name: "runc (runc spec)", run: ociDoor(RUNC), allowed: RUNC_SPEC_ALLOWS });
 
   for (const door of doors) {
