@@ -18,6 +18,7 @@
 #define ZOO_REC_SETNS 0x0003        /* i32 nstype, str path */
 #define ZOO_REC_OPTIONS 0x0004      /* u32 option bits (ZOO_OPT_*) */
 #define ZOO_REC_PROCESS_NAME 0x0005 /* str: comm of the child before exec */
+#define ZOO_REC_ROOTFS 0x0006       /* str: where the rootfs is mounted; op paths under it resolve inside it until PIVOT_ROOT */
 
 /* Ops: run by the child, in record order, after GO. */
 #define ZOO_OP_MOUNT 0x0100        /* u64 flags, str source, str target, str fstype, str data */
@@ -45,6 +46,7 @@
 #define ZOO_OP_CLOSE_FDS 0x0116    /* u32 first_kept_after_stdio_count (fds 3..3+n-1 kept) */
 #define ZOO_OP_READONLY_PATH 0x0117 /* str path */
 #define ZOO_OP_TTY 0x0118          /* i32 console socket fd, u32 rows, u32 cols (0, 0: leave the size) */
+#define ZOO_OP_SECCOMP_LISTENER 0x0119 /* str socket path, u32 n, str parts[n]: state = parts joined by the host pid */
 #define ZOO_OP_EXEC 0x01FF         /* str path, u32 argc, str argv[argc], u32 envc, str envp[envc] */
 
 /* ZOO_OPT_* bits of ZOO_REC_OPTIONS */

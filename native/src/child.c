@@ -137,6 +137,8 @@ static int run_op(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 		return op_close_fds(ctx, op);
 	case ZOO_OP_TTY:
 		return op_tty(ctx, op);
+	case ZOO_OP_SECCOMP_LISTENER:
+		return op_seccomp_listener(ctx, op);
 	default:
 		/* The plan was validated; this is a shim bug. */
 		errno = EINVAL;
@@ -167,6 +169,8 @@ void zoo_child_main(const struct zoo_child_args *args)
 		.plan = plan,
 		.sock = args->sock,
 		.shim_pid = args->shim_pid,
+		.root_fd = -1,
+		.listener_sock = -1,
 	};
 
 	for (size_t i = 0; i < ZOO_ARRAY_LEN(args->close_fds); i++)

@@ -27,6 +27,7 @@
 #include "clone.h"
 #include "monitor.h"
 #include "plan.h"
+#include "sealed_exe.h"
 #include "sync.h"
 #include "util.h"
 
@@ -263,6 +264,11 @@ int main(int argc, char **argv)
 	sync_fd = args.sync_fd;
 	if (sync_fd_usable(sync_fd) < 0) {
 		zoo_log("zoo-shim: --sync-fd %d: %s", sync_fd, strerror(errno));
+		return 1;
+	}
+	/* First, while the plan and sync fds are still inherited by an exec. */
+	if (zoo_exec_sealed_copy(argv) < 0) {
+		zoo_report(sync_fd, ZOO_STAGE_SYNC, -1, errno, "re-executing from a sealed copy of zoo-shim");
 		return 1;
 	}
 	/* Neither fd may leak into the container. */

@@ -18,6 +18,13 @@ struct zoo_child_ctx {
 	bool caps_set;
 	uint64_t cap_effective, cap_permitted, cap_inheritable, cap_ambient;
 	const char *object;
+	/* The plan's ROOTFS, opened on first use (inroot.c); -1 until then. */
+	int root_fd;
+	bool root_done; /* pivot_root happened: paths are the container's own */
+	/* SECCOMP_LISTENER: connected socket to the agent and the state to send
+	 * with the listener fd; -1/NULL without one. */
+	int listener_sock;
+	char *listener_state;
 };
 
 /* ops_mount.c */
@@ -58,6 +65,7 @@ int zoo_cap_last(void);
 /* ops_seccomp.c */
 int op_no_new_privs(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_seccomp(struct zoo_child_ctx *ctx, const struct zoo_op *op);
+int op_seccomp_listener(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 
 /* ops_tty.c */
 int op_tty(struct zoo_child_ctx *ctx, const struct zoo_op *op);

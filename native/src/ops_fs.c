@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "inroot.h"
 #include "ops.h"
 #include "util.h"
 
@@ -24,11 +25,16 @@ int op_mkdir(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 	const char *path = op->u.mkdir.path;
 	mode_t mode = op->u.mkdir.mode & 07777;
 	bool exist_ok = op->u.mkdir.flags & ZOO_MKDIR_EXIST_OK;
+	bool parents = op->u.mkdir.flags & ZOO_MKDIR_PARENTS;
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
+	bool handled;
+	int r;
 
-	(void)ctx;
-	if (!(op->u.mkdir.flags & ZOO_MKDIR_PARENTS))
+	r = zoo_mkdir_in_root(ctx, path, mode, parents, exist_ok, &handled);
+	if (handled)
+		return r;
+	if (!parents)
 		return mkdir_one(path, mode, exist_ok);
 	if (len >= sizeof buf) {
 		errno = ENAMETOOLONG;
@@ -52,43 +58,68 @@ int op_mkdir(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 
 int op_device(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
-	const char *path = op->u.device.path;
-	int fd;
+	struct zoo_parent at;
+	struct zoo_target t = { .fd = -1 };
+	int fd, saved, r = -1;
 
-	if (mknod(path, op->u.device.mode, makedev(op->u.device.major, op->u.device.minor)) == 0) {
+	if (zoo_path_parent(ctx, op->u.device.path, &at) < 0)
+		return -1;
+	if (mknodat(at.dirfd, at.name, op->u.device.mode, makedev(op->u.device.major, op->u.device.minor)) == 0) {
 		/* The mode is the device's, not the umask's. */
-		if (chmod(path, op->u.device.mode & 07777) < 0)
-			return -1;
-		return chown(path, op->u.device.uid, op->u.device.gid);
+		if (fchmodat(at.dirfd, at.name, op->u.device.mode & 07777, 0) == 0)
+			r = fchownat(at.dirfd, at.name, op->u.device.uid, op->u.device.gid, AT_SYMLINK_NOFOLLOW);
+		goto out;
 	}
 	if (errno != EPERM || !op->u.device.fallback)
-		return -1;
+		goto out;
 	/* A user namespace may not mknod: bind the host's node instead. */
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if (close(fd) < 0)
-		return -1;
-	if (mount(op->u.device.fallback, path, NULL, MS_BIND, NULL) < 0) {
-		int saved = errno;
-
+	fd = openat(at.dirfd, at.name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0 || close(fd) < 0)
+		goto out;
+	if (zoo_path_target(ctx, op->u.device.path, &t) < 0)
+		goto out;
+	r = mount(op->u.device.fallback, t.path, NULL, MS_BIND, NULL);
+	if (r < 0)
 		ctx->object = op->u.device.fallback;
-		errno = saved;
-		return -1;
-	}
-	return 0;
+out:
+	saved = errno;
+	zoo_target_close(&t);
+	zoo_parent_close(&at);
+	errno = saved;
+	return r;
 }
 
 int op_symlink(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
-	(void)ctx;
-	return symlink(op->u.symlink.target, op->u.symlink.linkpath);
+	struct zoo_parent at;
+	int r, saved;
+
+	if (zoo_path_parent(ctx, op->u.symlink.linkpath, &at) < 0)
+		return -1;
+	r = symlinkat(op->u.symlink.target, at.dirfd, at.name);
+	saved = errno;
+	zoo_parent_close(&at);
+	errno = saved;
+	return r;
 }
 
 int op_chdir(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
+	char cwd[PATH_MAX];
+
 	(void)ctx;
-	return chdir(op->u.str);
+	if (chdir(op->u.str) < 0)
+		return -1;
+	/* A directory fd of the host still open here (an inherited or preserved
+	 * fd, reached as /proc/self/fd/N) would put the process's cwd outside
+	 * its root: the CVE-2024-21626 class. The kernel then cannot name the
+	 * cwd from the root, and getcwd fails with ENOENT. */
+	if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') {
+		if (errno == ENOENT || errno == 0)
+			errno = EXDEV;
+		return -1;
+	}
+	return 0;
 }
 
 int op_chroot(struct zoo_child_ctx *ctx, const struct zoo_op *op)
@@ -99,13 +130,12 @@ int op_chroot(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 
 int op_write_file(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
-	int flags = O_WRONLY | O_NOCTTY | O_CLOEXEC;
+	int flags = O_WRONLY | O_NOCTTY;
 	int fd, saved;
 
-	(void)ctx;
 	if (op->u.write.flags & ZOO_WRITE_CREATE)
 		flags |= O_CREAT;
-	fd = open(op->u.write.path, flags, 0644);
+	fd = zoo_path_open(ctx, op->u.write.path, flags, 0644);
 	if (fd < 0)
 		return -1;
 	if (zoo_write_all(fd, op->u.write.data, op->u.write.len) < 0) {

@@ -7,13 +7,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "inroot.h"
 #include "ops.h"
 
 int op_mount(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
-	(void)ctx;
-	return mount(op->u.mount.source, op->u.mount.target, op->u.mount.fstype, (unsigned long)op->u.mount.flags,
-		     op->u.mount.data);
+	struct zoo_target t;
+	int r, saved;
+
+	if (zoo_path_target(ctx, op->u.mount.target, &t) < 0)
+		return -1;
+	r = mount(op->u.mount.source, t.path, op->u.mount.fstype, (unsigned long)op->u.mount.flags, op->u.mount.data);
+	saved = errno;
+	zoo_target_close(&t);
+	errno = saved;
+	return r;
 }
 
 int op_umount(struct zoo_child_ctx *ctx, const struct zoo_op *op)
@@ -24,7 +32,7 @@ int op_umount(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 
 int op_pivot_root(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
-	(void)ctx;
+	zoo_root_close(ctx);
 	/* No glibc wrapper. */
 	return (int)syscall(SYS_pivot_root, op->u.pivot.new_root, op->u.pivot.put_old);
 }

@@ -135,12 +135,12 @@ static bool bad(struct cursor *c, const char *fmt, ...)
 
 static bool is_setup(uint16_t type)
 {
-	return type >= ZOO_REC_CLONE && type <= ZOO_REC_PROCESS_NAME;
+	return type >= ZOO_REC_CLONE && type <= ZOO_REC_ROOTFS;
 }
 
 static bool is_op(uint16_t type)
 {
-	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_TTY) || type == ZOO_OP_EXEC;
+	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_SECCOMP_LISTENER) || type == ZOO_OP_EXEC;
 }
 
 /* NULL-terminated vector of count strings; count is bounded by the bytes left. */
@@ -307,6 +307,14 @@ static bool parse_op(struct cursor *c, struct zoo_op *op)
 			return bad(c, "terminal size %ux%u is too large", op->u.tty.rows, op->u.tty.cols);
 		op->u.tty.sock = (int32_t)u;
 		break;
+	case ZOO_OP_SECCOMP_LISTENER:
+		if (!rd_str(c, &op->u.listener.path, true, "socket path") ||
+		    !rd_strv(c, &op->u.listener.parts, true, "state parts"))
+			return false;
+		if (op->u.listener.path[0] != '/')
+			return bad(c, "listener socket path \"%s\" is not absolute", op->u.listener.path);
+		op->object = op->u.listener.path;
+		break;
 	case ZOO_OP_EXEC:
 		if (!rd_str(c, &op->u.exec.path, true, "path") || !rd_strv(c, &op->u.exec.argv, true, "argv") ||
 		    !rd_strv(c, &op->u.exec.envp, false, "envp"))
@@ -360,6 +368,12 @@ static bool parse_setup(struct cursor *c, uint16_t type, struct zoo_plan *plan)
 	case ZOO_REC_PROCESS_NAME:
 		if (!rd_str(c, &plan->process_name, true, "name"))
 			return false;
+		break;
+	case ZOO_REC_ROOTFS:
+		if (!rd_str(c, &plan->rootfs, true, "path"))
+			return false;
+		if (plan->rootfs[0] != '/' || strcmp(plan->rootfs, "/") == 0)
+			return bad(c, "rootfs \"%s\" is not an absolute directory below /", plan->rootfs);
 		break;
 	}
 	return done(c);
@@ -509,6 +523,9 @@ void zoo_plan_free(struct zoo_plan *plan)
 			break;
 		case ZOO_OP_SECCOMP:
 			free(op->u.seccomp.filter);
+			break;
+		case ZOO_OP_SECCOMP_LISTENER:
+			free(op->u.listener.parts);
 			break;
 		case ZOO_OP_EXEC:
 			free(op->u.exec.argv);

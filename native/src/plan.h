@@ -58,6 +58,10 @@ struct zoo_op {
 			struct sock_filter *filter;
 		} seccomp;
 		struct {
+			const char *path;
+			char **parts; /* NULL-terminated */
+		} listener;
+		struct {
 			uint32_t flags;
 			const char *path;
 			const uint8_t *data;
@@ -86,6 +90,7 @@ struct zoo_plan {
 	int cgroup_fd; /* -1: none */
 	uint32_t options;
 	const char *process_name; /* NULL: default */
+	const char *rootfs; /* NULL: paths are used as given */
 	struct zoo_setns *setns;
 	size_t nsetns;
 	struct zoo_op *ops;

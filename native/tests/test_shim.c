@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1188,6 +1189,128 @@ out:
 	return rc;
 }
 
+/* ROOTFS: paths below it resolve inside it, so an image's symlinks to / and
+ * .. cannot point MKDIR, WRITE_FILE, SYMLINK or MOUNT at the host. */
+static int t_rootfs_in_root(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+	char root[128], p[4][256], host[128], script[1024], want[512];
+	const char *mark = strrchr(tmpdir, '/') + 1;
+	struct stat st;
+
+	/* Debian 12's valgrind does not know openat2(2) (ENOSYS); ASan covers this. */
+	if (under_valgrind)
+		return SKIP;
+	snprintf(root, sizeof root, "%s-root", tmpdir);
+	snprintf(host, sizeof host, "/tmp/%s-escaped", mark);
+	CHECK(mkdir(root, 0755) == 0, "mkdir");
+	CHECK(symlink("/", strcat(strcpy(p[0], root), "/abs")) == 0, "symlink");
+	CHECK(symlink("../../../../..", strcat(strcpy(p[0], root), "/up")) == 0, "symlink");
+	snprintf(p[0], sizeof p[0], "%s/abs/tmp/%s-escaped/dir", root, mark);
+	snprintf(p[1], sizeof p[1], "%s/up/tmp/%s-escaped/file", root, mark);
+	snprintf(p[2], sizeof p[2], "%s/abs/tmp/%s-escaped/link", root, mark);
+	snprintf(p[3], sizeof p[3], "%s/up/tmp/%s-escaped/dir", root, mark);
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWNS);
+	pe_begin(&e, ZOO_REC_ROOTFS);
+	pe_str(&e, root);
+	pe_end(&e);
+	pe_mount(&e, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	pe_mkdir(&e, p[0], 0755, ZOO_MKDIR_PARENTS);
+	pe_write_file(&e, p[1], "inside\n", ZOO_WRITE_CREATE);
+	pe_symlink(&e, "file", p[2]);
+	pe_mount(&e, "tmpfs", p[3], "tmpfs", 0, "mode=700");
+	snprintf(script, sizeof script,
+		 "[ -e %s ] && echo LEAKED; cd %s/tmp/%s-escaped && cat link && stat -c %%a dir && "
+		 "grep -c ' %s/tmp/%s-escaped/dir ' /proc/self/mountinfo",
+		 host, root, mark, root, mark);
+	pe_sh(&e, script);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(status == 0, "status 0x%x: %s", status, s.output);
+	snprintf(want, sizeof want, "inside\n700\n1\n");
+	CHECK(strcmp(shim_output(&s), want) == 0, "output:\n%s", s.output);
+	CHECK(stat(host, &st) < 0 && errno == ENOENT, "%s exists on the host", host);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	snprintf(script, sizeof script, "rm -rf %s %s", root, host);
+	if (system(script) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* SECCOMP_LISTENER + a filter with NEW_LISTENER: one message on the agent's
+ * socket, the state joined by the child's pid, the listener as SCM_RIGHTS. */
+static int t_seccomp_listener(void)
+{
+	struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char control[CMSG_SPACE(sizeof(int))], buf[256], link[64], path[64], want[64];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status, ls = -1, c = -1, got = -1;
+	pid_t child = 0;
+	ssize_t n;
+
+	/* valgrind does not know seccomp(2), and a listener needs its flags. */
+	if (under_valgrind)
+		return SKIP;
+	snprintf(addr.sun_path, sizeof addr.sun_path, "%s-agent", tmpdir);
+	ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(ls, 1) == 0, "listen");
+	pe_init(&e);
+	pe_begin(&e, ZOO_OP_SECCOMP_LISTENER);
+	pe_str(&e, addr.sun_path);
+	pe_u32(&e, 3);
+	pe_str(&e, "{\"pid\":");
+	pe_str(&e, ",\"again\":");
+	pe_str(&e, "}");
+	pe_end(&e);
+	pe_begin(&e, ZOO_OP_NO_NEW_PRIVS);
+	pe_end(&e);
+	pe_seccomp(&e, SECCOMP_FILTER_FLAG_NEW_LISTENER, f, 1);
+	pe_exec(&e, "/bin/true", (const char *[]){ "true", NULL }, NULL);
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, &child), "run");
+	CHECK(status == 0, "status 0x%x: %s", status, s.output);
+	c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(c >= 0, "accept");
+	n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
+	CHECK(n > 0, "recvmsg");
+	buf[n] = '\0';
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&got, CMSG_DATA(cm), sizeof got);
+	snprintf(want, sizeof want, "{\"pid\":%d,\"again\":%d}", (int)child, (int)child);
+	CHECK(strcmp(buf, want) == 0, "state %s, want %s", buf, want);
+	CHECK(got >= 0, "no fd");
+	snprintf(path, sizeof path, "/proc/self/fd/%d", got);
+	n = readlink(path, link, sizeof link - 1);
+	CHECK(n > 0, "readlink");
+	link[n] = '\0';
+	CHECK(strstr(link, "seccomp"), "fd is %s", link);
+	rc = 0;
+out:
+	if (got >= 0)
+		close(got);
+	if (c >= 0)
+		close(c);
+	if (ls >= 0)
+		close(ls);
+	unlink(addr.sun_path);
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
 static int t_wait_start(void)
 {
 	struct shim s = SHIM_INIT;
@@ -1780,6 +1903,8 @@ static const struct test tests[] = {
 	{ "CAPS drops CAP_SYS_ADMIN from the bounding set", t_caps_bounding },
 	{ "CAPS and SETUID in either order", t_caps_setuid_order },
 	{ "seccomp filter", t_seccomp_mkdir },
+	{ "ROOTFS: symlinks to / and .. resolve inside the rootfs", t_rootfs_in_root },
+	{ "SECCOMP_LISTENER: state and listener fd to the agent", t_seccomp_listener },
 	{ "WAIT_START blocks until the fifo is read", t_wait_start },
 	{ "DEVICE falls back to a bind mount in a user namespace", t_device_fallback_userns },
 	{ "filesystem ops", t_fs_ops },

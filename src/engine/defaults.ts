@@ -8,8 +8,14 @@ export const DEFAULT_CAPS = [
 
 export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** `sysRw`: --privileged leaves /sys writable, as Docker does. */
-export function defaultMounts(sysRw = false): Mount[] {
+/**
+ * `sysRw`: --privileged leaves /sys and the cgroup filesystem writable, as
+ * Docker does. `cgroupfs`: the container's own cgroups at /sys/fs/cgroup
+ * (read-only unless sysRw); left out where the container may have none
+ * (rootless without delegation), since the mount would then fail.
+ */
+export function defaultMounts(sysRw = false, cgroupfs = false): Mount[] {
+  const cgroup: Mount = { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", sysRw ? "rw" : "ro"] };
   return [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
@@ -17,6 +23,7 @@ export function defaultMounts(sysRw = false): Mount[] {
     { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
     { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
     { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", sysRw ? "rw" : "ro"] },
+    ...(cgroupfs ? [cgroup] : []),
   ];
 }
 

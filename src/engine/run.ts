@@ -100,7 +100,7 @@ export function buildSpec(
     ociVersion: "1.2.0",
     root: { path: "/" },
     hostname,
-    mounts: defaultMounts(sec.sysRw),
+    mounts: defaultMounts(sec.sysRw, !rootless),
     process: {
       args,
       env: [...env].map(([k, v]) => `${k}=${v}`),

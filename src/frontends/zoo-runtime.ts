@@ -26,7 +26,7 @@ import { ps } from "../runtime/oci/ps.ts";
 import { pause, resume } from "../runtime/oci/pause.ts";
 import { update } from "../runtime/oci/update.ts";
 import { events } from "../runtime/oci/events.ts";
-import { defaultSpec } from "../oci/default-spec.ts";
+import { specCommandConfig } from "../oci/default-spec.ts";
 import { features } from "../oci/features.ts";
 
 const HELP = `Usage: zoo-runtime [GLOBAL FLAGS] COMMAND [ARGS...]
@@ -150,7 +150,7 @@ async function dispatch(g: GlobalOptions): Promise<number> {
       const s = parseSpec(a);
       const file = join(s.bundle, "config.json");
       if (existsSync(file)) throw new UsageError(`File ${file} exists. Remove it first`);
-      writeFileSync(file, JSON.stringify(defaultSpec({ rootless: s.rootless, uid: process.geteuid!(), gid: process.getegid!() }), null, 2) + "\n");
+      writeFileSync(file, JSON.stringify(specCommandConfig({ rootless: s.rootless, uid: process.geteuid!(), gid: process.getegid!() }), null, 2) + "\n");
       return 0;
     }
     case "features":

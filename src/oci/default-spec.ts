@@ -1,6 +1,7 @@
 // `zoo-runtime spec`: a starting config.json for a bundle with a rootfs/
 // directory, in the shape runc's `spec` writes, adjusted to what zoo runs:
 // terminal off (no console socket yet) and no /sys/fs/cgroup mount.
+import { defaultProfileFor } from "../seccomp/profiles/default.ts";
 import type { Mount, Spec } from "./spec.ts";
 
 // runc's default set (not Docker's larger one): this is the runc-compatible CLI.
@@ -56,4 +57,19 @@ export function defaultSpec(o: { rootless: boolean; uid: number; gid: number }):
       readonlyPaths: DEFAULT_READONLY_PATHS,
     },
   };
+}
+
+/**
+ * What `zoo-runtime spec` writes: runc's starting config made secure by
+ * default as Docker and Podman users expect, the default seccomp profile
+ * (Docker's, resolved for these capabilities) and Docker's extra masked path.
+ * defaultSpec() itself stays runc's shape for the tests and callers that
+ * build on it.
+ */
+export function specCommandConfig(o: { rootless: boolean; uid: number; gid: number }): Spec {
+  const spec = defaultSpec(o);
+  const linux = spec.linux!;
+  linux.maskedPaths = [...(linux.maskedPaths ?? []), "/sys/devices/virtual/powercap"];
+  linux.seccomp = defaultProfileFor(spec.process!.capabilities!.bounding!) as never;
+  return spec;
 }

@@ -81,12 +81,10 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
         if (capBit(n) === undefined) fail(`process.capabilities.${set}`, `unknown capability ${show(n)}`);
       }
     }
-    const has = (set: string, n: string) => ((caps[set] as string[] | undefined) ?? []).some((c) => c.toUpperCase() === n.toUpperCase());
-    for (const n of (caps.ambient as string[] | undefined) ?? []) {
-      if (!has("permitted", n) || !has("inheritable", n)) {
-        fail("process.capabilities.ambient", `${n} must also be in permitted and inheritable (the kernel refuses it otherwise)`);
-      }
-    }
+    // An ambient capability missing from permitted or inheritable cannot be
+    // raised; runc leaves it out without a word, and its own `runc spec`
+    // lists ambient capabilities with no inheritable set, so the plan builder
+    // drops them too instead of refusing that config.
   }
   checkRlimits(p.rlimits, ctx);
 

@@ -10,6 +10,7 @@ export const Rec = {
   SETNS: 0x0003,
   OPTIONS: 0x0004,
   PROCESS_NAME: 0x0005,
+  ROOTFS: 0x0006,
 } as const;
 
 export const Op = {
@@ -38,6 +39,7 @@ export const Op = {
   CLOSE_FDS: 0x0116,
   READONLY_PATH: 0x0117,
   TTY: 0x0118,
+  SECCOMP_LISTENER: 0x0119,
   EXEC: 0x01ff,
 } as const;
 

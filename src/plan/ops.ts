@@ -9,6 +9,7 @@ export type PlanStep =
   | { op: "setns"; nstype: number; path: string }
   | { op: "options"; bits: number }
   | { op: "processName"; name: string }
+  | { op: "rootfs"; path: string }
   | { op: "mount"; source: string | null; target: string; fstype: string | null; flags: bigint; data: string | null }
   | { op: "mkdir"; path: string; mode: number; flags: number }
   | { op: "device"; path: string; mode: number; major: number; minor: number; uid: number; gid: number; bindFallback: string | null }
@@ -27,6 +28,8 @@ export type PlanStep =
   | { op: "caps"; bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
   | { op: "noNewPrivs" }
   | { op: "seccomp"; flags: number; program: Uint8Array }
+  /** Connect to a seccomp agent; the state it gets is `stateParts` joined by the process's host pid. */
+  | { op: "seccompListener"; path: string; stateParts: string[] }
   | { op: "umask"; mask: number }
   | { op: "writeFile"; path: string; content: Uint8Array; flags: number }
   | { op: "maskPath"; path: string }
@@ -45,6 +48,7 @@ export function toRecord(s: PlanStep): PlanRecord {
     case "setns": return (p.i32(s.nstype).str(s.path), rec(Rec.SETNS));
     case "options": return (p.u32(s.bits), rec(Rec.OPTIONS));
     case "processName": return (p.str(s.name), rec(Rec.PROCESS_NAME));
+    case "rootfs": return (p.str(s.path), rec(Rec.ROOTFS));
     case "mount": return (p.u64(s.flags).str(s.source).str(s.target).str(s.fstype).str(s.data), rec(Op.MOUNT));
     case "mkdir": return (p.u32(s.mode).u32(s.flags).str(s.path), rec(Op.MKDIR));
     case "device":
@@ -72,6 +76,10 @@ export function toRecord(s: PlanStep): PlanRecord {
     case "seccomp":
       if (s.program.length % 8 !== 0) throw new Error("seccomp program length is not a multiple of 8");
       return (p.u32(s.flags).u32(s.program.length / 8).raw(s.program), rec(Op.SECCOMP));
+    case "seccompListener":
+      p.str(s.path).u32(s.stateParts.length);
+      for (const part of s.stateParts) p.str(part);
+      return rec(Op.SECCOMP_LISTENER);
     case "umask": return (p.u32(s.mask), rec(Op.UMASK));
     case "writeFile": return (p.u32(s.flags).str(s.path).blob(s.content), rec(Op.WRITE_FILE));
     case "maskPath": return (p.str(s.path), rec(Op.MASK_PATH));
@@ -115,6 +123,7 @@ export function describeStep(s: PlanStep): string {
     case "caps": return `set capabilities`;
     case "noNewPrivs": return `set no_new_privs`;
     case "seccomp": return `load seccomp filter`;
+    case "seccompListener": return `connect to the seccomp agent at ${s.path}`;
     case "umask": return `umask`;
     case "writeFile": return `write ${s.path}`;
     case "maskPath": return `mask ${s.path}`;
@@ -128,4 +137,4 @@ export function describeStep(s: PlanStep): string {
 }
 
 export const isOp = (s: PlanStep) =>
-  !["clone", "cgroupFd", "setns", "options", "processName"].includes(s.op);
+  !["clone", "cgroupFd", "setns", "options", "processName", "rootfs"].includes(s.op);

@@ -11,6 +11,7 @@ import type { Cleanup } from "../util/cleanup.ts";
 import { ExecError, ZooError } from "../util/errors.ts";
 import { installMappings } from "./idmap.ts";
 import { buildPlan, type BuildContext } from "./plan-builder.ts";
+import type { SeccompSetup } from "../seccomp/listener.ts";
 import { shimPath } from "./shim-path.ts";
 import { decodeError, encodeI32, encodeOrphanList, i32, MsgName, recv, send, type Message } from "./sync.ts";
 import { describeFailure } from "./failure.ts";
@@ -20,7 +21,7 @@ export interface RunHooks {
   /** Cgroups for the container; `name` is known only once the child exists when naming by pid. */
   cgroups?: ContainerCgroups;
   /** Compiled seccomp filter for the plan. */
-  seccomp?: { program: Uint8Array; flags: number } | null;
+  seccomp?: SeccompSetup | null;
   /** Root from image layers (zoo run) instead of a bind-mounted root.path. */
   rootOverlay?: { lower: string[]; upper: string; work: string; userxattr: boolean };
   /** Called after the child exists and before it runs anything (network setup); `rootMount` as in Launched. */

@@ -8,6 +8,7 @@ import type { PlanStep } from "../plan/ops.ts";
 import { CLONE, MNT_DETACH, RLIMIT, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/constants.ts";
 import { NS_FLAG, SETNS_ORDER } from "./namespaces.ts";
 import { DEFAULT_DEVICES, DEV_SYMLINKS } from "./devices.ts";
+import type { SeccompSetup } from "../seccomp/listener.ts";
 
 export interface BuildContext {
   /** Empty directory where the rootfs is bind-mounted before pivot_root; null keeps the host's view. */
@@ -15,7 +16,7 @@ export interface BuildContext {
   /** Directory fd of the v2 cgroup to clone into, or null. */
   cgroupFd: number | null;
   /** Compiled seccomp filter (sock_filter array bytes), or null for none. */
-  seccomp: { program: Uint8Array; flags: number } | null;
+  seccomp: SeccompSetup | null;
   /** Whether gid `g` is mapped in the container's user namespace (devpts gid=5 needs it). */
   gidMapped: (g: number) => boolean;
   /** setgroups(2) is refused when a gid map was written with setgroups=deny. */
@@ -83,6 +84,9 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   if (root !== null) {
     if (!spec.root?.path) throw new Error("root.path: missing");
     if (!newMountNs) throw new Error("linux.namespaces: a root filesystem needs a mount namespace");
+    // Until pivot_root the shim resolves every path below `root` inside it, so
+    // an image's symlinks cannot aim a mount, mkdir or device node at the host.
+    steps.push({ op: "rootfs", path: root });
     const ov = ctx.rootOverlay;
     if (ov) {
       // Mounted by the child, after the id maps exist, so a rootless overlay
@@ -123,6 +127,8 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
         steps.push({ op: "symlink", target, linkpath: join(root, link) });
       }
     }
+    // The agent's socket is a host path: connect while the host's tree is still in reach.
+    if (ctx.seccomp?.listener) steps.push({ op: "seccompListener", ...ctx.seccomp.listener });
     // prestart/createRuntime/createContainer hooks run while the child waits
     // here: namespaces and mounts exist, pivot_root has not happened.
     if (ctx.hooksCheckpoint !== undefined) steps.push({ op: "waitStart", fifo: ctx.hooksCheckpoint });
@@ -183,6 +189,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   // then seccomp: the filter is the last thing loaded before execve. Without
   // no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in while
   // the process still has it, just before the capabilities are dropped.
+  if (root === null && ctx.seccomp?.listener) steps.push({ op: "seccompListener", ...ctx.seccomp.listener });
   const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
   if (seccompEarly && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
   const c = proc.capabilities;
@@ -193,7 +200,10 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
       effective: capMask(c.effective, "process.capabilities.effective"),
       permitted: capMask(c.permitted, "process.capabilities.permitted"),
       inheritable: capMask(c.inheritable, "process.capabilities.inheritable"),
-      ambient: capMask(c.ambient, "process.capabilities.ambient"),
+      ambient:
+        capMask(c.ambient, "process.capabilities.ambient") &
+        capMask(c.permitted, "process.capabilities.permitted") &
+        capMask(c.inheritable, "process.capabilities.inheritable"),
     });
   }
   if (proc.noNewPrivileges) steps.push({ op: "noNewPrivs" });
@@ -238,6 +248,8 @@ function cgroupV1Steps(target: string, flags: bigint, paths: NonNullable<BuildCo
 function mountSteps(m: Mount, root: string | null, ctx: BuildContext): PlanStep[] {
   const { flags, propagation, data } = parseMountOptions(m.options);
   if (m.type === "cgroup" && ctx.cgroupPaths?.some((p) => p.version === 1)) return cgroupV1Steps(join(root, m.destination), flags, ctx.cgroupPaths);
+  // On a cgroup v2 host "cgroup" means the unified hierarchy (runc's reading too).
+  if (m.type === "cgroup" && ctx.cgroupPaths?.length && ctx.cgroupPaths.every((p) => p.version === 2)) m = { ...m, type: "cgroup2", source: "cgroup2" };
   const target = join(root, m.destination);
   const isBind = m.type === "bind" || (flags & MS.BIND) !== 0n;
   const steps: PlanStep[] = [];

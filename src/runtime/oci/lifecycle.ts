@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { ContainerCgroup } from "../../cgroups/index.ts";
 import { loadBundle } from "../../oci/load.ts";
 import type { Spec } from "../../oci/spec.ts";
-import { compileSeccomp } from "../../seccomp/index.ts";
+import { compileSeccomp, seccompSetup } from "../../seccomp/index.ts";
 import { Msg } from "../../plan/ids.ts";
 import { mkfifo, pollHangup } from "../../sys/libc.ts";
 import { containerCgroups } from "../cgroup-setup.ts";
@@ -100,8 +100,9 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       chmodSync(fifo, 0o622);
       fifoFd = openSync(fifo, O_PATH);
       const cgroups = containerCgroups(spec.linux?.resources ?? {}, { ...cgroupPlacement(spec, o.id), flagHints: {} });
-      const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp as never) : null;
-      const d = await createDetached(spec, { cgroups, seccomp: seccomp && { program: seccomp.bytes, flags: seccomp.flags } }, {
+      const sc = spec.linux?.seccomp;
+      const seccomp = sc ? seccompSetup(compileSeccomp(sc as never), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
+      const d = await createDetached(spec, { cgroups, seccomp }, {
         startFifoFd: fifoFd,
         preserveFds: o.preserveFds,
         consoleSocketFd: consoleFd ?? undefined,

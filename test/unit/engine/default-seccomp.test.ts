@@ -51,7 +51,8 @@ for (const arch of ["x86_64", "aarch64"] as TargetArch[]) {
         expect(dflt.call(n, [2, 1, 0])).toBe(RET.ALLOW);
       }
       for (const n of ["mount", "umount2", "reboot", "init_module", "finit_module", "delete_module", "ptrace", "keyctl", "add_key",
-        "request_key", "setns", "pivot_root", "kexec_load", "swapon", "open_by_handle_at", "bpf", "perf_event_open"]) {
+        "request_key", "setns", "pivot_root", "kexec_load", "swapon", "open_by_handle_at", "bpf", "perf_event_open",
+        "io_uring_setup", "io_uring_enter", "io_uring_register"]) {
         expect(dflt.call(n)).toBe(EPERM);
       }
     });

@@ -67,6 +67,22 @@ describe("flags", () => {
     expect(defaultMounts().find((m) => m.destination === "/sys")!.options).toContain("ro");
   });
 
+  test("the defaults are the issue's lists (Docker's, plus /proc/asound read-only)", () => {
+    const d = resolveSecurity({ ...none, noNewPrivileges: false }, ALL_CAPS);
+    expect(new Set(d.caps)).toEqual(new Set(["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+      "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]));
+    expect(new Set(d.maskedPaths)).toEqual(new Set(["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+      "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"]));
+    expect(new Set(d.readonlyPaths)).toEqual(new Set(["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]));
+  });
+
+  test("the cgroup filesystem: read-only, writable with --privileged, absent when the container may have no cgroups", () => {
+    const cg = (m: ReturnType<typeof defaultMounts>) => m.find((x) => x.destination === "/sys/fs/cgroup");
+    expect(cg(defaultMounts(false, true))).toMatchObject({ type: "cgroup", options: expect.arrayContaining(["ro", "nosuid", "noexec", "nodev"]) });
+    expect(cg(defaultMounts(true, true))!.options).toContain("rw");
+    expect(cg(defaultMounts(false, false))).toBeUndefined();
+  });
+
   test("seccomp=FILE: errors name the file and the field", () => {
     const dir = mkdtempSync("/tmp/zoo-sec-unit-");
     const file = (name: string, body: string) => (writeFileSync(join(dir, name), body), join(dir, name));

@@ -166,3 +166,17 @@ test("zookeeper hides and write-protects the kernel's host-wide files; /sys too 
   expect(hostView).toContainEqual({ op: "readonlyPath", path: "/sys" });
   expect(hostView).toContainEqual({ op: "readonlyPath", path: "/proc/sysrq-trigger" });
 });
+
+test("a rootfs record names the rootfs mount point, so the shim resolves paths below it inside it", () => {
+  const steps = buildPlan(zookeeperSpec({ ...base, root: "/fs", proc: true }, id), ctx({ rootMount: "/tmp/zoo.abc" }));
+  expect(steps.filter((s) => s.op === "rootfs")).toEqual([{ op: "rootfs", path: "/tmp/zoo.abc" }]);
+  expect(buildPlan(zookeeperSpec({ ...base }, id), ctx()).some((s) => s.op === "rootfs")).toBe(false);
+});
+
+test("ambient capabilities that are not both permitted and inheritable are left out, as runc does", () => {
+  const spec = zookeeperSpec({ ...base }, id);
+  const both = ["CAP_KILL", "CAP_CHOWN"];
+  spec.process!.capabilities = { bounding: both, effective: both, permitted: both, inheritable: ["CAP_CHOWN"], ambient: both };
+  const caps = buildPlan(spec, ctx()).find((s) => s.op === "caps") as Extract<PlanStep, { op: "caps" }>;
+  expect(caps.ambient).toBe(capBit("CAP_CHOWN")!);
+});

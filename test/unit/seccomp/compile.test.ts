@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { compileSeccomp, type CompiledSeccomp } from "../../../src/seccomp/compile.ts";
 import { decodeProgram } from "../../../src/seccomp/bpf.ts";
+import { listenerStateParts, seccompSetup } from "../../../src/seccomp/listener.ts";
 import { hostArch } from "../../../src/seccomp/arch.ts";
 import { SeccompProfileError, SeccompProgramTooLargeError } from "../../../src/seccomp/errors.ts";
 import type { LinuxSeccomp, LinuxSeccompArg, LinuxSyscall, SeccompOperator, TargetArch } from "../../../src/seccomp/types.ts";
@@ -419,4 +420,31 @@ describe("random profiles agree with the reference semantics", () => {
       }
     });
   }
+});
+
+describe("listener state for SCMP_ACT_NOTIFY", () => {
+  const notify: LinuxSeccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["getppid"], action: "SCMP_ACT_NOTIFY" }] };
+  const container = { ociVersion: "1.2.0", id: "c1", bundle: "/b", annotations: { k: "v" } };
+
+  test("the parts joined by a pid are the runtime-spec's container process state", () => {
+    const parts = listenerStateParts(container, "meta");
+    expect(JSON.parse(parts.join("4321"))).toEqual({
+      ociVersion: "1.2.0",
+      fds: ["seccompFd"],
+      pid: 4321,
+      metadata: "meta",
+      state: { ociVersion: "1.2.0", id: "c1", status: "creating", pid: 4321, bundle: "/b", annotations: { k: "v" } },
+    });
+    expect(JSON.parse(listenerStateParts({ ...container, id: 'a"b' }).join("1"))).not.toHaveProperty("metadata");
+  });
+
+  test("seccompSetup: a listener only with NOTIFY, and NOTIFY only with an absolute listenerPath", () => {
+    const plain = compileSeccomp({ defaultAction: "SCMP_ACT_ALLOW" }, { arch: "x86_64" });
+    expect(seccompSetup(plain, { listenerPath: "/ignored" }, container).listener).toBeUndefined();
+    const c = compileSeccomp(notify, { arch: "x86_64" });
+    expect(seccompSetup(c, { listenerPath: "/run/agent.sock" }, container).listener?.path).toBe("/run/agent.sock");
+    expect(() => seccompSetup(c, {}, container)).toThrow("linux.seccomp.listenerPath: is required with SCMP_ACT_NOTIFY");
+    expect(() => seccompSetup(c, { listenerPath: "agent.sock" }, container)).toThrow("linux.seccomp.listenerPath: must be an absolute path");
+    expect(() => seccompSetup(c, { listenerPath: "/a", listenerMetadata: 5 }, container)).toThrow("linux.seccomp.listenerMetadata: must be a string");
+  });
 });

@@ -1,6 +1,6 @@
 // config.json validation: what zoo runs passes, everything else is one line naming field and value.
 import { describe, expect, test } from "bun:test";
-import { defaultSpec } from "../../../src/oci/default-spec.ts";
+import { defaultSpec, specCommandConfig } from "../../../src/oci/default-spec.ts";
 import { validateConfig } from "../../../src/oci/validate.ts";
 import { checkId } from "../../../src/runtime/oci/store.ts";
 import { cgroupPlacement } from "../../../src/runtime/oci/lifecycle.ts";
@@ -44,7 +44,8 @@ describe("validateConfig", () => {
     expect(check((s) => s.linux.namespaces.push({ type: "bogus" }))).toThrow('linux.namespaces[5].type: unknown namespace type "bogus"');
     expect(check((s) => s.linux.namespaces.push({ type: "pid" }))).toThrow('linux.namespaces[5].type: "pid" is listed twice');
     expect(check((s) => (s.process.capabilities.bounding = ["CAP_FLY"]))).toThrow('process.capabilities.bounding: unknown capability "CAP_FLY"');
-    expect(check((s) => (s.process.capabilities.ambient = ["CAP_KILL"]))).toThrow("process.capabilities.ambient: CAP_KILL must also be in permitted and inheritable");
+    // As runc: an ambient capability that cannot be raised is left out, not refused (`runc spec` writes such configs).
+    expect(check((s) => (s.process.capabilities.ambient = ["CAP_KILL"]))).not.toThrow();
     expect(check((s) => (s.mounts = s.mounts.filter((m: any) => m.destination !== "/proc")))).toThrow("mounts: zoo-runtime needs a /proc mount");
     expect(check((s) => (s.linux.cgroupsPath = "a/../b"))).toThrow('linux.cgroupsPath: "a/../b" must not contain');
   });
@@ -84,4 +85,13 @@ describe("ids and cgroup placement", () => {
     expect(withPath("a/b/mine")).toEqual({ name: "mine", parent: "a/b" });
     expect(withPath("/machine/mine")).toEqual({ name: "mine", parent: "/machine" });
   });
+});
+
+test("zoo-runtime spec: runc's config plus the default seccomp profile and Docker's masked paths, and it validates", () => {
+  const s = specCommandConfig({ rootless: false, uid: 0, gid: 0 });
+  expect(s.process!.capabilities!.bounding).toEqual(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+  expect(s.linux!.seccomp).toMatchObject({ defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1 });
+  expect(JSON.stringify(s.linux!.seccomp)).not.toContain('"unshare"'); // CAP_SYS_ADMIN-gated, and absent here
+  expect(s.linux!.maskedPaths).toContain("/sys/devices/virtual/powercap");
+  expect(() => validateConfig(JSON.parse(JSON.stringify(s)), ctx as never)).not.toThrow();
 });
