@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { decodeMessage, encodeMessage, messageLength, MessageType } from "../../../src/sys/dbus/message.ts";
 import { authLine, socketPathOf } from "../../../src/sys/dbus/connection.ts";
 import { DbusWireError, Reader, splitSignature, Writer } from "../../../src/sys/dbus/wire.ts";
+import { scopeProperties } from "../../../src/cgroups/systemd/unit.ts";
+import * as CAP from "./dbus-captured.ts";
 
 const hex = (b: Buffer) => b.toString("hex");
 
@@ -93,5 +95,57 @@ describe("connection setup", () => {
     expect(socketPathOf("tcp:host=x;unix:path=/a%20b,guid=1")).toBe("/a b");
     expect(socketPathOf("unix:abstract=/tmp/dbus-x")).toBe("\0/tmp/dbus-x");
     expect(() => socketPathOf("tcp:host=localhost,port=1")).toThrow(/no unix:path/);
+  });
+});
+
+describe("messages captured from a real bus (test/unit/sys/dbus-captured.ts)", () => {
+  /** What dbus-daemon does to a message it relays: append a SENDER field (code 7) to the header. */
+  function relayed(msg: Buffer, sender: string): Buffer {
+    const fieldsLen = msg.readUInt32LE(12);
+    const headerEnd = 16 + fieldsLen + ((8 - (fieldsLen % 8)) % 8);
+    const field = new Writer().write("(yv)", [7, { sig: "s", value: sender }]).bytes();
+    const head = Buffer.concat([msg.subarray(0, headerEnd), field]);
+    head.writeUInt32LE(headerEnd - 16 + field.length, 12);
+    const pad = Buffer.alloc((8 - (head.length % 8)) % 8);
+    return Buffer.concat([head, pad, msg.subarray(headerEnd)]);
+  }
+  const bytes = (h: string) => Buffer.from(h, "hex");
+
+  test("zookeeper's StartTransientUnit is byte for byte what the bus carried", () => {
+    const ours = encodeMessage({
+      type: MessageType.MethodCall,
+      flags: 0,
+      serial: 2,
+      destination: "org.freedesktop.systemd1",
+      path: "/org/freedesktop/systemd1",
+      interface: "org.freedesktop.systemd1.Manager",
+      member: "StartTransientUnit",
+      signature: "ssa(sv)a(sa(sv))",
+      body: ["zookeeper-351.scope", "fail", scopeProperties({ unit: "zookeeper-351.scope", pid: 351, description: "zookeeper container", slice: "zoo.slice" }), []],
+    });
+    expect(hex(relayed(ours, ":1.5"))).toBe(CAP.ZOOKEEPER_START_TRANSIENT_UNIT);
+  });
+
+  test("sd-bus's own StartTransientUnit (busctl; other field order, ALLOW_INTERACTIVE_AUTHORIZATION) decodes", () => {
+    const m = decodeMessage(bytes(CAP.BUSCTL_START_TRANSIENT_UNIT));
+    expect(m).toMatchObject({ type: MessageType.MethodCall, flags: 4, serial: 2, member: "StartTransientUnit", sender: ":1.6", signature: "ssa(sv)a(sa(sv))" });
+    expect(m.body).toEqual(["cap-test.scope", "fail", [["PIDs", { sig: "au", value: [347] }], ["Delegate", { sig: "b", value: true }]], []]);
+  });
+
+  test("replies and signals from dbus-daemon and systemd decode", () => {
+    expect(decodeMessage(bytes(CAP.HELLO_REPLY))).toMatchObject({ type: MessageType.MethodReturn, replySerial: 1, sender: "org.freedesktop.DBus", body: [":1.5"] });
+    expect(decodeMessage(bytes(CAP.START_REPLY))).toMatchObject({ type: MessageType.MethodReturn, replySerial: 2, destination: ":1.5", body: ["/org/freedesktop/systemd1/job/148"] });
+    expect(decodeMessage(bytes(CAP.JOB_REMOVED))).toMatchObject({
+      type: MessageType.Signal,
+      member: "JobRemoved",
+      signature: "uoss",
+      body: [149, "/org/freedesktop/systemd1/job/149", "zoo.slice", "done"],
+    });
+  });
+
+  test("a message split anywhere is only complete once all of it arrived", () => {
+    const b = bytes(CAP.ZOOKEEPER_START_TRANSIENT_UNIT);
+    expect(messageLength(b)).toBe(b.length);
+    expect(() => decodeMessage(b.subarray(0, b.length - 1))).toThrow(/truncated/);
   });
 });
