@@ -3,7 +3,7 @@
 // manager, any other user a delegated scope from its own user manager. Runs
 // as whoever runs it; skipped where systemd does not run the machine.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { systemdBooted } from "../../../src/cgroups/systemd/index.ts";
 import { defaultSpec } from "../../../src/oci/default-spec.ts";
@@ -154,9 +154,13 @@ describe.skipIf(!onSystemd)(`systemd cgroup manager (${IS_ROOT ? "rootful, syste
       spec.linux!.cgroupsPath = `zoo.slice:zoo-test:${id}`;
       spec.linux!.resources = { pids: { limit: 9 } };
       writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
-      const c = Bun.spawn([join(DIST, "zoo-runtime"), "--systemd-cgroup", "--root", root, "create", "-b", bundle, id], { stdio: ["ignore", "ignore", "pipe"] });
+      // The container inherits create's stdio: a pipe would never reach EOF while it runs.
+      const log = join(work, "create.log");
+      const fd = openSync(log, "w");
+      const c = Bun.spawn([join(DIST, "zoo-runtime"), "--systemd-cgroup", "--root", root, "create", "-b", bundle, id], { stdio: ["ignore", fd, fd] });
       await c.exited;
-      expect([c.exitCode, await new Response(c.stderr).text()]).toEqual([0, ""]);
+      closeSync(fd);
+      expect([c.exitCode, readFileSync(log, "utf8")]).toEqual([0, ""]);
       const state = JSON.parse((await rt(["state", id])).stdout);
       const scopeDir = `/sys/fs/cgroup/zoo.slice/zoo-test-${id}.scope`;
       expect(v2Path(state.pid)).toBe(`/zoo.slice/zoo-test-${id}.scope/container`);

@@ -373,7 +373,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     const f = JSON.parse(r.stdout);
     expect(f.ociVersionMin).toBe("1.0.0");
     expect(f.linux.namespaces).toContain("user");
-    expect(f.linux.cgroup.systemd).toBe(false);
+    expect(f.linux.cgroup.systemd).toBe(true);
     expect(f.linux.seccomp.enabled).toBe(true);
     expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
   });
