@@ -12,6 +12,9 @@ Options:
     -p <procs> Limit the number of processes the container can create
     -P         Mount /proc inside the container
     -n         Enable networking in the container
+    --cgroup-manager cgroupfs|systemd
+               Who makes the container's cgroup (default: systemd when it
+               runs the machine, else cgroupfs; env ZOO_CGROUP_MANAGER)
 `;
 
 export interface ZookeeperOptions {
@@ -22,6 +25,7 @@ export interface ZookeeperOptions {
   pids?: number;
   proc: boolean;
   network: boolean;
+  cgroupManager?: "cgroupfs" | "systemd";
   command: string[];
 }
 
@@ -38,6 +42,13 @@ export function parseZookeeperArgs(argv: string[], cpus: number): ZookeeperOptio
       break;
     }
     if (!a.startsWith("-") || a === "-") break; // first operand: the command
+    if (a === "--cgroup-manager" || a.startsWith("--cgroup-manager=")) {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
+      if (v !== "cgroupfs" && v !== "systemd") throw new UsageError(`--cgroup-manager ${v === undefined ? "needs a value" : JSON.stringify(v)}: want cgroupfs or systemd`);
+      o.cgroupManager = v;
+      i++;
+      continue;
+    }
     for (let j = 1; j < a.length; j++) {
       const f = a[j]!;
       if (FLAGS.has(f)) {

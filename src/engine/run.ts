@@ -10,6 +10,7 @@ import { callerMappings } from "../runtime/idmap.ts";
 import { cpuPercentToQuota } from "../cgroups/index.ts";
 import { runForeground } from "../runtime/run.ts";
 import { containerCgroups } from "../runtime/cgroup-setup.ts";
+import { cgroupParentFor, type CgroupManager } from "../cgroups/systemd/index.ts";
 import { dieBySignal } from "../sys/libc.ts";
 import { UsageError, ZooError } from "../util/errors.ts";
 import { DEFAULT_PATH, defaultMounts } from "./defaults.ts";
@@ -18,7 +19,7 @@ import { removeTree } from "./remove.ts";
 import { Cleanup } from "../util/cleanup.ts";
 import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "./network.ts";
 
-export async function zooRun(f: RunFlags): Promise<number> {
+export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } = {}): Promise<number> {
   // Kept containers (and -d) live in the container store under a monitor.
   if (f.detach || !f.rm || f.tty || f.interactive || f.init || f.restart !== undefined || f.logOpts?.length) {
     const engine = await import("./containers/run.ts");
@@ -47,7 +48,9 @@ export async function zooRun(f: RunFlags): Promise<number> {
     mkdirSync(work, { recursive: true, mode: 0o700 });
     const { hostsFile } = applyNetworkToSpec(spec, network, dir);
     const net = await prepareNetwork(network, f, { id, name: f.name, hostname: spec.hostname!, hostsFile }, undo);
+    const parent = await cgroupParentFor({ flag: g.cgroupManager, unit: `zoo-${id.slice(0, 12)}.scope`, description: `zoo container ${id.slice(0, 12)}` });
     const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
+      parent,
       name: `zoo-${id.slice(0, 12)}`,
       flagHints: { memory: "-m", cpu: "--cpus", pids: "--pids-limit" },
     });

@@ -37,6 +37,8 @@ Global flags:
   --log-format text|json
   --debug               debug messages
   --rootless auto|true|false
+  --systemd-cgroup      cgroupsPath is "slice:prefix:name": the container gets a
+                        delegated systemd scope prefix-name.scope (default slice zoo.slice)
   --version, --help
 
 Commands:
@@ -104,7 +106,7 @@ async function dispatch(g: GlobalOptions): Promise<number> {
   }
   switch (g.command) {
     case "create": {
-      await life.create(new Store(rootDir(g)), parseCreate(a));
+      await life.create(new Store(rootDir(g)), { ...parseCreate(a), systemdCgroup: g.systemdCgroup });
       return 0;
     }
     case "start":
@@ -124,7 +126,7 @@ async function dispatch(g: GlobalOptions): Promise<number> {
       return 0;
     }
     case "run":
-      return await life.run(new Store(rootDir(g)), parseRun(a));
+      return await life.run(new Store(rootDir(g)), { ...parseRun(a), systemdCgroup: g.systemdCgroup });
     case "exec":
       return await exec(new Store(rootDir(g)), parseExec(a));
     case "ps": {

@@ -1,7 +1,7 @@
 // The `zoo` engine front door: subcommand dispatch only.
 import { UsageError } from "../util/errors.ts";
 
-const HELP = `Usage: zoo COMMAND [ARGS...]
+const HELP = `Usage: zoo [--cgroup-manager cgroupfs|systemd] COMMAND [ARGS...]
 
 Commands:
   run [--rm] [-e K=V] [-w DIR] [-h HOST] [-m MEM] [--cpus N] [--pids-limit N]
@@ -17,7 +17,11 @@ Commands:
 `;
 
 export async function zooMain(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const { cgroupManager, rest: afterGlobals } = globalFlags(argv);
+  // Also for the engine's own commands (start, restart) and the monitor's
+  // restarts, which read the manager from the environment.
+  if (cgroupManager) process.env.ZOO_CGROUP_MANAGER = cgroupManager;
+  const [cmd, ...rest] = afterGlobals;
   switch (cmd) {
     case undefined:
     case "help":
@@ -30,7 +34,7 @@ export async function zooMain(argv: string[]): Promise<number> {
       process.stdout.write(`zoo version ${(await import("../version.ts")).VERSION}\n`);
       return 0;
     case "run":
-      return (await import("../engine/run.ts")).zooRun((await import("../cli/zoo/run.ts")).parseRunArgs(rest));
+      return (await import("../engine/run.ts")).zooRun((await import("../cli/zoo/run.ts")).parseRunArgs(rest), { cgroupManager });
     case "network":
       return (await import("../engine/networks.ts")).zooNetwork((await import("../cli/zoo/network.ts")).parseNetworkArgs(rest));
     case "images":
@@ -41,4 +45,18 @@ export async function zooMain(argv: string[]): Promise<number> {
       throw new UsageError(`unknown command "${cmd}" (see zoo --help)`);
     }
   }
+}
+
+/** Flags before the command (podman's place for --cgroup-manager). */
+function globalFlags(argv: string[]): { cgroupManager?: "cgroupfs" | "systemd"; rest: string[] } {
+  let cgroupManager: "cgroupfs" | "systemd" | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a !== "--cgroup-manager" && !a.startsWith("--cgroup-manager=")) break;
+    const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
+    if (v !== "cgroupfs" && v !== "systemd") throw new UsageError(`--cgroup-manager ${v === undefined ? "needs a value" : JSON.stringify(v)}: want cgroupfs or systemd`);
+    cgroupManager = v;
+  }
+  return { cgroupManager, rest: argv.slice(i) };
 }

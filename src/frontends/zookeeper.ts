@@ -11,6 +11,7 @@ import { dieBySignal } from "../sys/libc.ts";
 import { UsageError } from "../util/errors.ts";
 import { zookeeperSpec } from "./zookeeper-spec.ts";
 import { containerCgroups } from "../runtime/cgroup-setup.ts";
+import { cgroupParentFor } from "../cgroups/systemd/index.ts";
 import { zookeeperSeccomp } from "../runtime/seccomp-setup.ts";
 import { formatBytes } from "../util/format.ts";
 
@@ -48,7 +49,10 @@ export async function zookeeperMain(argv: string[]): Promise<number> {
 }
 
 async function runSpec(o: ZookeeperOptions, spec: Spec, helper: Helper | undefined, publish: PortMapping[], scratchDirs: string[]) {
+  // On a systemd host the seed's systemd_move_to_scope(): a delegated scope holding us.
+  const parent = await cgroupParentFor({ flag: o.cgroupManager, unit: `zookeeper-${process.pid}.scope`, description: "zookeeper container" });
   const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
+    parent,
     nameForPid: (pid) => `zoo-${pid}`,
     flagHints: { memory: "-m", cpu: "-c", pids: "-p" },
   });

@@ -7,7 +7,7 @@ import { ConfigError, validateConfig } from "./validate.ts";
 const RLIM_INFINITY = 0xffffffffffffffffn;
 const CAP_SYS_RESOURCE = 24n;
 
-export function loadBundle(bundleArg: string): { bundle: string; spec: Spec } {
+export function loadBundle(bundleArg: string, opts: { systemdCgroup?: boolean } = {}): { bundle: string; spec: Spec } {
   const bundle = resolve(bundleArg);
   const file = join(bundle, "config.json");
   let text: string;
@@ -24,7 +24,7 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec } {
   } catch (e) {
     throw new ConfigError(`${file}: invalid JSON: ${(e as Error).message}`);
   }
-  const spec = validateConfig(raw, { bundle, rlimitCeiling: hostRlimitCeiling() });
+  const spec = validateConfig(raw, { bundle, rlimitCeiling: hostRlimitCeiling(), systemdCgroup: opts.systemdCgroup });
   const rootPath = spec.root!.path;
   let isDir = false;
   try {

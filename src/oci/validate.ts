@@ -15,6 +15,8 @@ export interface ValidateContext {
   bundle: string;
   /** The hard limit this process may not exceed for an rlimit, or null if it may raise it (CAP_SYS_RESOURCE). */
   rlimitCeiling: (type: string) => bigint | null;
+  /** --systemd-cgroup: cgroupsPath is "slice:prefix:name", not a path. */
+  systemdCgroup?: boolean;
 }
 
 const NAMESPACES = new Set(["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]);
@@ -136,7 +138,14 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
   if (linux.cgroupsPath !== undefined) {
     const cp = linux.cgroupsPath;
     if (typeof cp !== "string") fail("linux.cgroupsPath", `must be a string, got ${show(cp)}`);
-    if ((cp as string).includes(":")) fail("linux.cgroupsPath", `${show(cp)} looks like a systemd slice:prefix:name path; systemd cgroups are not supported yet`);
+    if (ctx.systemdCgroup) {
+      if ((cp as string).split(":").length !== 3) fail("linux.cgroupsPath", `${show(cp)}: with --systemd-cgroup it must be "slice:prefix:name"`);
+    } else {
+      if ((cp as string).includes(":")) fail("linux.cgroupsPath", `${show(cp)} looks like a systemd slice:prefix:name path; pass --systemd-cgroup`);
+    }
+  }
+  if (linux.cgroupsPath !== undefined && !ctx.systemdCgroup) {
+    const cp = linux.cgroupsPath;
     const parts = (cp as string).split("/").filter(Boolean);
     if (parts.length === 0) fail("linux.cgroupsPath", `${show(cp)} names no cgroup`);
     if (parts.includes("..") || parts.includes(".")) fail("linux.cgroupsPath", `${show(cp)} must not contain "." or ".."`);

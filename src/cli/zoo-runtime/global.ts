@@ -8,6 +8,8 @@ export interface GlobalOptions {
   logFormat: "text" | "json";
   debug: boolean;
   rootless: "auto" | "true" | "false";
+  /** cgroupsPath is "slice:prefix:name" and the cgroup is a systemd scope's (runc's --systemd-cgroup). */
+  systemdCgroup: boolean;
   version: boolean;
   help: boolean;
   command?: string;
@@ -23,7 +25,6 @@ export function parseGlobal(argv: string[]): GlobalOptions {
     },
     "zoo-runtime",
   );
-  if (flags.systemdCgroup) throw new UsageError("--systemd-cgroup: systemd cgroup management is not supported yet; use cgroupfs (omit the flag)");
   const logFormat = str(flags.logFormat) ?? "text";
   if (logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format ${JSON.stringify(logFormat)}: want text or json`);
   const rootless = str(flags.rootless) ?? "auto";
@@ -34,6 +35,7 @@ export function parseGlobal(argv: string[]): GlobalOptions {
     logFormat,
     debug: flags.debug === true,
     rootless,
+    systemdCgroup: flags.systemdCgroup === true,
     version: flags.version === true,
     help: flags.help === true,
     command: args[0],

@@ -12,6 +12,7 @@ import type { Spec } from "../../oci/spec.ts";
 import { buildPlan, type BuildContext } from "../../runtime/plan-builder.ts";
 import { launch } from "../../runtime/launch.ts";
 import { containerCgroups } from "../../runtime/cgroup-setup.ts";
+import { cgroupParentFor } from "../../cgroups/systemd/index.ts";
 import { procInfo } from "../../runtime/oci/proc-stat.ts";
 import { transferLease } from "../../net/bridge/attach.ts";
 import { streamPair } from "../../sys/libc.ts";
@@ -82,7 +83,10 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
   rmSync(cs.path(id, "exit"), { force: true });
   const { hostsFile } = applyNetworkToSpec(spec, network, dir);
   const net = await prepareNetwork(network, f, { id, name: cfg.name, hostname: spec.hostname!, hostsFile }, undo);
+  // With systemd managing cgroups: this process joins a delegated scope (the monitor it starts stays there).
+  const parent = await cgroupParentFor({ unit: `zoo-${id.slice(0, 12)}.scope`, description: `zoo container ${id.slice(0, 12)}` });
   const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
+    parent,
     name: `zoo-${id.slice(0, 12)}`,
     flagHints: { memory: "-m", cpu: "--cpus", pids: "--pids-limit" },
   });

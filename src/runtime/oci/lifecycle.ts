@@ -9,6 +9,7 @@ import { compileSeccomp, seccompSetup } from "../../seccomp/index.ts";
 import { Msg } from "../../plan/ids.ts";
 import { mkfifo, pollHangup } from "../../sys/libc.ts";
 import { containerCgroups } from "../cgroup-setup.ts";
+import { joinSystemdScope, parseSystemdCgroupsPath } from "../../cgroups/systemd/index.ts";
 import { userName } from "../idmap.ts";
 import { createDetached, type Detached } from "../detached.ts";
 import { waitForExit } from "../run.ts";
@@ -31,6 +32,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** `run` without -d: the caller stays, so it may proxy a terminal itself (create always detaches). */
   foreground?: boolean;
+  /** --systemd-cgroup: the cgroup goes in a systemd scope named by cgroupsPath "slice:prefix:name". */
+  systemdCgroup?: boolean;
 }
 
 /** runc's rules (utils_linux.go checkTerminal), in its words with our name. */
@@ -68,9 +71,16 @@ export function cgroupPlacement(spec: Spec, id: string): { name: string; parent?
   return { name, parent: parent === "" ? undefined : parent };
 }
 
+/** --systemd-cgroup: we join the scope cgroupsPath names; the container cgroup is "container" inside it. */
+async function systemdPlacement(spec: Spec, id: string): Promise<{ name: string; parent: string }> {
+  const { unit, slice } = parseSystemdCgroupsPath(spec.linux?.cgroupsPath, id, process.geteuid!() !== 0);
+  const scope = await joinSystemdScope({ unit, slice, description: `zoo-runtime container ${id}` });
+  return { name: "container", parent: scope.path };
+}
+
 export async function create(store: Store, o: CreateOptions): Promise<ContainerState & { detached: Detached; console?: number }> {
   checkId(o.id);
-  const { bundle, spec } = loadBundle(o.bundle);
+  const { bundle, spec } = loadBundle(o.bundle, { systemdCgroup: o.systemdCgroup });
   checkTerminal(spec, o);
   const hooks = spec.hooks as Hooks | undefined;
   const dir = store.reserve(o.id);
@@ -99,7 +109,8 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       // Past the umask: the container's process, whatever its uid, must be able to open it for writing.
       chmodSync(fifo, 0o622);
       fifoFd = openSync(fifo, O_PATH);
-      const cgroups = containerCgroups(spec.linux?.resources ?? {}, { ...cgroupPlacement(spec, o.id), flagHints: {} });
+      const placement = o.systemdCgroup ? await systemdPlacement(spec, o.id) : cgroupPlacement(spec, o.id);
+      const cgroups = containerCgroups(spec.linux?.resources ?? {}, { ...placement, flagHints: {} });
       const sc = spec.linux?.seccomp;
       const seccomp = sc ? seccompSetup(compileSeccomp(sc as never), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
       const d = await createDetached(spec, { cgroups, seccomp }, {

@@ -361,7 +361,6 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
       [["kill", "x", "NOPE"], 'unknown signal "NOPE"'],
       [["create", "-b", "/nonexistent-bundle", "x"], "JSON specification file config.json not found"],
       [["create", "-b", work, "a/b"], 'invalid container ID format: "a/b"'],
-      [["--systemd-cgroup", "list"], "--systemd-cgroup: systemd cgroup management is not supported yet; use cgroupfs (omit the flag)"],
     ] as const) {
       const r = await rt([...args]);
       expect([args, r.code, r.stderr]).toEqual([args, 1, `zoo-runtime: ${msg}\n`]);
@@ -374,7 +373,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     const f = JSON.parse(r.stdout);
     expect(f.ociVersionMin).toBe("1.0.0");
     expect(f.linux.namespaces).toContain("user");
-    expect(f.linux.cgroup.systemd).toBe(false);
+    expect(f.linux.cgroup.systemd).toBe(true);
     expect(f.linux.seccomp.enabled).toBe(true);
     expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
   });

@@ -5,6 +5,7 @@ import { ZOOKEEPER_DROPPED_CAPS } from "../../../src/frontends/zookeeper-spec.ts
 import { capBit } from "../../../src/oci/caps.ts";
 import { expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOOKEEPER, type LeakSnapshot } from "../../helpers/env.ts";
 import { cgroupOf, containerPid } from "../../helpers/procs.ts";
+import { systemdBooted } from "../../../src/cgroups/systemd/index.ts";
 
 describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   let fs: string;
@@ -170,10 +171,15 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
     expect(share).toBeLessThan(0.3);
   });
 
-  test("the cgroup is named zoo-<pid> under zookeeper's own cgroup, in every hierarchy, and removed after", async () => {
+  test("the cgroup is named zoo-<pid> under zookeeper's own cgroup (its zookeeper-<pid>.scope under systemd), in every hierarchy, and removed after", async () => {
     const p = Bun.spawn([ZOOKEEPER, "-r", fs, "-m", "64m", "-p", "20", "-c", "50", "/bin/sleep", "100"], { stdout: "ignore" });
     const pid = await containerPid(p.pid);
     try {
+      // On a systemd host zookeeper asks for zoo.slice/zookeeper-<pid>.scope and builds in there.
+      if (systemdBooted()) {
+        expect(cgroupOf(pid, "")).toBe(`/zoo.slice/zookeeper-${p.pid}.scope/zoo-${pid}`);
+        return;
+      }
       const mine = readFileSync("/proc/self/cgroup", "utf8").trim().split("\n");
       const theirs = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
       for (const line of mine) {

@@ -59,3 +59,11 @@ test("-h needs no command and the usage matches the assignment", () => {
   expect(USAGE).toContain("Usage: zookeeper [options] <command>");
   for (const f of ["-h ", "-r <dir>", "-m <mem>", "-c <cpu>", "-p <procs>", "-P ", "-n "]) expect(USAGE).toContain(f);
 });
+
+test("--cgroup-manager takes cgroupfs or systemd, before the command only", () => {
+  expect(parse("--cgroup-manager", "systemd", "-m", "1m", "x").cgroupManager).toBe("systemd");
+  expect(parse("--cgroup-manager=cgroupfs", "x")).toMatchObject({ cgroupManager: "cgroupfs", command: ["x"] });
+  expect(parse("x", "--cgroup-manager", "systemd")).toMatchObject({ command: ["x", "--cgroup-manager", "systemd"] });
+  expect(() => parse("--cgroup-manager", "sd", "x")).toThrow('--cgroup-manager "sd": want cgroupfs or systemd');
+  expect(() => parse("--cgroup-manager")).toThrow("--cgroup-manager needs a value");
+});

@@ -18,8 +18,9 @@ describe("global flags", () => {
   test("single-dash long names are accepted", () => {
     expect(parseGlobal(["-root", "/r", "state", "x"]).root).toBe("/r");
   });
-  test("--systemd-cgroup is refused clearly", () => {
-    expect(() => parseGlobal(["--systemd-cgroup", "create", "x"])).toThrow("--systemd-cgroup: systemd cgroup management is not supported yet");
+  test("--systemd-cgroup is a global flag", () => {
+    expect(parseGlobal(["--systemd-cgroup", "create", "x"])).toMatchObject({ systemdCgroup: true, command: "create" });
+    expect(parseGlobal(["create", "x"]).systemdCgroup).toBe(false);
   });
   test("bad values name the flag", () => {
     expect(() => parseGlobal(["--log-format", "xml", "list"])).toThrow('--log-format "xml": want text or json');

@@ -32,7 +32,14 @@ describe("validateConfig", () => {
     expect(check((s) => (s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== "network"), (s.linux.sysctl = { "net.ipv4.ip_forward": "1" })))).toThrow("is not allowed");
     expect(validateConfig({ ...base(), linux: { ...base().linux, sysctl: { "net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "1" } } }, ctx).linux?.sysctl).toEqual({ "net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "1" });
     expect(check((s) => (s.linux.resources = { blockIO: {} }))).toThrow("linux.resources.blockIO: is not supported yet");
-    expect(check((s) => (s.linux.cgroupsPath = "system.slice:zoo:c1"))).toThrow("systemd cgroups are not supported yet");
+    expect(check((s) => (s.linux.cgroupsPath = "system.slice:zoo:c1"))).toThrow('"system.slice:zoo:c1" looks like a systemd slice:prefix:name path; pass --systemd-cgroup');
+  });
+
+  test("--systemd-cgroup: cgroupsPath is slice:prefix:name, and only then", () => {
+    const sd = (cp: string) => () => validateConfig({ ...base(), linux: { ...base().linux, cgroupsPath: cp } }, { ...ctx, systemdCgroup: true });
+    expect(sd("zoo.slice:zoo:c1")().linux?.cgroupsPath).toBe("zoo.slice:zoo:c1");
+    expect(sd(":zoo:c1")).not.toThrow();
+    expect(sd("/zoo/c1")).toThrow('linux.cgroupsPath: "/zoo/c1": with --systemd-cgroup it must be "slice:prefix:name"');
   });
 
   test("wrong values name the field and the value", () => {
