@@ -191,6 +191,13 @@ void zoo_child_main(const struct zoo_child_args *args)
 		const struct zoo_op *op = &plan->ops[i];
 
 		ctx.object = op->object ? op->object : op_label(op->type);
+		/* The start fifo comes right before exec: a missing command fails
+		 * `create`, not a `start` that no one would hear fail. */
+		if (op->type == ZOO_OP_WAIT_START && i + 1 < plan->nops && plan->ops[i + 1].type == ZOO_OP_EXEC &&
+		    zoo_exec_lookup(&plan->ops[i + 1]) < 0) {
+			ctx.object = plan->ops[i + 1].object ? plan->ops[i + 1].object : op_label(ZOO_OP_EXEC);
+			child_fail(&ctx, ZOO_STAGE_EXEC, (int32_t)i + 1, ctx.object);
+		}
 		if (op->type == ZOO_OP_EXEC) {
 			if ((plan->options & ZOO_OPT_INIT) && zoo_init_fork(ctx.sock) < 0)
 				child_fail(&ctx, ZOO_STAGE_EXEC, (int32_t)i, "fork for --init");

@@ -72,6 +72,7 @@ int op_tty(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 
 /* ops_exec.c: returns only on failure. */
 int op_exec(struct zoo_child_ctx *ctx, const struct zoo_op *op);
+int zoo_exec_lookup(const struct zoo_op *op);
 
 /* child.c: the parent-death signal is reset by every credential change. */
 int zoo_child_arm_pdeathsig(struct zoo_child_ctx *ctx);

@@ -69,6 +69,44 @@ static void search_and_exec(const char *file, char *const *argv, char *const *en
 	errno = eacces ? EACCES : ENOENT;
 }
 
+/* Whether execve would find `file`: a runnable file on the path or PATH.
+ * Checked before `create` returns, as runc's LookPath is, because once the
+ * container is started nobody is left to hear that its command is missing. */
+int zoo_exec_lookup(const struct zoo_op *op)
+{
+	const char *file = op->u.exec.path, *path;
+	size_t flen = strlen(file);
+	bool eacces = false;
+	char buf[PATH_MAX];
+
+	if (file[0] == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	if (strchr(file, '/'))
+		return access(file, X_OK);
+	path = env_path(op->u.exec.envp);
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = end == p ? 1 : (size_t)(end - p);
+
+		if (dlen + 1 + flen + 1 <= sizeof buf) {
+			memcpy(buf, end == p ? "." : p, dlen);
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, file, flen + 1);
+			if (access(buf, X_OK) == 0)
+				return 0;
+			if (errno == EACCES)
+				eacces = true;
+		}
+		if (*end == '\0')
+			break;
+		p = end;
+	}
+	errno = eacces ? EACCES : ENOENT;
+	return -1;
+}
+
 int op_exec(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
 	const char *file = op->u.exec.path;

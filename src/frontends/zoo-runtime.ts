@@ -27,6 +27,7 @@ import { pause, resume } from "../runtime/oci/pause.ts";
 import { update } from "../runtime/oci/update.ts";
 import { events } from "../runtime/oci/events.ts";
 import { specCommandConfig } from "../oci/default-spec.ts";
+import { defaultRoot, inUserNamespace } from "../runtime/oci/root-dir.ts";
 import { features } from "../oci/features.ts";
 
 const HELP = `Usage: zoo-runtime [GLOBAL FLAGS] COMMAND [ARGS...]
@@ -81,11 +82,7 @@ export async function zooRuntimeMain(argv: string[]): Promise<number> {
 
 function rootDir(g: GlobalOptions): string {
   if (g.root) return resolve(g.root);
-  const rootless = g.rootless === "true" || (g.rootless === "auto" && process.geteuid!() !== 0);
-  if (!rootless) return "/run/zoo-runtime";
-  const xdg = process.env.XDG_RUNTIME_DIR;
-  if (!xdg) throw new UsageError("rootless: XDG_RUNTIME_DIR is not set; pass --root DIR");
-  return join(xdg, "zoo-runtime");
+  return defaultRoot(g.rootless, { euid: process.geteuid!(), inUserNs: inUserNamespace(), env: process.env });
 }
 
 const json = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + "\n");

@@ -1,7 +1,7 @@
 // `zoo-runtime create`: the container is set up completely, then left blocked
 // in WAIT_START under a shim that outlives this process (no FOREGROUND: the
 // shim calls setsid and keeps monitoring after we exit).
-import type { CgroupState } from "../cgroups/index.ts";
+import type { CgroupPath, CgroupState } from "../cgroups/index.ts";
 import type { Spec } from "../oci/spec.ts";
 import { Msg } from "../plan/ids.ts";
 import { Cleanup } from "../util/cleanup.ts";
@@ -18,6 +18,8 @@ export interface DetachedOptions {
   consoleSocketFd?: number;
   /** The shim goes away once the process runs, so whoever started us (a subreaper like conmon) reaps it. */
   exitOnStart?: boolean;
+  /** What a v1 "cgroup" mount shows when the container has no cgroup of its own (rootless): the caller's. */
+  cgroupMountPaths?: CgroupPath[];
   /** Run while the child waits after its mounts and before pivot_root (OCI prestart/createRuntime/createContainer hooks). */
   checkpoint?: { fifo: string; run: (pid: number) => Promise<void> };
 }
@@ -45,6 +47,7 @@ export async function createDetached(spec: Spec, hooks: RunHooks, opts: Detached
       consoleSocketFd: opts.consoleSocketFd,
       hooksFifo: opts.checkpoint?.fifo,
       exitOnStart: opts.exitOnStart,
+      cgroupMountPaths: opts.cgroupMountPaths,
     });
     if (opts.checkpoint) {
       await l.expect(Msg.CREATED, "setting up the container");

@@ -16,6 +16,7 @@ import { shimPath } from "./shim-path.ts";
 import { decodeError, encodeI32, encodeOrphanList, i32, MsgName, recv, send, type Message } from "./sync.ts";
 import { describeFailure } from "./failure.ts";
 import type { ContainerCgroups } from "./cgroups.ts";
+import type { CgroupPath } from "../cgroups/index.ts";
 
 export interface RunHooks {
   /** Cgroups for the container; `name` is known only once the child exists when naming by pid. */
@@ -43,6 +44,8 @@ export interface LaunchMode {
   hooksFifo?: string;
   /** The shim exits after STARTED instead of waiting for the process (no EXIT): detached zoo-runtime containers. */
   exitOnStart?: boolean;
+  /** What a v1 "cgroup" mount shows when the container has no cgroup of its own (zoo-runtime rootless). */
+  cgroupMountPaths?: CgroupPath[];
   /** Builds the plan instead of buildPlan: `zoo-runtime exec` joins a running container. */
   buildSteps?: (spec: Spec, ctx: BuildContext) => PlanStep[];
   /**
@@ -111,7 +114,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
     preserveFds: preserve,
     consoleSocketFd: consoleIdx,
     // Known before clone when the cgroup is named up front (zoo-runtime).
-    cgroupPaths: cg?.state()?.paths,
+    cgroupPaths: cg?.state()?.paths ?? mode.cgroupMountPaths,
     hooksCheckpoint: mode.hooksFifo,
     exitOnStart: mode.exitOnStart,
     becomeNsRoot: hasUserNs && !mapsToRoot(uidMaps, euid),

@@ -70,7 +70,7 @@ export function useRuntimeSuite() {
  * What appeared since `b` (polling briefly while cgroups are released). Only
  * additions count: other sessions on this host start and end containers too.
  */
-async function addedSince(b: LeakSnapshot): Promise<LeakSnapshot> {
+export async function addedSince(b: LeakSnapshot, waitMs = 2000): Promise<LeakSnapshot> {
   const added = () => {
     const now = leakSnapshot();
     return {
@@ -80,7 +80,7 @@ async function addedSince(b: LeakSnapshot): Promise<LeakSnapshot> {
     };
   };
   let a = added();
-  for (let i = 0; i < 40 && a.mounts.length + a.cgroups.length + a.tmpdirs.length > 0; i++) {
+  for (let i = 0; i < waitMs / 50 && a.mounts.length + a.cgroups.length + a.tmpdirs.length > 0; i++) {
     await Bun.sleep(50);
     a = added();
   }

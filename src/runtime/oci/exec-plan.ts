@@ -19,6 +19,8 @@ export interface ExecPlanContext {
   /** False when the container's user namespace was given setgroups "deny". */
   setgroupsAllowed: boolean;
   foreground: boolean;
+  /** The shim exits once the process runs, leaving it to the caller's subreaper (`exec -d`, as runc). */
+  exitOnStart?: boolean;
   preserveFds: number;
 }
 
@@ -35,7 +37,7 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext): PlanStep[] {
   }
   steps.push({ op: "clone", flags: 0n });
   if (ctx.cgroupFd !== null) steps.push({ op: "cgroupFd", fd: ctx.cgroupFd });
-  steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) });
+  steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) | (ctx.exitOnStart ? Opt.EXIT_ON_START : 0) });
 
   for (const r of proc.rlimits ?? []) {
     const resource = RLIMIT[r.type];

@@ -118,9 +118,12 @@ export async function exec(store: Store, a: ExecArgs): Promise<number> {
       cleanup,
       {
         foreground: !a.detach,
+        // As runc: a detached process belongs to whoever waits for it (containerd's
+        // shim and conmon are subreapers and reap it), not to a shim of ours.
+        exitOnStart: a.detach,
         preserveFds: a.preserveFds,
         buildSteps: (_, ctx) =>
-          buildExecPlan(proc, { join, cgroupFd: ctx.cgroupFd, seccomp: ctx.seccomp, setgroupsAllowed, foreground: ctx.foreground, preserveFds: a.preserveFds }),
+          buildExecPlan(proc, { join, cgroupFd: ctx.cgroupFd, seccomp: ctx.seccomp, setgroupsAllowed, foreground: ctx.foreground, exitOnStart: a.detach, preserveFds: a.preserveFds }),
       },
     );
     await l.expect(Msg.STARTED, "starting the process");

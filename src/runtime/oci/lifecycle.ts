@@ -2,7 +2,7 @@
 // state they report. State transitions happen under the container's lock.
 import { chmodSync, closeSync, statSync, constants as fsc, openSync, rmdirSync, unlinkSync, writeFileSync, renameSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { ContainerCgroup } from "../../cgroups/index.ts";
+import { cgroupDir, ContainerCgroup, detectHierarchies, type CgroupPath } from "../../cgroups/index.ts";
 import { loadBundle } from "../../oci/load.ts";
 import type { Spec } from "../../oci/spec.ts";
 import { compileSeccomp, seccompSetup } from "../../seccomp/index.ts";
@@ -78,6 +78,22 @@ async function systemdPlacement(spec: Spec, id: string): Promise<{ name: string;
   return { name: "container", parent: scope.path };
 }
 
+/**
+ * Our own cgroup directories: a container without a cgroup of its own
+ * (rootless, nothing delegated) is in ours, and runc's v1 "cgroup" mount then
+ * shows those. Unreadable hierarchies are simply left out.
+ */
+function ownCgroupPaths(): CgroupPath[] {
+  try {
+    return detectHierarchies().flatMap((h) => {
+      const dir = cgroupDir(h, h.ownPath);
+      return dir ? [{ version: h.version, controllers: h.controllers, mountPoint: h.mountPoint, dir }] : [];
+    });
+  } catch {
+    return [];
+  }
+}
+
 export async function create(store: Store, o: CreateOptions): Promise<ContainerState & { detached: Detached; console?: number }> {
   checkId(o.id);
   const { bundle, spec } = loadBundle(o.bundle, { systemdCgroup: o.systemdCgroup });
@@ -120,6 +136,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         // Only a foreground `run` waits for EXIT from the shim; otherwise the
         // process is left to our caller's subreaper, as runc leaves it.
         exitOnStart: !o.foreground,
+        cgroupMountPaths: ownCgroupPaths(),
         checkpoint: hasHooks(hooks, "prestart", "createRuntime", "createContainer")
           ? {
               fifo: hooksFifo,

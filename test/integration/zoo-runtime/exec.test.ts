@@ -38,6 +38,9 @@ describe.skipIf(!IS_ROOT)("zoo-runtime exec (root)", () => {
     expect([d.code, readFileSync(d.log, "utf8")]).toEqual([0, ""]);
     const pid = Number(readFileSync(pidFile, "utf8"));
     expect(alive(pid)).toBe(true);
+    // As with runc, no monitor of ours stays above it: a caller's subreaper (containerd's shim, conmon) reaps it.
+    const ppid = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]!;
+    expect(readFileSync(`/proc/${ppid}/comm`, "utf8")).not.toBe("zoo-shim\n");
     // Every hierarchy, v1 and v2: the same cgroup as init.
     expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toBe(readFileSync(`/proc/${init}/cgroup`, "utf8"));
     expect(readlinkSync(`/proc/${pid}/root`)).toBe("/");

@@ -255,6 +255,14 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect(existsSync(join(root, "rl1"))).toBe(false);
   });
 
+  test("a command that is not in the rootfs fails create, as runc's does, not the start nobody hears", async () => {
+    for (const [cmd, id] of [["/no/such/cmd", "nf1"], ["no-such-cmd", "nf2"]] as const) {
+      const r = await detachedCmd(["create", "-b", bundle([cmd]), id]);
+      expect([r.code, readFileSync(r.log, "utf8")]).toEqual([1, `zoo-runtime: cannot run ${cmd}: command not found\n`]);
+      expect(existsSync(join(root, id))).toBe(false);
+    }
+  });
+
   test("bad config is one line, exit 1, nothing created", async () => {
     const b = bundle(["true"], (s) => {
       s.process!.cwd = "relative";
