@@ -7,6 +7,8 @@ export interface TarEntry {
   uid?: number;
   gid?: number;
   data?: Uint8Array;
+  /** Size of data written separately (streamed), when `data` is absent. */
+  size?: number;
   linkname?: string;
 }
 
@@ -16,7 +18,7 @@ function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, "0") + "\0";
 }
 
-function header(e: TarEntry): Uint8Array {
+export function header(e: TarEntry): Uint8Array {
   const h = new Uint8Array(512);
   const put = (off: number, s: string) => h.set(enc.encode(s), off);
   let name = e.path;
@@ -31,7 +33,7 @@ function header(e: TarEntry): Uint8Array {
   put(100, octal(e.mode & 0o7777, 8));
   put(108, octal(e.uid ?? 0, 8));
   put(116, octal(e.gid ?? 0, 8));
-  put(124, octal(e.type === "file" ? (e.data?.length ?? 0) : 0, 12));
+  put(124, octal(e.type === "file" ? (e.data?.length ?? e.size ?? 0) : 0, 12));
   put(136, octal(0, 12)); // mtime 0: reproducible digests
   put(148, "        ");
   put(156, e.type === "file" ? "0" : e.type === "dir" ? "5" : "2");

@@ -167,6 +167,12 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   }
 
   const { uid, gid, additionalGids = [], umask } = proc.user;
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the
+  // effective set, which a switch to a non-root uid clears: load it first
+  // (`zoo run -u`). A terminal keeps its place before the filter (below).
+  const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
+  const seccompBeforeIds = seccompEarly && uid !== 0 && ctx.consoleSocketFd === undefined;
+  if (seccompBeforeIds && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
   if (ctx.setgroupsAllowed) steps.push({ op: "setgroups", gids: [...new Set(additionalGids)] });
   if (gid !== 0) steps.push({ op: "setgid", gid });
   if (uid !== 0) steps.push({ op: "setuid", uid });
@@ -183,8 +189,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   // then seccomp: the filter is the last thing loaded before execve. Without
   // no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in while
   // the process still has it, just before the capabilities are dropped.
-  const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
-  if (seccompEarly && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
+  if (seccompEarly && !seccompBeforeIds && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
   const c = proc.capabilities;
   if (c) {
     steps.push({
