@@ -91,7 +91,7 @@ function num(h: Uint8Array, off: number, len: number, field: string): number {
   }
   const s = str(h, off, len).trim();
   if (s === "") return 0;
-  if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`bad ${field} field "${s}"`);
+  if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`bad ${field} field ${JSON.stringify(s)}`);
   return parseInt(s, 8);
 }
 
@@ -135,7 +135,11 @@ export async function* readTar(src: AsyncIterable<Uint8Array>): AsyncGenerator<T
     if (h.every((b) => b === 0)) return; // end marker (a second zero block may follow)
     let sum = 0;
     for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-    if (sum !== num(h, 148, 8, "checksum")) throw new TarFormatError("header checksum mismatch: not a tar archive, or a corrupted one");
+    let want = -1;
+    try {
+      want = num(h, 148, 8, "checksum");
+    } catch {}
+    if (sum !== want) throw new TarFormatError("header checksum mismatch: not a tar archive, or a corrupted one");
     const flag = String.fromCharCode(h[156]!);
     const size = num(h, 124, 12, "size");
     const padded = size + ((512 - (size % 512)) % 512);
