@@ -15,6 +15,7 @@ import { hex, sha256File, type Descriptor, type ImageConfig, type Manifest, type
 import { header } from "./tar.ts";
 import { readTar, TarFormatError } from "./tar-read.ts";
 import { hostPlatform } from "./pull.ts";
+import { findLocal } from "./resolve.ts";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
 const CONTAINERD_NAME = "io.containerd.image.name";
@@ -232,13 +233,14 @@ export async function loadImages(store: Store, input: string, say: (s: string) =
   }
 }
 
-/** `zoo save`: the images as one OCI layout, written as a tar to `fd`. */
+/** `zoo save`: the images as one OCI layout (plus docker's manifest.json), written as a tar to `fd`. */
 export async function saveImages(store: Store, names: string[], fd: number): Promise<void> {
   const manifests: Descriptor[] = [];
+  const dockerManifest: DockerSaveEntry[] = [];
   const blobs = new Set<string>();
   for (const n of names) {
-    const r = store.find(n);
-    if (!r) throw new ZooError(`save: no such image: ${n}`);
+    const r = await findLocal(store, n);
+    if (!r) throw new ZooError(`save: no such image: ${n} (see zoo images)`);
     const key = r.key && !r.key.startsWith("<none>") ? r.key : undefined;
     const annotations: Record<string, string> = {};
     if (key && !key.includes("@")) {
@@ -249,6 +251,12 @@ export async function saveImages(store: Store, names: string[], fd: number): Pro
     const mbytes = store.readBlob(r.manifestDigest);
     manifests.push({ mediaType: r.manifest.mediaType ?? MT.ociManifest, digest: r.manifestDigest, size: mbytes.length, ...(Object.keys(annotations).length ? { annotations } : {}) });
     for (const d of [r.manifestDigest, r.manifest.config.digest, ...r.manifest.layers.map((l) => l.digest)]) blobs.add(hex(d));
+    dockerManifest.push({
+      Config: `blobs/sha256/${hex(r.manifest.config.digest)}`,
+      // Full names: podman reads a bare "busybox:latest" as localhost/busybox.
+      RepoTags: annotations[CONTAINERD_NAME] ? [annotations[CONTAINERD_NAME]] : [],
+      Layers: r.manifest.layers.map((l) => `blobs/sha256/${hex(l.digest)}`),
+    });
   }
   const w = (b: Uint8Array) => {
     let off = 0;
@@ -272,6 +280,9 @@ export async function saveImages(store: Store, names: string[], fd: number): Pro
   }
   small("oci-layout", JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   small("index.json", JSON.stringify({ schemaVersion: 2, mediaType: MT.ociIndex, manifests }));
+  // Also docker save's manifest.json over the same blobs (as Docker 25 writes):
+  // loaders that take one image per OCI archive (podman 4) read this instead.
+  small("manifest.json", JSON.stringify(dockerManifest));
   w(new Uint8Array(1024));
 }
 

@@ -3,6 +3,7 @@
 import { ZooError } from "../util/errors.ts";
 import { removeCredentials, saveCredentials, type Credentials } from "./auth.ts";
 import { ensureBusybox } from "./busybox.ts";
+import { findLocal } from "./resolve.ts";
 import { removeLayerDir } from "./layers.ts";
 import { DOCKER_HUB, familiarName, parseRef, storeKey } from "./ref.ts";
 import { Registry } from "./registry.ts";
@@ -57,8 +58,8 @@ function mustFind(store: Store, name: string): ImageRecord {
   return r;
 }
 
-export function tagImage(store: Store, source: string, target: string): void {
-  const r = mustFind(store, source);
+export async function tagImage(store: Store, source: string, target: string): Promise<void> {
+  const r = (await findLocal(store, source)) ?? mustFind(store, source);
   const t = parseRef(target);
   if (t.digest) throw new ZooError(`tag: the target "${target}" cannot have a digest`);
   store.tag(storeKey(t), r.manifestDigest);
@@ -105,12 +106,13 @@ export async function pruneImages(store: Store): Promise<string> {
 }
 
 /** Docker-style `image inspect` objects. */
-export function inspectImages(store: Store, names: string[]): object[] {
-  return names.map((name) => {
-    const r = mustFind(store, name);
+export async function inspectImages(store: Store, names: string[]): Promise<object[]> {
+  const out = [];
+  for (const name of names) {
+    const r = (await findLocal(store, name)) ?? mustFind(store, name);
     const idx = store.readIndex();
     const keys = Object.keys(idx).filter((k) => idx[k] === r.manifestDigest);
-    return {
+    out.push({
       Id: r.id,
       RepoTags: keys.filter((k) => !k.includes("@")),
       RepoDigests: [...new Set(keys.map((k) => `${splitKey(k).repo}@${splitKey(k).digest || r.manifestDigest}`))],
@@ -122,8 +124,9 @@ export function inspectImages(store: Store, names: string[]): object[] {
       RootFS: { Type: "layers", Layers: r.layers },
       Size: store.size(r),
       Manifest: { Digest: r.manifestDigest, MediaType: r.manifest.mediaType },
-    };
-  });
+    });
+  }
+  return out;
 }
 
 export async function login(registry: string | undefined, creds: Credentials, insecure: boolean): Promise<string> {

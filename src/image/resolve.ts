@@ -5,6 +5,19 @@ import { BUSYBOX_REF, ensureBusybox } from "./busybox.ts";
 import { parseRef, storeKey } from "./ref.ts";
 import type { ImageRecord, Store } from "./store.ts";
 
+/** A local image by any name find() takes; the built-in busybox is made when asked for. */
+export async function findLocal(store: Store, name: string): Promise<ImageRecord | null> {
+  const found = store.find(name);
+  if (found) return found;
+  try {
+    if (storeKey(parseRef(name)) !== BUSYBOX_REF) return null;
+  } catch {
+    return null;
+  }
+  await ensureBusybox(store);
+  return store.find(BUSYBOX_REF);
+}
+
 export async function imageForRun(store: Store, name: string): Promise<ImageRecord> {
   const found = store.find(name);
   if (found) return found;

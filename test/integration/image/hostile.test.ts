@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ensureTestUser, IS_ROOT, run, useTempStore, ZOO, type TestUser } from "../../helpers/env.ts";
+import { ensureTestUser, IS_ROOT, run, ZOO, type TestUser } from "../../helpers/env.ts";
+import { useImageStore } from "./temp-store.ts";
 import { writeTar, type TarEntry } from "../../../src/image/tar.ts";
 import { busyboxLayer, dir, file, image, layer, symlink, writeLayout, type Layer } from "./oci-fixtures.ts";
 
 describe.skipIf(!IS_ROOT)("hostile layers", () => {
-  const t = useTempStore();
+  const t = useImageStore();
   let work: string;
   let canary: string;
   let user: TestUser;

@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureTestUser, IS_ROOT, run, useTempStore, ZOO } from "../../helpers/env.ts";
+import { ensureTestUser, IS_ROOT, run, ZOO } from "../../helpers/env.ts";
+import { useImageStore } from "./temp-store.ts";
 import { busyboxLayer, dir, file, image, index, layer, symlink, writeLayout } from "./oci-fixtures.ts";
 import { PASSWORD, REGISTRY_BIN, SKOPEO, startRegistry, USER, type TestRegistry } from "./registry-fixture.ts";
 
 describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry with token auth", () => {
-  const t = useTempStore();
+  const t = useImageStore();
   let work: string;
   let reg: TestRegistry;
   let dockerConfig: string;

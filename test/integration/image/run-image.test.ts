@@ -5,13 +5,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { IS_ROOT, useTempStore, ZOO } from "../../helpers/env.ts";
+import { IS_ROOT, ZOO } from "../../helpers/env.ts";
+import { useImageStore } from "./temp-store.ts";
 import { busyboxLayer, dir, file, image, layer, symlink, writeLayout } from "./oci-fixtures.ts";
 
 const IMG = "zoo-test/app:1";
 
 describe.skipIf(!IS_ROOT)("zoo run IMAGE with the image config and run flags", () => {
-  const t = useTempStore();
+  const t = useImageStore();
   let work: string;
   const zoo = (args: string[], env: Record<string, string> = {}) => t.zoo(args, { env });
   const run = (flags: string[], cmd: string[] = []) => zoo(["run", "--rm", "--network", "none", ...flags, IMG, ...cmd]);
