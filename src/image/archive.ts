@@ -209,6 +209,10 @@ function layerMediaType(blob: string): string {
 
 /** `zoo load`: a file or directory path, or "-" for stdin. */
 export async function loadImages(store: Store, input: string, say: (s: string) => void): Promise<void> {
+  return store.adding(() => loadLeased(store, input, say));
+}
+
+async function loadLeased(store: Store, input: string, say: (s: string) => void): Promise<void> {
   const dir = scratchDir(store);
   try {
     let path = input;
@@ -288,6 +292,10 @@ export async function saveImages(store: Store, names: string[], fd: number): Pro
 
 /** `zoo import`: a root filesystem tar (plain, gzip or zstd) as a one-layer image. */
 export async function importRootfs(store: Store, input: string, name: string): Promise<string> {
+  return store.adding(() => importLeased(store, input, name));
+}
+
+async function importLeased(store: Store, input: string, name: string): Promise<string> {
   const key = storeKey(parseRef(name));
   if (parseRef(name).digest) throw new ZooError("import: the name cannot have a digest");
   const dir = scratchDir(store);

@@ -72,6 +72,10 @@ export function unpack(entries: TarEntry[], dir: string) {
 /** Makes the built-in image if the store does not have it. */
 export async function ensureBusybox(store: Store): Promise<void> {
   if (store.readIndex()[BUSYBOX_REF]) return;
+  await store.adding(() => makeBusybox(store));
+}
+
+async function makeBusybox(store: Store): Promise<void> {
   const bin = findBusybox();
   const list = Bun.spawnSync([bin, "--list-full"], { stdout: "pipe", stderr: "ignore" });
   if (list.exitCode !== 0) throw new ZooError(`${bin} --list-full failed: cannot list busybox applets`);

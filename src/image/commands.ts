@@ -101,7 +101,8 @@ function keyOf(name: string, idx: Record<string, string>): string | null {
 }
 
 export async function pruneImages(store: Store): Promise<string> {
-  const r = await store.garbageCollect(removeLayerDir);
+  const r = await store.garbageCollect(removeLayerDir, true);
+  if (!r) throw new ZooError("a pull, load or import is adding to the store right now: prune again when it is done");
   return `Deleted ${r.blobs} blobs and ${r.layers} layers\nTotal reclaimed space: ${formatBytes(r.bytes)}\n`;
 }
 

@@ -54,6 +54,10 @@ const MAX_CONFIG = 8 << 20;
 
 /** Pulls `name` into the store; returns the store key and manifest digest. */
 export async function pull(store: Store, name: string, o: PullOptions): Promise<{ key: string; digest: string }> {
+  return store.adding(() => pullLeased(store, name, o));
+}
+
+async function pullLeased(store: Store, name: string, o: PullOptions): Promise<{ key: string; digest: string }> {
   const ref = parseRef(name);
   const reg = new Registry(ref.registry, { insecure: o.insecure });
   const key = storeKey(ref);

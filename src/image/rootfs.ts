@@ -3,6 +3,7 @@
 // (/etc/passwd for --user, mount targets) through the layers without
 // mounting them.
 import { lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { release as osRelease } from "node:os";
 import { join } from "node:path";
 import { ZooError } from "../util/errors.ts";
 import { lgetxattr } from "./sys.ts";
@@ -15,8 +16,17 @@ export interface ContainerRoot {
   work: string;
 }
 
+/** Linux 5.11 lets a user namespace's root mount overlayfs; older kernels refuse it. */
+export function overlayInUserNs(release = osRelease()): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return !!m && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 11));
+}
+
 /** Makes the container's upper and work dirs under `dir` and records which layers it uses. */
 export function prepareContainerRoot(store: Store, image: ImageRecord, dir: string): ContainerRoot {
+  if (process.geteuid!() !== 0 && !overlayInUserNs()) {
+    throw new ZooError(`this kernel (${osRelease()}) cannot mount overlayfs in a user namespace (Linux 5.11 or later can): run zoo as root`);
+  }
   const lower = [...image.layers].reverse().map((l) => store.layerPath(l));
   const upper = join(dir, "upper");
   const work = join(dir, "work");

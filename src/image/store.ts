@@ -8,6 +8,7 @@ import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSy
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { flockExclusive } from "../sys/libc.ts";
+import { flock } from "./sys.ts";
 import { ZooError } from "../util/errors.ts";
 import { familiarName, isDigest, parseRef, storeKey } from "./ref.ts";
 
@@ -226,8 +227,38 @@ export class Store {
     return out;
   }
 
-  /** Removes blobs and unpacked layers no stored image or container uses; returns what went. */
-  async garbageCollect(remove: (dir: string) => Promise<void>): Promise<{ blobs: number; layers: number; bytes: number }> {
+  /**
+   * Holds a shared lease on the store while `fn` adds content: blobs and
+   * layers not yet named by an image must not be collected meanwhile.
+   */
+  async adding<T>(fn: () => Promise<T>): Promise<T> {
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    const fd = openSync(join(this.root, "gc.lock"), "a", 0o600);
+    try {
+      flock(fd, "shared");
+      return await fn();
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Removes blobs and unpacked layers no stored image or container uses;
+   * returns what went, or null when a pull or load is adding content now.
+   * `partials`: also interrupted downloads (kept otherwise, to resume).
+   */
+  async garbageCollect(remove: (dir: string) => Promise<void>, partials = false): Promise<{ blobs: number; layers: number; bytes: number } | null> {
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    const fd = openSync(join(this.root, "gc.lock"), "a", 0o600);
+    try {
+      if (!flock(fd, "exclusive-now")) return null;
+      return await this.collect(remove, partials);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private async collect(remove: (dir: string) => Promise<void>, partials: boolean): Promise<{ blobs: number; layers: number; bytes: number }> {
     const blobs = new Set<string>();
     const layers = this.layersInUse();
     for (const m of new Set(Object.values(this.readIndex()))) {
@@ -239,7 +270,7 @@ export class Store {
     const out = { blobs: 0, layers: 0, bytes: 0 };
     const bdir = join(this.root, "blobs", "sha256");
     for (const b of existsSync(bdir) ? readdirSync(bdir) : []) {
-      if (blobs.has(b)) continue;
+      if (blobs.has(b) || (b.startsWith(".") && !partials)) continue;
       out.bytes += statSync(join(bdir, b)).size;
       rmSync(join(bdir, b), { force: true });
       if (!b.startsWith(".")) out.blobs++;

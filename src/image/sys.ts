@@ -9,6 +9,7 @@ function load() {
     mknod: { args: [FFIType.cstring, FFIType.u32, FFIType.u64], returns: FFIType.i32 },
     lsetxattr: { args: [FFIType.cstring, FFIType.cstring, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
     lgetxattr: { args: [FFIType.cstring, FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
@@ -47,4 +48,18 @@ export function lgetxattr(path: string, name: string): Uint8Array | null {
   const buf = new Uint8Array(4096);
   const n = Number(libc().lgetxattr(cstr(path), cstr(name), ptr(buf), buf.length));
   return n < 0 ? null : buf.slice(0, n);
+}
+
+const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, EINTR = 4, EWOULDBLOCK = 11;
+
+/** flock(2): shared (blocking) or exclusive without waiting; false when another holder has it. */
+export function flock(fd: number, mode: "shared" | "exclusive-now"): boolean {
+  const op = mode === "shared" ? LOCK_SH : LOCK_EX | LOCK_NB;
+  for (;;) {
+    if (libc().flock(fd, op) === 0) return true;
+    const e = errno();
+    if (e === EINTR) continue;
+    if (e === EWOULDBLOCK) return false;
+    throw new FsCallError("flock", String(fd), e);
+  }
 }
