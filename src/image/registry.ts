@@ -211,19 +211,24 @@ export class Registry {
     try {
       progress(have);
       if (r?.body) {
-        for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) {
-          have += c.length;
-          if (have > size) throw new ZooError(`blob ${digest} is larger than the ${size} bytes its manifest says: refusing it`);
-          hash.update(c);
-          let off = 0;
-          while (off < c.length) off += writeSync(fd, c, off);
-          progress(have);
+        try {
+          for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) {
+            have += c.length;
+            if (have > size) throw new ZooError(`blob ${digest} is larger than the ${size} bytes its manifest says: refusing it`);
+            hash.update(c);
+            let off = 0;
+            while (off < c.length) off += writeSync(fd, c, off);
+            progress(have);
+          }
+        } catch (e) {
+          if (e instanceof ZooError) throw e;
+          throw new ZooError(`the download of layer ${hex(digest).slice(0, 12)} broke off after ${have} of ${size} bytes (${(e as Error).message}): run the pull again to resume`);
         }
       }
     } finally {
       closeSync(fd);
     }
-    if (have < size) throw new ZooError(`blob ${digest} ended after ${have} of ${size} bytes (run the pull again to resume)`);
+    if (have < size) throw new ZooError(`the download of layer ${hex(digest).slice(0, 12)} broke off after ${have} of ${size} bytes: run the pull again to resume`);
     const got = `sha256:${hash.digest("hex")}`;
     if (got !== digest) {
       unlinkSync(partial);

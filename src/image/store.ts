@@ -277,10 +277,13 @@ export class Store {
     }
     const ldir = join(this.root, "layers");
     for (const l of existsSync(ldir) ? readdirSync(ldir) : []) {
-      if (layers.has(l) || l.startsWith(".tmp-")) continue;
+      if (layers.has(l) || (l.startsWith(".tmp-") && !partials)) continue;
       await remove(join(ldir, l));
-      out.layers++;
+      if (!l.startsWith(".")) out.layers++;
     }
+    // Nothing is adding content (we hold the lock): scratch left by a killed zoo is stale.
+    const tdir = join(this.root, "tmp");
+    if (partials) for (const d of existsSync(tdir) ? readdirSync(tdir) : []) await remove(join(tdir, d));
     return out;
   }
 }

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { ensureTestUser, IS_ROOT, run, ZOO } from "../../helpers/env.ts";
 import { useImageStore } from "./temp-store.ts";
 import { busyboxLayer, dir, file, image, index, layer, symlink, writeLayout } from "./oci-fixtures.ts";
-import { PASSWORD, REGISTRY_BIN, SKOPEO, startRegistry, USER, type TestRegistry } from "./registry-fixture.ts";
+import { PASSWORD, REGISTRY_BIN, SKOPEO, startCuttingProxy, startRegistry, USER, type TestRegistry } from "./registry-fixture.ts";
+import { randomBytes } from "node:crypto";
 
 describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry with token auth", () => {
   const t = useImageStore();
@@ -51,7 +52,7 @@ describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry 
   afterAll(async () => {
     await reg?.stop();
     rmSync(work, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("anonymous pull with a bearer token: the index resolves to this host's platform", async () => {
     const r = await zoo(["pull", `${reg.host}/public/index:1`]);
@@ -65,7 +66,7 @@ describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry 
     const again = await zoo(["pull", `${reg.host}/public/index:1`]);
     expect(again.stdout).toContain("Already exists");
     expect(again.stdout).toContain("Status: Image is up to date");
-  });
+  }, 60_000);
 
   test("--platform picks another entry of the index; digest references work", async () => {
     const arm = idx.images[1]!;
@@ -77,7 +78,7 @@ describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry 
     const none = await zoo(["pull", "--platform", "linux/s390x", `${reg.host}/public/index:1`]);
     expect(none.stderr).toMatch(/no image for linux\/s390x in the index \(it has linux\/amd64, linux\/arm64\/v8\)/);
     expect(none.code).toBe(125);
-  });
+  }, 60_000);
 
   test("a private repository needs login; wrong credentials are refused; logout forgets them", async () => {
     const name = `${reg.host}/private/multi:1`;
@@ -103,7 +104,7 @@ describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry 
     const out = await zoo(["logout", reg.host]);
     expect(out.stdout).toBe(`Removing login credentials for ${reg.host}\n`);
     expect(JSON.parse(readFileSync(join(dockerConfig, "config.json"), "utf8")).auths[reg.host]).toBeUndefined();
-  });
+  }, 60_000);
 
   test("the pulled image runs with its config: entrypoint, cmd, env, workdir, user and groups", async () => {
     const name = `${reg.host}/private/multi:1`;
@@ -118,7 +119,7 @@ describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry 
     expect(inspect.Id).toBe(multi.config.digest);
     expect(inspect.RootFS.Layers).toEqual(multi.layers.map((l) => l.diffId));
     expect(inspect.Manifest.Digest).toBe(multi.manifest.digest);
-  });
+  }, 60_000);
 
   test("a blob whose content does not match its digest is refused, and nothing is kept", async () => {
     // Corrupt the layer in the registry's own storage: it serves what is on disk.
@@ -140,7 +141,64 @@ describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry 
     expect(existsSync(join(t.store, "blobs/sha256", victim.digest.slice(7)))).toBe(false);
     expect(readdirSync(join(t.store, "blobs/sha256")).filter((b) => b.startsWith("."))).toEqual([]);
     expect((await zoo(["images", "-q", `${reg.host}/public/tamper:1`])).stdout).toBe("");
-  });
+  }, 60_000);
+
+  test("an interrupted download is resumed with a Range request by the next pull", async () => {
+    const raw = layer([{ path: "big", type: "file", mode: 0o644, data: randomBytes(3 << 20) }], "none");
+    const layout = join(work, "big");
+    writeLayout(layout, [{ tag: "b", image: image({ layers: [raw], config: { Cmd: ["true"] } }) }]);
+    await reg.push(layout, "b", "public/big:1");
+    const proxy = startCuttingProxy(reg.host);
+    try {
+      proxy.state.blob = raw.digest;
+      proxy.state.after = 1 << 20;
+      const name = `${proxy.host}/public/big:1`;
+      const cut = await zoo(["pull", name]);
+      expect(cut.stderr).toMatch(new RegExp(`^zoo: the download of layer ${raw.digest.slice(7, 19)} broke off after \\d+ of ${raw.size} bytes.*: run the pull again to resume\n$`));
+      expect(cut.code).toBe(125);
+      expect(proxy.state.cuts).toBe(1);
+      const partial = join(t.store, "blobs/sha256", `.partial-${raw.digest.slice(7)}`);
+      expect(existsSync(partial)).toBe(true);
+      const again = await zoo(["pull", name]);
+      expect([again.stderr, again.code]).toEqual(["", 0]);
+      expect(proxy.state.requests.some((r) => r.includes(`/blobs/${raw.digest}`) && /\[bytes=\d+-\]$/.test(r))).toBe(true);
+      expect(existsSync(partial)).toBe(false);
+      expect(existsSync(join(t.store, "layers", raw.diffId.slice(7), "big"))).toBe(true);
+    } finally {
+      proxy.stop();
+    }
+  }, 60_000);
+
+  test("on a terminal, progress bars are drawn in place", async () => {
+    const l = layer([{ path: "blob", type: "file", mode: 0o644, data: randomBytes(1 << 20) }], "gzip");
+    const layout = join(work, "tty");
+    writeLayout(layout, [{ tag: "t", image: image({ layers: [l], config: { Cmd: ["true"] } }) }]);
+    await reg.push(layout, "t", "public/tty:1");
+    const cmd = `ZOO_ROOT=${t.store} TERM=xterm ${ZOO} pull ${reg.host}/public/tty:1`;
+    const r = await run(["script", "-qec", cmd, "/dev/null"]);
+    expect(r.stdout).toContain("\x1b[2K");
+    expect(r.stdout).toMatch(/Downloading \[=+>\s*\] [\d.]+[kM]B\/[\d.]+[kM]B/);
+    expect(r.stdout).toContain("Status: Downloaded newer image");
+  }, 60_000);
+
+  test("the registry's own htpasswd (Basic) auth", async () => {
+    const basic = await startRegistry(join(work, "basic-registry"), "htpasswd");
+    try {
+      const layout = join(work, "layout");
+      await basic.push(layout, "index", "any/name:1", true);
+      const name = `${basic.host}/any/name:1`;
+      const anon = await zoo(["pull", name]);
+      expect(anon.stderr).toBe(`zoo: ${basic.host} wants a user name and password: run zoo login ${basic.host}\n`);
+      const bad = await zoo(["login", "-u", USER, "-p", "nope", basic.host]);
+      expect(bad.stderr).toMatch(/refused the credentials/);
+      const good = await zoo(["login", "-u", USER, "-p", PASSWORD, basic.host]);
+      expect(good.stdout).toBe("Login Succeeded\n");
+      const r = await zoo(["pull", "-q", name]);
+      expect([r.stderr, r.stdout, r.code]).toEqual(["", `${name}\n`, 0]);
+    } finally {
+      await basic.stop();
+    }
+  }, 60_000);
 
   test("rootless: the test user pulls into its own store and runs the image", async () => {
     const user = ensureTestUser();

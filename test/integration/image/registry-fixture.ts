@@ -35,7 +35,11 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(work: string): Promise<TestRegistry> {
+/**
+ * `token`: the token server above. `htpasswd`: the registry's own Basic auth
+ * (user zoo, password secret; bcrypt from Bun, no apache2-utils needed).
+ */
+export async function startRegistry(work: string, auth: "token" | "htpasswd" = "token"): Promise<TestRegistry> {
   mkdirSync(work, { recursive: true });
   const key = join(work, "token.key");
   const cert = join(work, "token.crt");
@@ -87,14 +91,13 @@ export async function startRegistry(work: string): Promise<TestRegistry> {
       `storage: { filesystem: { rootdirectory: ${storage} }, delete: { enabled: true } }`,
       `http: { addr: "127.0.0.1:${port}" }`,
       "auth:",
-      "  token:",
-      `    realm: http://127.0.0.1:${tokenServer.port}/token`,
-      `    service: ${SERVICE}`,
-      `    issuer: ${ISSUER}`,
-      `    rootcertbundle: ${cert}`,
+      ...(auth === "token"
+        ? ["  token:", `    realm: http://127.0.0.1:${tokenServer.port}/token`, `    service: ${SERVICE}`, `    issuer: ${ISSUER}`, `    rootcertbundle: ${cert}`]
+        : ["  htpasswd:", "    realm: zoo-test", `    path: ${join(work, "htpasswd")}`]),
       "",
     ].join("\n"),
   );
+  if (auth === "htpasswd") writeFileSync(join(work, "htpasswd"), `${USER}:${await Bun.password.hash(PASSWORD, { algorithm: "bcrypt", cost: 4 })}\n`);
   const proc: Subprocess = Bun.spawn([REGISTRY_BIN!, "serve", config], { stdout: "ignore", stderr: "pipe", env: { PATH: SBIN } });
   const host = `127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
@@ -128,4 +131,68 @@ export async function startRegistry(work: string): Promise<TestRegistry> {
       tokenServer.stop(true);
     },
   };
+}
+
+/**
+ * A TCP proxy in front of the registry that, while armed, cuts the
+ * connection serving a given blob after `after` bytes of response: an
+ * interrupted download, with the real registry behind it. It records the
+ * requests it saw (first line and Range header).
+ */
+export function startCuttingProxy(target: string) {
+  const [host, port] = target.split(":");
+  const state = { blob: "", after: 0, cuts: 0, requests: [] as string[] };
+  type Side = { peer?: import("bun").Socket<Side>; counting?: boolean; sent?: number; pending?: Uint8Array[] };
+  const server = Bun.listen<Side>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      async open(client) {
+        client.data = { pending: [] };
+        const upstream = await Bun.connect<Side>({
+          hostname: host!,
+          port: Number(port),
+          socket: {
+            data(up, chunk) {
+              const c = up.data.peer!;
+              if (c.data.counting && state.blob) {
+                c.data.sent! += chunk.length;
+                if (c.data.sent! > state.after) {
+                  c.write(chunk.subarray(0, Math.max(0, chunk.length - (c.data.sent! - state.after))));
+                  state.cuts++;
+                  state.blob = "";
+                  c.end();
+                  up.end();
+                  return;
+                }
+              }
+              c.write(chunk);
+            },
+            close(up) {
+              up.data.peer?.end();
+            },
+          },
+        });
+        upstream.data = { peer: client };
+        client.data.peer = upstream;
+        for (const p of client.data.pending!) upstream.write(p);
+      },
+      data(client, chunk) {
+        const text = new TextDecoder().decode(chunk);
+        const line = text.split("\r\n")[0]!;
+        if (/^(GET|HEAD) /.test(line)) {
+          const range = /\r\nrange: *([^\r]*)/i.exec(text)?.[1];
+          state.requests.push(range ? `${line} [${range}]` : line);
+          client.data.counting = !!state.blob && line.includes(`/blobs/${state.blob}`);
+          client.data.sent = 0;
+        }
+        if (client.data.peer) client.data.peer.write(chunk);
+        else client.data.pending!.push(chunk);
+      },
+      close(client) {
+        client.data.peer?.end();
+      },
+    },
+  });
+  return { host: `127.0.0.1:${server.port}`, state, stop: () => server.stop(true) };
 }
