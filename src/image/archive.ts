@@ -181,7 +181,6 @@ async function loadDockerSave(store: Store, u: Unpacked, say: (s: string) => voi
     const configHex = u.files.get(clean(e.Config));
     if (!configHex) throw new ZooError(`the archive lacks ${e.Config}`);
     const configBytes = readFileSync(join(u.dir, configHex));
-    JSON.parse(configBytes.toString("utf8")) as ImageConfig;
     const layers: Descriptor[] = e.Layers.map((l) => {
       const x = u.files.get(clean(l));
       if (!x) throw new ZooError(`the archive lacks layer ${l}`);

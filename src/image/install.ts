@@ -3,7 +3,7 @@
 // config agree, unpack the layers, then store the manifest and name it.
 import { ZooError } from "../util/errors.ts";
 import { ensureLayer, layerLabel } from "./layers.ts";
-import { hex, type ImageConfig, type Manifest, type Store } from "./store.ts";
+import type { ImageConfig, Manifest, Store } from "./store.ts";
 
 export const MT = {
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
@@ -60,4 +60,3 @@ export async function installImage(store: Store, manifestBytes: Uint8Array, keys
   return digest;
 }
 
-export { hex };

@@ -64,6 +64,7 @@ async function pullLeased(store: Store, name: string, o: PullOptions): Promise<{
   const progress = new Progress(o.quiet ? { write: () => true } : o.out);
   const reference = ref.digest ?? ref.tag!;
   let m = await reg.manifest(ref.repo, reference);
+  const fromIndex = isIndex(m.mediaType);
   // Only once the registry has answered: a pull that cannot start says one line.
   progress.line(`${ref.digest ? ref.digest.slice(7, 19) : ref.tag}: Pulling from ${ref.registry === "docker.io" ? ref.repo : `${ref.registry}/${ref.repo}`}`);
   const topDigest = m.digest;
@@ -82,8 +83,9 @@ async function pullLeased(store: Store, name: string, o: PullOptions): Promise<{
   }
   const config = store.readJson<ImageConfig>(manifest.config.digest);
   checkConfig(config, manifest, `image ${name}`);
-  const want = o.platform ?? (isIndex(m.mediaType) ? undefined : null);
-  if (want && (config.os !== want.os || config.architecture !== want.architecture)) {
+  // A single-platform image asked for with --platform must be that platform.
+  const want = o.platform;
+  if (want && !fromIndex && (config.os !== want.os || config.architecture !== want.architecture)) {
     throw new ZooError(`${name} is for ${config.os}/${config.architecture}, not ${fmt(want)}`);
   }
 

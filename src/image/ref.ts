@@ -66,4 +66,3 @@ export function apiHost(registry: string): string {
   return registry === DOCKER_HUB ? HUB_API : registry;
 }
 
-export const isDigest = (s: string) => DIGEST.test(s);

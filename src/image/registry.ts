@@ -204,8 +204,9 @@ export class Registry {
     }
     if (r && r.status !== 206 && have > 0) {
       // The server did not honour the range: start over.
-      have = 0;
-      return this.restart(repo, digest, size, partial, progress, r);
+      await r.body?.cancel();
+      unlinkSync(partial);
+      return this.blobToFile(repo, digest, size, partial, progress);
     }
     const fd = openSync(partial, have > 0 ? "a" : "w", 0o600);
     try {
@@ -214,7 +215,10 @@ export class Registry {
         try {
           for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) {
             have += c.length;
-            if (have > size) throw new ZooError(`blob ${digest} is larger than the ${size} bytes its manifest says: refusing it`);
+            if (have > size) {
+              unlinkSync(partial);
+              throw new ZooError(`blob ${digest} is larger than the ${size} bytes its manifest says: refusing it`);
+            }
             hash.update(c);
             let off = 0;
             while (off < c.length) off += writeSync(fd, c, off);
@@ -234,12 +238,6 @@ export class Registry {
       unlinkSync(partial);
       throw new ZooError(`digest mismatch: layer ${hex(digest).slice(0, 12)} should be ${digest} but its content is ${got}: refusing it`);
     }
-  }
-
-  private async restart(repo: string, digest: string, size: number, partial: string, progress: (n: number) => void, r: Response) {
-    await r.body?.cancel();
-    unlinkSync(partial);
-    return this.blobToFile(repo, digest, size, partial, progress);
   }
 }
 

@@ -2,11 +2,11 @@
 // config that come from the image: command (Entrypoint/Cmd/--entrypoint),
 // user (resolved in the image's /etc/passwd and /etc/group), HOME, and the
 // mounts the user asked for (-v, --tmpfs, --read-only).
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { isAbsolute, normalize } from "node:path";
 import type { Mount, Spec } from "../oci/spec.ts";
 import { UsageError, ZooError } from "../util/errors.ts";
-import { checkMountTargets, readImageFile } from "./rootfs.ts";
+import { checkMountTargets, lookup, readImageFile } from "./rootfs.ts";
 import type { ImageConfig } from "./store.ts";
 
 export interface ImageRunFlags {
@@ -136,15 +136,6 @@ export function applyImageRunFlags(spec: Spec, f: ImageRunFlags, imageUser: stri
   const tmpfs = spec.mounts.filter((m) => m.type === "tmpfs").map((m) => m.destination);
   const fromImage = spec.mounts.map((m) => m.destination).filter((d) => !tmpfs.some((t) => d !== t && d.startsWith(t + "/")));
   checkMountTargets(lower, fromImage);
-  if (proc.cwd !== "/" && lookupIsFile(lower, proc.cwd)) throw new ZooError(`working directory ${proc.cwd} is a file in the image`);
+  const cwd = lookup(lower, proc.cwd);
+  if (cwd && cwd.kind !== "dir" && cwd.kind !== "symlink") throw new ZooError(`working directory ${proc.cwd} is a file in the image`);
 }
-
-const lookupIsFile = (lower: string[], p: string) => {
-  try {
-    return readImageFile(lower, p) !== null;
-  } catch {
-    return false;
-  }
-};
-
-export const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;

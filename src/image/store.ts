@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { flockExclusive } from "../sys/libc.ts";
 import { flock } from "./sys.ts";
 import { ZooError } from "../util/errors.ts";
-import { familiarName, isDigest, parseRef, storeKey } from "./ref.ts";
+import { familiarName, parseRef, storeKey } from "./ref.ts";
 
 /** `--root` (set by the zoo front door as ZOO_ROOT), else per user. */
 export function defaultStoreRoot(): string {
@@ -288,4 +288,3 @@ export class Store {
   }
 }
 
-export { isDigest };
