@@ -14,6 +14,7 @@ import { UsageError, ZooError } from "../util/errors.ts";
 import { connectBridge, recordConnected, reserveBridge, type BridgeAttachment } from "../net/bridge/attach.ts";
 import { LeaseStore } from "../net/bridge/leases.ts";
 import { Networks, type NetworkDef } from "../net/bridge/networks.ts";
+import { contains, ipToInt, parseSubnet } from "../net/cidr.ts";
 import { hostsFile, resolvFromHost } from "../net/hosts.ts";
 import { pickHelper, resolvConf, setupNetwork, type Helper } from "../net/index.ts";
 import type { PortMapping } from "../net/publish.ts";
@@ -34,7 +35,7 @@ export interface NetworkFlags {
 }
 
 export function chooseNetwork(f: NetworkFlags, storeRoot: string, rootless: boolean): NetworkChoice {
-  const mode = f.network ?? (rootless ? "user" : "bridge");
+  const mode = f.network ?? (rootless ? "user" : f.ip !== undefined ? networkForIp(f.ip, storeRoot) : "bridge");
   let c: NetworkChoice;
   if (mode === "none" || mode === "host") c = { kind: mode };
   else if (mode === "user" || mode === "pasta" || mode === "slirp4netns") c = { kind: "user", helper: userHelper(mode, f.network !== undefined) };
@@ -58,6 +59,28 @@ export function chooseNetwork(f: NetworkFlags, storeRoot: string, rootless: bool
   }
   if (c.kind === "host" && rootless) throw new UsageError("--network host: a rootless container cannot share the host's network namespace here; use pasta");
   return c;
+}
+
+/**
+ * The contain lab's `--ip 192.168.42.10/24` without --network: the bridge
+ * network whose subnet that is (made once with zoo network create --subnet).
+ */
+function networkForIp(ip: string, storeRoot: string): string {
+  const [addr, prefix] = ip.split("/");
+  const n = ipToInt(addr ?? "");
+  if (prefix === undefined || n === null || !/^\d{1,2}$/.test(prefix)) return "bridge";
+  const nets = new Networks(storeRoot).list();
+  const fits = (d: NetworkDef) => {
+    const sub = parseSubnet(d.subnet);
+    return !!sub && sub.prefix === Number(prefix) && contains(sub, n);
+  };
+  const hit = nets.find((d) => d.name === "bridge" && fits(d)) ?? nets.find(fits);
+  if (hit) return hit.name;
+  if (nets.some((d) => d.name === "bridge" && contains(parseSubnet(d.subnet)!, n))) return "bridge";
+  const p = Number(prefix);
+  const base = p === 0 ? 0 : (n & ((0xffffffff << (32 - p)) >>> 0)) >>> 0;
+  const sub = `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join(".")}/${p}`;
+  throw new UsageError(`--ip ${ip}: no network has the subnet ${sub}: create one once with zoo network create --subnet ${sub} NAME (then --ip picks it), or give --network`);
 }
 
 // A rootless container gets user-mode networking by default; when that cannot

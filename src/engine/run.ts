@@ -1,18 +1,17 @@
 // `zoo run`: image + flags → OCI config → the shared runtime, in the foreground.
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RunFlags } from "../cli/zoo/run.ts";
 import type { Spec } from "../oci/spec.ts";
-import { BUSYBOX_REF, ensureBusybox } from "../image/busybox.ts";
-import { defaultStoreRoot, normalizeRef, Store } from "../image/store.ts";
+import { defaultStoreRoot, Store } from "../image/store.ts";
+import { prepareContainerRoot } from "../image/rootfs.ts";
 import { callerMappings } from "../runtime/idmap.ts";
 import { cpuPercentToQuota } from "../cgroups/index.ts";
 import { runForeground } from "../runtime/run.ts";
 import { containerCgroups } from "../runtime/cgroup-setup.ts";
 import { cgroupParentFor, type CgroupManager } from "../cgroups/systemd/index.ts";
 import { dieBySignal } from "../sys/libc.ts";
-import { UsageError, ZooError } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { DEFAULT_PATH, defaultMounts } from "./defaults.ts";
 import { resolveSecurity, type Security } from "./security.ts";
 import { removeTree } from "./remove.ts";
@@ -26,26 +25,20 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } =
     return f.detach ? engine.runDetached(f) : engine.runAttached(f);
   }
   const store = new Store(defaultStoreRoot());
-  const ref = normalizeRef(f.image);
-  if (ref === BUSYBOX_REF) ensureBusybox(store);
-  const image = store.image(ref);
-  if (!image) throw new ZooError(`image "${f.image}" not found in ${store.root}: the built-in image is busybox`);
-
   const id = randomBytes(32).toString("hex");
   const dir = store.containerDir(id);
   const upper = join(dir, "upper");
   const work = join(dir, "work");
   const rootless = process.geteuid!() !== 0;
   const security = resolveSecurity(f);
-  const spec = buildSpec(f, image.config.config, id, rootless, security);
+  const { image, spec, lower } = await (await import("./image-spec.ts")).specFromImage(store, f, id, rootless, security);
   // Before anything exists: a bad --network, --ip or -p fails here.
   const network = chooseNetwork(f, store.root, rootless);
   const maps = rootless ? { uid: spec.linux!.uidMappings!, gid: spec.linux!.gidMappings! } : null;
   const undo = new Cleanup();
   let status;
   try {
-    mkdirSync(upper, { recursive: true, mode: 0o755 });
-    mkdirSync(work, { recursive: true, mode: 0o700 });
+    prepareContainerRoot(store, image, dir);
     const { hostsFile } = applyNetworkToSpec(spec, network, dir);
     const net = await prepareNetwork(network, f, { id, name: f.name, hostname: spec.hostname!, hostsFile }, undo);
     const parent = await cgroupParentFor({ flag: g.cgroupManager, unit: `zoo-${id.slice(0, 12)}.scope`, description: `zoo container ${id.slice(0, 12)}` });
@@ -57,7 +50,7 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } =
     const result = await runForeground(spec, {
       cgroups,
       seccomp: security.seccomp,
-      rootOverlay: { lower: [...image.layers].reverse().map((l) => store.layerPath(l)), upper, work, userxattr: rootless },
+      rootOverlay: { lower, upper, work, userxattr: rootless },
       onChild: net.onChild,
     });
     if (result.oomKilled) process.stderr.write("zoo: the container ran out of memory and was killed\n");

@@ -1,19 +1,21 @@
 // The `zoo` engine front door: subcommand dispatch only.
 import { UsageError } from "../util/errors.ts";
+import { IMAGE_COMMANDS, IMAGE_HELP, takeGlobalRoot } from "../cli/zoo/image-commands.ts";
 
-const HELP = `Usage: zoo [--cgroup-manager cgroupfs|systemd] COMMAND [ARGS...]
+const HELP = `Usage: zoo [--root DIR] [--cgroup-manager cgroupfs|systemd] COMMAND [ARGS...]
 
 Commands:
   run [--rm] [-e K=V] [-w DIR] [-h HOST] [-m MEM] [--cpus N] [--pids-limit N]
       [--cap-add CAP] [--cap-drop CAP] [--privileged]
       [--security-opt seccomp=unconfined|FILE] [--security-opt no-new-privileges]
       [--name NAME] [--network bridge|NAME|none|host|pasta|slirp4netns|container:NAME]
-      [--ip ADDR[/PREFIX]] [-p HOSTPORT:PORT[/tcp|udp]] IMAGE [CMD...]
+      [--ip ADDR[/PREFIX]] [-p HOSTPORT:PORT[/tcp|udp]]
+      [--env-file FILE] [-u USER[:GROUP]] [--entrypoint CMD] [-v HOSTDIR:DIR[:ro]]
+      [--tmpfs DIR[:OPTS]] [--read-only] IMAGE [CMD...]
                run a command in a new container (foreground)
   network create|ls|inspect|rm
                bridge networks (zoo network --help)
-  images       list images in the local store
-  version      show the version
+${IMAGE_HELP}  version      show the version
 `;
 
 export async function zooMain(argv: string[]): Promise<number> {
@@ -37,9 +39,8 @@ export async function zooMain(argv: string[]): Promise<number> {
       return (await import("../engine/run.ts")).zooRun((await import("../cli/zoo/run.ts")).parseRunArgs(rest), { cgroupManager });
     case "network":
       return (await import("../engine/networks.ts")).zooNetwork((await import("../cli/zoo/network.ts")).parseNetworkArgs(rest));
-    case "images":
-      return (await import("../engine/images.ts")).zooImages();
     default: {
+      if (IMAGE_COMMANDS.has(cmd)) return (await import("../cli/zoo/image-commands.ts")).imageCommand(cmd, rest);
       const r = (await import("../engine/containers/dispatch.ts")).containerCommand(cmd, rest);
       if (r) return r;
       throw new UsageError(`unknown command "${cmd}" (see zoo --help)`);
@@ -47,16 +48,20 @@ export async function zooMain(argv: string[]): Promise<number> {
   }
 }
 
-/** Flags before the command (podman's place for --cgroup-manager). */
+/** Flags before the command, in any order: --root (the store) and --cgroup-manager (podman's place for it). */
 function globalFlags(argv: string[]): { cgroupManager?: "cgroupfs" | "systemd"; rest: string[] } {
   let cgroupManager: "cgroupfs" | "systemd" | undefined;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a !== "--cgroup-manager" && !a.startsWith("--cgroup-manager=")) break;
-    const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
-    if (v !== "cgroupfs" && v !== "systemd") throw new UsageError(`--cgroup-manager ${v === undefined ? "needs a value" : JSON.stringify(v)}: want cgroupfs or systemd`);
-    cgroupManager = v;
+  let rest = argv;
+  for (;;) {
+    const before = rest.length;
+    rest = takeGlobalRoot(rest);
+    const a = rest[0];
+    if (a === "--cgroup-manager" || a?.startsWith("--cgroup-manager=")) {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : rest[1];
+      if (v !== "cgroupfs" && v !== "systemd") throw new UsageError(`--cgroup-manager ${v === undefined ? "needs a value" : JSON.stringify(v)}: want cgroupfs or systemd`);
+      cgroupManager = v;
+      rest = rest.slice(a.includes("=") ? 1 : 2);
+    }
+    if (rest.length === before) return { cgroupManager, rest };
   }
-  return { cgroupManager, rest: argv.slice(i) };
 }

@@ -1,10 +1,11 @@
 // The built-in default image: assembled from the host's static busybox, so a
 // first container needs no network and no registry.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync, existsSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, symlinkSync, writeFileSync, chmodSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ZooError } from "../util/errors.ts";
 import { writeTar, type TarEntry } from "./tar.ts";
-import { sha256, Store, type ImageConfig } from "./store.ts";
+import { sha256, type Store, type ImageConfig } from "./store.ts";
+import { installImage, MT } from "./install.ts";
 
 export const BUSYBOX_REF = "busybox:latest";
 const CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
@@ -68,8 +69,13 @@ export function unpack(entries: TarEntry[], dir: string) {
   }
 }
 
-export function ensureBusybox(store: Store): void {
-  if (store.image(BUSYBOX_REF)) return;
+/** Makes the built-in image if the store does not have it. */
+export async function ensureBusybox(store: Store): Promise<void> {
+  if (store.readIndex()[BUSYBOX_REF]) return;
+  await store.adding(() => makeBusybox(store));
+}
+
+async function makeBusybox(store: Store): Promise<void> {
   const bin = findBusybox();
   const list = Bun.spawnSync([bin, "--list-full"], { stdout: "pipe", stderr: "ignore" });
   if (list.exitCode !== 0) throw new ZooError(`${bin} --list-full failed: cannot list busybox applets`);
@@ -77,19 +83,6 @@ export function ensureBusybox(store: Store): void {
   const tar = writeTar(entries);
   const diffId = `sha256:${sha256(tar)}`;
   const layerDigest = store.putBlob(tar);
-
-  const layerDir = store.layerPath(diffId);
-  if (!existsSync(layerDir)) {
-    mkdirSync(join(store.root, "layers"), { recursive: true, mode: 0o700 });
-    const tmp = mkdtempSync(join(store.root, "layers", ".tmp-"));
-    try {
-      unpack(entries, tmp);
-      renameSync(tmp, layerDir);
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      if (!existsSync(layerDir)) throw e; // otherwise a concurrent run won the race
-    }
-  }
   const config: ImageConfig = {
     architecture: process.arch === "arm64" ? "arm64" : "amd64",
     os: "linux",
@@ -100,9 +93,9 @@ export function ensureBusybox(store: Store): void {
   const configDigest = store.putBlob(configBytes);
   const manifest = {
     schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: configBytes.length },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: tar.length }],
+    mediaType: MT.ociManifest,
+    config: { mediaType: MT.ociConfig, digest: configDigest, size: configBytes.length },
+    layers: [{ mediaType: MT.ociLayer, digest: layerDigest, size: tar.length }],
   };
-  store.tag(BUSYBOX_REF, store.putBlob(new TextEncoder().encode(JSON.stringify(manifest))));
+  await installImage(store, new TextEncoder().encode(JSON.stringify(manifest)), [BUSYBOX_REF]);
 }

@@ -2,12 +2,16 @@
 // the same tree always gives the same bytes, so the same layer digest.
 export interface TarEntry {
   path: string;
-  type: "file" | "dir" | "symlink";
+  type: "file" | "dir" | "symlink" | "hardlink" | "char";
   mode: number;
   uid?: number;
   gid?: number;
   data?: Uint8Array;
+  /** Size of data written separately (streamed), when `data` is absent. */
+  size?: number;
   linkname?: string;
+  devmajor?: number;
+  devminor?: number;
 }
 
 const enc = new TextEncoder();
@@ -16,7 +20,7 @@ function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, "0") + "\0";
 }
 
-function header(e: TarEntry): Uint8Array {
+export function header(e: TarEntry): Uint8Array {
   const h = new Uint8Array(512);
   const put = (off: number, s: string) => h.set(enc.encode(s), off);
   let name = e.path;
@@ -31,13 +35,17 @@ function header(e: TarEntry): Uint8Array {
   put(100, octal(e.mode & 0o7777, 8));
   put(108, octal(e.uid ?? 0, 8));
   put(116, octal(e.gid ?? 0, 8));
-  put(124, octal(e.type === "file" ? (e.data?.length ?? 0) : 0, 12));
+  put(124, octal(e.type === "file" ? (e.data?.length ?? e.size ?? 0) : 0, 12));
   put(136, octal(0, 12)); // mtime 0: reproducible digests
   put(148, "        ");
-  put(156, e.type === "file" ? "0" : e.type === "dir" ? "5" : "2");
+  put(156, { file: "0", hardlink: "1", symlink: "2", char: "3", dir: "5" }[e.type]);
   if (e.linkname) put(157, e.linkname);
   put(257, "ustar\0");
   put(263, "00");
+  if (e.type === "char") {
+    put(329, octal(e.devmajor ?? 0, 8));
+    put(337, octal(e.devminor ?? 0, 8));
+  }
   put(345, prefix);
   let sum = 0;
   for (const b of h) sum += b;

@@ -138,6 +138,8 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
     steps.push({ op: "pivotRoot", newRoot: ".", putOld: "." });
     steps.push({ op: "umount", path: ".", flags: MNT_DETACH });
     steps.push({ op: "chdir", path: "/" });
+    // As runc: a working directory the image lacks is made (before / may turn read-only).
+    if (proc.cwd !== "/") steps.push({ op: "mkdir", path: proc.cwd, mode: 0o755, flags: MkdirFlag.PARENTS | MkdirFlag.EXIST_OK });
     if (spec.root?.readonly) {
       steps.push({ op: "mount", source: null, target: "/", fstype: null, flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: null });
     }
@@ -173,6 +175,13 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   }
 
   const { uid, gid, additionalGids = [], umask } = proc.user;
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the
+  // effective set, which a switch to a non-root uid clears: load it first
+  // (`zoo run -u`). A terminal keeps its place before the filter (below).
+  const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
+  const seccompBeforeIds = seccompEarly && uid !== 0 && ctx.consoleSocketFd === undefined;
+  if (seccompBeforeIds && root === null && ctx.seccomp?.listener) steps.push({ op: "seccompListener", ...ctx.seccomp.listener });
+  if (seccompBeforeIds && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
   if (ctx.setgroupsAllowed) steps.push({ op: "setgroups", gids: [...new Set(additionalGids)] });
   if (gid !== 0) steps.push({ op: "setgid", gid });
   if (uid !== 0) steps.push({ op: "setuid", uid });
@@ -189,9 +198,8 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   // then seccomp: the filter is the last thing loaded before execve. Without
   // no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in while
   // the process still has it, just before the capabilities are dropped.
-  if (root === null && ctx.seccomp?.listener) steps.push({ op: "seccompListener", ...ctx.seccomp.listener });
-  const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
-  if (seccompEarly && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
+  if (!seccompBeforeIds && root === null && ctx.seccomp?.listener) steps.push({ op: "seccompListener", ...ctx.seccomp.listener });
+  if (seccompEarly && !seccompBeforeIds && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
   const c = proc.capabilities;
   if (c) {
     steps.push({

@@ -16,7 +16,7 @@ export async function makeProbeImage(root: string, owner?: TestUser): Promise<vo
     const r = await run([ZOO, "images"], { asUser: owner, env: { ZOO_ROOT: root } });
     if (r.code !== 0) throw new Error(`zoo images as ${owner.name} failed: ${r.stderr}`);
   } else {
-    ensureBusybox(store);
+    await ensureBusybox(store);
   }
   const base = store.image(BUSYBOX_REF);
   if (!base) throw new Error(`no busybox image in ${root}`);

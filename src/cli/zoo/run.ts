@@ -1,4 +1,5 @@
 // `zoo run [flags] IMAGE [CMD...]`: parsing only.
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { UsageError } from "../../util/errors.ts";
 import { parseMemory, parsePositiveInt } from "../units.ts";
@@ -25,6 +26,12 @@ export interface RunFlags {
   moreNetworks?: string[];
   ip?: string;
   publish: PortMapping[];
+  /** Image-side flags (src/image/run-config.ts applies them). */
+  user?: string;
+  entrypoint?: string;
+  volumes: string[];
+  tmpfs: string[];
+  readOnly: boolean;
   image: string;
   command: string[];
   /** -d: leave the container running under its monitor and print its id. */
@@ -40,16 +47,18 @@ export interface RunFlags {
   logOpts?: string[];
 }
 
-const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
+const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt" | "envFile"> = {
   "-e": "env", "--env": "env", "-w": "workdir", "--workdir": "workdir", "-h": "hostname", "--hostname": "hostname",
   "-m": "memory", "--memory": "memory", "--cpus": "cpus", "--pids-limit": "pidsLimit", "--name": "name",
   "--cap-add": "capAdd", "--cap-drop": "capDrop", "--security-opt": "securityOpt",
   "--network": "network", "--net": "network", "--ip": "ip", "-p": "publish", "--publish": "publish",
   "--restart": "restart", "--log-opt": "logOpts",
+  "-u": "user", "--user": "user", "--entrypoint": "entrypoint", "-v": "volumes", "--volume": "volumes", "--tmpfs": "tmpfs",
+  "--env-file": "envFile",
 };
 
 export function parseRunArgs(argv: string[]): RunFlags {
-  const f: RunFlags = { rm: false, env: [], capAdd: [], capDrop: [], privileged: false, noNewPrivileges: false, publish: [], image: "", command: [] };
+  const f: RunFlags = { rm: false, env: [], capAdd: [], capDrop: [], privileged: false, noNewPrivileges: false, publish: [], volumes: [], tmpfs: [], readOnly: false, image: "", command: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     let a = argv[i]!;
@@ -75,6 +84,10 @@ export function parseRunArgs(argv: string[]): RunFlags {
       if (a === "--detach" || (!a.startsWith("--") && a.includes("d"))) f.detach = true;
       if (a === "--tty" || (!a.startsWith("--") && a.includes("t"))) f.tty = true;
       if (a === "--interactive" || (!a.startsWith("--") && a.includes("i"))) f.interactive = true;
+      continue;
+    }
+    if (a === "--read-only") {
+      f.readOnly = true;
       continue;
     }
     let val: string | undefined;
@@ -139,6 +152,20 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
     case "publish":
       f.publish.push(parsePort(val, `run: ${flag}`));
       return;
+    case "user":
+      if (val === "") throw new UsageError(`run: ${flag} needs USER[:GROUP] (names or numbers)`);
+      f.user = val;
+      return;
+    case "entrypoint":
+      f.entrypoint = val;
+      return;
+    case "volumes":
+    case "tmpfs":
+      f[key].push(val);
+      return;
+    case "envFile":
+      f.env.push(...readEnvFile(val, flag));
+      return;
     case "capAdd":
     case "capDrop":
       // Docker also takes comma-separated lists in one flag.
@@ -157,6 +184,31 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
       (f.logOpts ??= []).push(val);
       return;
   }
+}
+
+/** Docker's env-file: KEY=VALUE lines, # comments, and a bare KEY taken from zoo's own environment. */
+export function parseEnvFile(text: string, flag: string, file: string): string[] {
+  const out: string[] = [];
+  for (const [n, raw] of text.split("\n").entries()) {
+    const line = raw.replace(/\r$/, "");
+    if (line.trim() === "" || line.trimStart().startsWith("#")) continue;
+    const eq = line.indexOf("=");
+    const key = (eq < 0 ? line : line.slice(0, eq)).trimStart();
+    if (key === "" || /\s/.test(key)) throw new UsageError(`run: ${flag} ${file}:${n + 1}: "${line}" is not KEY=VALUE`);
+    if (eq >= 0) out.push(`${key}${line.slice(eq)}`);
+    else if (process.env[key] !== undefined) out.push(`${key}=${process.env[key]}`);
+  }
+  return out;
+}
+
+function readEnvFile(file: string, flag: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`run: ${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseEnvFile(text, flag, file);
 }
 
 function securityOpt(f: RunFlags, flag: string, val: string) {

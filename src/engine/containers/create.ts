@@ -4,13 +4,12 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import type { RunFlags } from "../../cli/zoo/run.ts";
-import { defaultStoreRoot } from "../../image/store.ts";
+import { defaultStoreRoot, Store } from "../../image/store.ts";
 import { UsageError, ZooError } from "../../util/errors.ts";
 import { chooseNetwork } from "../network.ts";
-import { buildSpec } from "../run.ts";
+import { specFromImage } from "../image-spec.ts";
 import { resolveSecurity } from "../security.ts";
 import { generateName } from "./names.ts";
-import { imageFor } from "./start.ts";
 import { Containers, initialState, type LogOptions, type RestartPolicy } from "./store.ts";
 import { parseBytes } from "./units.ts";
 
@@ -45,14 +44,14 @@ export function parseLogOpts(opts: string[]): LogOptions {
 
 export async function createContainer(f: RunFlags & Partial<EngineFlags>): Promise<{ cs: Containers; id: string; name: string }> {
   const rootless = process.geteuid!() !== 0;
-  const { store, image } = imageFor(defaultStoreRoot(), f.image);
+  const store = new Store(defaultStoreRoot());
   const cs = new Containers(store.root);
   const id = randomBytes(32).toString("hex");
   const restart = parseRestart(f.restart);
   const log = parseLogOpts(f.logOpts ?? []);
   if (restart.name !== "no" && f.rm) throw new UsageError("--restart and --rm cannot be used together: a container that restarts is never removed");
   // Checked now, done again at every start.
-  const spec = buildSpec(f, image.config.config, id, rootless, resolveSecurity(f));
+  const { image, spec } = await specFromImage(store, f, id, rootless, resolveSecurity(f));
   chooseNetwork(f, store.root, rootless);
   const name = await cs.storeLocked(() => {
     const all = cs.all();
@@ -68,7 +67,7 @@ export async function createContainer(f: RunFlags & Partial<EngineFlags>): Promi
     mkdirSync(cs.path(id), { recursive: true, mode: 0o711 });
     cs.writeState(id, initialState());
     cs.writeConfig({
-      id, name, created: new Date().toISOString(), image: f.image, imageId: image.manifest, flags: { ...f, name }, restart, log,
+      id, name, created: new Date().toISOString(), image: f.image, imageId: image.id, flags: { ...f, name }, restart, log,
       args: spec.process!.args!, hostname: spec.hostname!, rootless,
     });
     return name;

@@ -15,7 +15,8 @@ import { buildSpec } from "../run.ts";
 import { resolveSecurity } from "../security.ts";
 import { repair } from "./finalize.ts";
 import { containers } from "./show.ts";
-import { imageFor } from "./start.ts";
+import { specFromImage } from "../image-spec.ts";
+import { Store } from "../../image/store.ts";
 
 export interface ExecOptions {
   container: string;
@@ -72,9 +73,8 @@ export async function execIn(o: ExecOptions): Promise<number> {
   const cfg = cs.config(id);
   if (s.status === "paused") throw new ZooError(`container ${cfg.name} is paused, unpause the container before exec`, 1);
   if (s.status !== "running") throw new ZooError(`container ${cfg.name} is not running`, 1);
-  const { image } = imageFor(cs.root, cfg.image);
   const security = resolveSecurity(cfg.flags);
-  const spec = buildSpec(cfg.flags, image.config.config, id, cfg.rootless, security);
+  const { spec } = await specFromImage(new Store(cs.root), cfg.flags, id, cfg.rootless, security);
   const env = new Map((spec.process!.env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const));
   for (const e of o.env) {
     const i = e.indexOf("=");

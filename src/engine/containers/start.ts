@@ -4,8 +4,8 @@
 // `zoo container cleanup`) and keeps the container's monitor lock.
 import { closeSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ensureBusybox, BUSYBOX_REF } from "../../image/busybox.ts";
-import { normalizeRef, Store } from "../../image/store.ts";
+import { Store } from "../../image/store.ts";
+import { prepareContainerRoot } from "../../image/rootfs.ts";
 import { Msg, Opt } from "../../plan/ids.ts";
 import type { PlanStep } from "../../plan/ops.ts";
 import type { Spec } from "../../oci/spec.ts";
@@ -19,22 +19,13 @@ import { streamPair } from "../../sys/libc.ts";
 import { Cleanup } from "../../util/cleanup.ts";
 import { ZooError } from "../../util/errors.ts";
 import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "../network.ts";
-import { buildSpec } from "../run.ts";
+import { specFromImage } from "../image-spec.ts";
 import { resolveSecurity } from "../security.ts";
 import type { Containers, ContainerState, Resources } from "./store.ts";
 
 /** argv that runs this zoo again: the compiled binary, or bun with the entry script. */
 export function selfCommand(): string[] {
   return /\/bun(-debug)?$/.test(process.execPath) ? [process.execPath, Bun.main] : [process.execPath];
-}
-
-export function imageFor(root: string, ref: string) {
-  const store = new Store(root);
-  const normal = normalizeRef(ref);
-  if (normal === BUSYBOX_REF) ensureBusybox(store);
-  const image = store.image(normal);
-  if (!image) throw new ZooError(`image "${ref}" not found in ${store.root}: the built-in image is busybox`);
-  return { store, image };
 }
 
 /**
@@ -72,14 +63,13 @@ export async function startContainer(cs: Containers, id: string, opts: StartOpti
 
 async function start(cs: Containers, id: string, lockFd: number, prev: ContainerState, undo: Cleanup, opts: StartOptions): Promise<ContainerState> {
   const cfg = cs.config(id);
-  const { store, image } = imageFor(cs.root, cfg.image);
+  const store = new Store(cs.root);
   const dir = cs.path(id);
   const f = cfg.flags;
   const security = resolveSecurity(f);
-  const spec = buildSpec(f, image.config.config, id, cfg.rootless, security);
+  const { image, spec, lower } = await specFromImage(store, f, id, cfg.rootless, security);
   const network = chooseNetwork(f, store.root, cfg.rootless);
-  mkdirSync(join(dir, "upper"), { recursive: true, mode: 0o755 });
-  mkdirSync(join(dir, "work"), { recursive: true, mode: 0o700 });
+  const root = prepareContainerRoot(store, image, dir);
   rmSync(cs.path(id, "exit"), { force: true });
   const { hostsFile } = applyNetworkToSpec(spec, network, dir);
   const net = await prepareNetwork(network, f, { id, name: cfg.name, hostname: spec.hostname!, hostsFile }, undo);
@@ -131,7 +121,7 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
     {
       cgroups,
       seccomp: security.seccomp,
-      rootOverlay: { lower: [...image.layers].reverse().map((x) => store.layerPath(x)), upper: join(dir, "upper"), work: join(dir, "work"), userxattr: cfg.rootless },
+      rootOverlay: { lower, upper: root.upper, work: root.work, userxattr: cfg.rootless },
       onChild: async (pid, cl, rootMount) => {
         await net.onChild(pid, cl);
         await opts.onAttachable?.();

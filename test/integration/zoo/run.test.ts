@@ -14,7 +14,7 @@ describe.skipIf(!IS_ROOT)("zoo run", () => {
     expect(r.stdout).toBe("hello\n1\n13\nroot:x:0:0:root:/root:/bin/sh\n");
     expect(r.code).toBe(0);
     const images = await zoo(["images"]);
-    expect(images.stdout).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\nbusybox\s+latest\s+[0-9a-f]{12}\n$/);
+    expect(images.stdout).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\nbusybox\s+latest\s+[0-9a-f]{12}\s+N\/A\s+[\d.]+MB\n$/);
   });
 
   test("writes land in the container's upper layer, not in the image, and are gone after --rm", async () => {
