@@ -177,13 +177,25 @@ function findCgroups(dir: string, depth: number, out: string[]) {
   }
 }
 
+function hostDamage(): string[] {
+  const out: string[] = [];
+  for (const [path, rdev] of [["/dev/null", 0x103], ["/dev/zero", 0x105]] as const) {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st || !st.isCharacterDevice() || st.rdev !== rdev) out.push(`HOST ${path} is no longer the device it was`);
+  }
+  return out;
+}
+
 /** What a container could leave behind on the host. */
 export function leakSnapshot(): LeakSnapshot {
   const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => /\/tmp\/zoo\.|zoo-shim|\/zoo\/containers\//.test(l));
   const cgroups: string[] = [];
   findCgroups("/sys/fs/cgroup", 6, cgroups);
   const tmpdirs = readdirSync("/tmp").filter((e) => e.startsWith("zoo.")).map((e) => `/tmp/${e}`);
-  return { mounts, cgroups: cgroups.filter((c) => !c.includes("zoo-deleg-")), tmpdirs, net: IS_ROOT ? netState() : [] };
+  // Damage to the host itself shows up as an addition too: once, a run left
+  // the host's /dev/null a symlink, and every test after it saw a regular file.
+  const host = hostDamage();
+  return { mounts: [...mounts, ...host], cgroups: cgroups.filter((c) => !c.includes("zoo-deleg-")), tmpdirs, net: IS_ROOT ? netState() : [] };
 }
 
 /**
