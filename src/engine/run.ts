@@ -6,7 +6,7 @@ import type { Spec } from "../oci/spec.ts";
 import { defaultStoreRoot, Store } from "../image/store.ts";
 import { imageForRun } from "../image/resolve.ts";
 import { applyImageRunFlags, effectiveConfig } from "../image/run-config.ts";
-import { prepareContainerRoot } from "../image/rootfs.ts";
+import { lowerDirs, prepareContainerRoot } from "../image/rootfs.ts";
 import { callerMappings } from "../runtime/idmap.ts";
 import { cpuPercentToQuota } from "../cgroups/index.ts";
 import { runForeground } from "../runtime/run.ts";
@@ -33,7 +33,7 @@ export async function zooRun(f: RunFlags): Promise<number> {
   const rootless = process.geteuid!() !== 0;
   const security = resolveSecurity(f);
   const spec = buildSpec(f, effectiveConfig(image.config.config, f), id, rootless, security);
-  const lower = [...image.layers].reverse().map((l) => store.layerPath(l));
+  const lower = lowerDirs(store, image);
   applyImageRunFlags(spec, f, image.config.config?.User, lower);
   // Before anything exists: a bad --network, --ip or -p fails here.
   const network = chooseNetwork(f, store.root, rootless);

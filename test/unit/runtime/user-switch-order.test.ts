@@ -4,13 +4,14 @@
 // clears from the effective set), the cwd made after pivot_root.
 import { expect, test } from "bun:test";
 import { defaultSpec } from "../../../src/oci/default-spec.ts";
+import type { Spec } from "../../../src/oci/spec.ts";
 import { buildPlan, type BuildContext } from "../../../src/runtime/plan-builder.ts";
 
 const ctx = (over: Partial<BuildContext> = {}): BuildContext => ({
   rootMount: "/tmp/zoo.x", cgroupFd: null, seccomp: { program: new Uint8Array(8), flags: 0 }, gidMapped: () => true, setgroupsAllowed: true, foreground: true, ...over,
 });
-const spec = (uid: number, nnp: boolean) => {
-  const s = { ...defaultSpec({ rootless: false, uid: 0, gid: 0 }), root: { path: "/fs" } };
+const spec = (uid: number, nnp: boolean): Spec => {
+  const s: Spec = { ...defaultSpec({ rootless: false, uid: 0, gid: 0 }), root: { path: "/fs" } };
   s.process!.user = { uid, gid: uid };
   s.process!.noNewPrivileges = nnp;
   s.process!.cwd = "/srv/app";
