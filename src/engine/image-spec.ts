@@ -6,6 +6,7 @@ import type { Spec } from "../oci/spec.ts";
 import { imageForRun } from "../image/resolve.ts";
 import { applyImageRunFlags, effectiveConfig } from "../image/run-config.ts";
 import type { ImageRecord, Store } from "../image/store.ts";
+import { lowerDirs } from "../image/rootfs.ts";
 import { buildSpec } from "./run.ts";
 import type { Security } from "./security.ts";
 
@@ -19,7 +20,7 @@ export interface ImageSpec {
 export async function specFromImage(store: Store, f: RunFlags, id: string, rootless: boolean, security: Security): Promise<ImageSpec> {
   const image = await imageForRun(store, f.image);
   const spec = buildSpec(f, effectiveConfig(image.config.config, f), id, rootless, security);
-  const lower = [...image.layers].reverse().map((l) => store.layerPath(l));
+  const lower = lowerDirs(store, image);
   applyImageRunFlags(spec, f, image.config.config?.User, lower);
   return { image, spec, lower };
 }

@@ -116,7 +116,7 @@ export async function inspectImages(store: Store, names: string[]): Promise<obje
     out.push({
       Id: r.id,
       RepoTags: keys.filter((k) => !k.includes("@")),
-      RepoDigests: [...new Set(keys.map((k) => `${splitKey(k).repo}@${splitKey(k).digest || r.manifestDigest}`))],
+      RepoDigests: [...new Set(keys.filter((k) => !k.startsWith("<none>")).map((k) => `${splitKey(k).repo}@${splitKey(k).digest || r.manifestDigest}`))],
       Created: r.config.created ?? "",
       Architecture: r.config.architecture,
       Variant: r.config.variant,

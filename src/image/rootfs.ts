@@ -2,12 +2,12 @@
 // upper and work dir per container, and lookups of files in the image
 // (/etc/passwd for --user, mount targets) through the layers without
 // mounting them.
-import { lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { release as osRelease } from "node:os";
 import { join } from "node:path";
 import { ZooError } from "../util/errors.ts";
 import { lgetxattr } from "./sys.ts";
-import type { ImageRecord, Store } from "./store.ts";
+import { hex, type ImageRecord, type Store } from "./store.ts";
 
 export interface ContainerRoot {
   /** Top layer first, as overlayfs wants them. */
@@ -22,12 +22,49 @@ export function overlayInUserNs(release = osRelease()): boolean {
   return !!m && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 11));
 }
 
+// The overlay's mount options must fit in a page (with upperdir and workdir);
+// long layer paths would cap an image at ~45 layers. Past this length, short
+// links stand in for them (as Docker's overlay2 does), which with a store
+// path of ~30 characters allows about 90 layers.
+function maxLower(store: Store): number {
+  const dir = store.containerDir("0".repeat(64)).length;
+  // upperdir=DIR/upper,workdir=DIR/work,userxattr and some slack, in 4095 bytes.
+  return 4095 - 2 * (dir + 16) - 64;
+}
+
+/** The image's layers as overlay lowerdirs, top first (through short links in l/ when many). */
+export function lowerDirs(store: Store, image: ImageRecord): string[] {
+  const dirs = [...image.layers].reverse().map((l) => store.layerPath(l));
+  if (dirs.join(":").length <= maxLower(store)) return dirs;
+  const ldir = join(store.root, "l");
+  mkdirSync(ldir, { recursive: true, mode: 0o700 });
+  const short = [...image.layers].reverse().map((l) => {
+    // 8 hex digits, more only if another layer already has them.
+    for (let n = 8; n <= 64; n += 8) {
+      const link = join(ldir, hex(l).slice(0, n));
+      const target = store.layerPath(l);
+      try {
+        symlinkSync(target, link);
+        return link;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        if (readlinkSync(link) === target) return link;
+      }
+    }
+    throw new ZooError(`cannot make a short link for layer ${l}`);
+  });
+  if (short.join(":").length > maxLower(store)) {
+    throw new ZooError(`the image has ${image.layers.length} layers, too many for one overlay mount with the store at ${store.root}: a shorter --root path helps`);
+  }
+  return short;
+}
+
 /** Makes the container's upper and work dirs under `dir` and records which layers it uses. */
 export function prepareContainerRoot(store: Store, image: ImageRecord, dir: string): ContainerRoot {
   if (process.geteuid!() !== 0 && !overlayInUserNs()) {
     throw new ZooError(`this kernel (${osRelease()}) cannot mount overlayfs in a user namespace (Linux 5.11 or later can): run zoo as root`);
   }
-  const lower = [...image.layers].reverse().map((l) => store.layerPath(l));
+  const lower = lowerDirs(store, image);
   const upper = join(dir, "upper");
   const work = join(dir, "work");
   mkdirSync(upper, { recursive: true, mode: 0o755 });
@@ -63,7 +100,8 @@ export function lookup(lower: string[], path: string): Found {
     const next: string[] = [];
     let found: Found = null;
     for (const l of layers) {
-      const p = join(l, rel);
+      // A trailing slash on the layer's own root follows a short link (lowerDirs).
+      const p = rel === "" ? l + "/" : join(l, rel);
       const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st) continue;
       if (isWhiteout(p)) break;

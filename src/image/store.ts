@@ -281,6 +281,8 @@ export class Store {
       await remove(join(ldir, l));
       if (!l.startsWith(".")) out.layers++;
     }
+    const short = join(this.root, "l");
+    for (const l of existsSync(short) ? readdirSync(short) : []) if (!existsSync(join(short, l))) rmSync(join(short, l), { force: true });
     // Nothing is adding content (we hold the lock): scratch left by a killed zoo is stale.
     const tdir = join(this.root, "tmp");
     if (partials) for (const d of existsSync(tdir) ? readdirSync(tdir) : []) await remove(join(tdir, d));

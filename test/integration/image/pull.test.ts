@@ -66,6 +66,12 @@ describe.skipIf(!IS_ROOT || !REGISTRY_BIN || !SKOPEO)("zoo pull from a registry 
     const again = await zoo(["pull", `${reg.host}/public/index:1`]);
     expect(again.stdout).toContain("Already exists");
     expect(again.stdout).toContain("Status: Image is up to date");
+    // zoo run pulls what it does not have, with the progress on stderr.
+    expect((await zoo(["rmi", `${reg.host}/public/index:1`])).code).toBe(0);
+    const auto = await zoo(["run", "--rm", "--network", "none", `${reg.host}/public/index:1`]);
+    expect(auto.stdout).toBe("amd64\n");
+    expect(auto.stderr).toContain(`Status: Downloaded newer image for ${reg.host}/public/index:1`);
+    expect(auto.code).toBe(0);
   }, 60_000);
 
   test("--platform picks another entry of the index; digest references work", async () => {

@@ -138,6 +138,16 @@ describe.skipIf(!IS_ROOT)("zoo run IMAGE with the image config and run flags", (
     expect(none.stderr).toMatch(/no network has the subnet 192\.168\.43\.0\/24: create one once with zoo network create --subnet 192\.168\.43\.0\/24 NAME/);
   });
 
+  test("an image of 80 layers runs (its lowerdirs go through short links)", async () => {
+    const many = Array.from({ length: 79 }, (_, i) => layer([dir("many"), file(`many/f${i}`, `${i}\n`)], "gzip"));
+    const layout = join(work, "many");
+    writeLayout(layout, [{ tag: "1", name: "docker.io/zoo-test/many:1", image: image({ layers: [busyboxLayer(), ...many], config: { Cmd: ["sh", "-c", "ls /many | wc -l; cat /many/f78"] } }) }]);
+    expect((await zoo(["load", "-q", "-i", layout])).code).toBe(0);
+    const r = await zoo(["run", "--rm", "--network", "none", "zoo-test/many:1"]);
+    expect([r.stderr, r.stdout]).toEqual(["", "79\n78\n"]);
+    expect(readdirSync(join(t.store, "l")).length).toBeGreaterThanOrEqual(80);
+  });
+
   test("overlay isolation: two containers do not see each other's writes, the image keeps none, nothing is left", async () => {
     const a = Bun.spawn([ZOO, "run", "--rm", "--network", "none", "-u", "root", IMG, "echo a > /srv/from-a; rm /srv/image-file; sleep 2; ls /srv"], {
       env: { ZOO_ROOT: t.store, PATH: process.env.PATH! },

@@ -10,7 +10,7 @@ import { buildPlan, type BuildContext } from "../../../src/runtime/plan-builder.
 const ctx = (over: Partial<BuildContext> = {}): BuildContext => ({
   rootMount: "/tmp/zoo.x", cgroupFd: null, seccomp: { program: new Uint8Array(8), flags: 0 }, gidMapped: () => true, setgroupsAllowed: true, foreground: true, ...over,
 });
-const spec = (uid: number, nnp: boolean) => {
+const spec = (uid: number, nnp: boolean): Spec => {
   const s: Spec = { ...defaultSpec({ rootless: false, uid: 0, gid: 0 }), root: { path: "/fs" } };
   s.process!.user = { uid, gid: uid };
   s.process!.noNewPrivileges = nnp;
