@@ -114,9 +114,14 @@ int op_chdir(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 	 * fd, reached as /proc/self/fd/N) would put the process's cwd outside
 	 * its root: the CVE-2024-21626 class. The kernel then cannot name the
 	 * cwd from the root, and getcwd fails with ENOENT. */
-	if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') {
-		if (errno == ENOENT || errno == 0)
+	if (getcwd(cwd, sizeof cwd) == NULL) {
+		if (errno == ENOENT)
 			errno = EXDEV;
+		return -1;
+	}
+	/* Older libcs hand the kernel's "(unreachable)/..." back as success. */
+	if (cwd[0] != '/') {
+		errno = EXDEV;
 		return -1;
 	}
 	return 0;
