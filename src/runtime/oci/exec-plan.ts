@@ -22,6 +22,8 @@ export interface ExecPlanContext {
   /** The shim exits once the process runs, leaving it to the caller's subreaper (`exec -d`, as runc). */
   exitOnStart?: boolean;
   preserveFds: number;
+  /** process.terminal: the child's fd of the connected console socket that gets the pty's master. */
+  consoleSocketFd?: number;
 }
 
 const RLIM_INFINITY = (1n << 64n) - 1n;
@@ -53,6 +55,10 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext): PlanStep[] {
   steps.push({ op: "setgid", gid }, { op: "setuid", uid });
   steps.push({ op: "umask", mask: umask ?? 0o022 });
   steps.push({ op: "chdir", path: proc.cwd });
+  // Where plan-builder has it: as the process's user (the pty is theirs), before seccomp and the capability drop.
+  if (ctx.consoleSocketFd !== undefined) {
+    steps.push({ op: "tty", socketFd: ctx.consoleSocketFd, rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 });
+  }
 
   const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
   if (seccompEarly && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
