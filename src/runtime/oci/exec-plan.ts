@@ -9,6 +9,7 @@ import { Opt } from "../../plan/ids.ts";
 import type { PlanStep } from "../../plan/ops.ts";
 import { RLIMIT } from "../../sys/constants.ts";
 import { NS_FLAG, SETNS_ORDER } from "../namespaces.ts";
+import { oomScoreAdjStep } from "../plan-builder.ts";
 
 export interface ExecPlanContext {
   /** The container's namespaces to join (paths such as /proc/<init>/ns/mnt); joined in SETNS_ORDER. */
@@ -41,6 +42,7 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext): PlanStep[] {
   if (ctx.cgroupFd !== null) steps.push({ op: "cgroupFd", fd: ctx.cgroupFd });
   steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) | (ctx.exitOnStart ? Opt.EXIT_ON_START : 0) });
 
+  if (proc.oomScoreAdj !== undefined) steps.push(oomScoreAdjStep(proc.oomScoreAdj));
   for (const r of proc.rlimits ?? []) {
     const resource = RLIMIT[r.type];
     if (resource === undefined) throw new Error(`process.rlimits: unknown type "${r.type}"`);

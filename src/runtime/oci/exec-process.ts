@@ -47,7 +47,7 @@ export function parseProcessJson(text: string): Partial<Process> & Pick<Process,
     });
   }
   if (p.apparmorProfile) fail("apparmorProfile", "AppArmor is not supported");
-  if (p.oomScoreAdj !== undefined) fail("oomScoreAdj", "is not supported yet");
+  if (p.oomScoreAdj !== undefined && !(Number.isInteger(p.oomScoreAdj) && Math.abs(p.oomScoreAdj as number) <= 1000)) fail("oomScoreAdj", "must be an integer from -1000 to 1000");
   // selinuxLabel is ignored like --process-label. A missing user is root, as Go's zero value is for runc.
   return { ...p, user } as never;
 }

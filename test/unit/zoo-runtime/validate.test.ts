@@ -33,6 +33,22 @@ describe("validateConfig", () => {
     expect(validateConfig({ ...base(), linux: { ...base().linux, sysctl: { "net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "1" } } }, ctx).linux?.sysctl).toEqual({ "net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "1" });
     expect(check((s) => (s.linux.resources = { blockIO: {} }))).toThrow("linux.resources.blockIO: is not supported yet");
     expect(check((s) => (s.linux.cgroupsPath = "system.slice:zoo:c1"))).toThrow("systemd cgroups are not supported yet");
+    expect(check((s) => (s.linux.personality = { domain: "LINUX32" }))).toThrow('linux.personality: {"domain":"LINUX32"}: setting the execution domain is not supported yet; remove it');
+    expect(check((s) => (s.linux.timeOffsets = { monotonic: { secs: 1 } }))).toThrow("linux.timeOffsets: clock offsets are not supported");
+    expect(check((s) => (s.linux.intelRdt = { closID: "x" }))).toThrow("linux.intelRdt: Intel RDT (resctrl) is not supported; remove it");
+    // Fields from newer specs are refused by name, not dropped.
+    expect(check((s) => (s.linux.memoryPolicy = { mode: "MPOL_BIND" }))).toThrow("linux.memoryPolicy: is not supported; remove it");
+    expect(check((s) => (s.process.scheduler = { policy: "SCHED_FIFO" }))).toThrow("process.scheduler: is not supported; remove it");
+    expect(check((s) => (s.process.ioPriority = { class: "IOPRIO_CLASS_RT" }))).toThrow("process.ioPriority: is not supported; remove it");
+  });
+
+  test("oomScoreAdj and rootfsPropagation are taken when valid", () => {
+    expect(validateConfig({ ...base(), process: { ...base().process!, oomScoreAdj: -17 } }, ctx).process?.oomScoreAdj).toBe(-17);
+    expect(check((s) => (s.process.oomScoreAdj = 1001))).toThrow("process.oomScoreAdj: must be an integer from -1000 to 1000, got 1001");
+    for (const p of ["private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"]) {
+      expect(validateConfig({ ...base(), linux: { ...base().linux, rootfsPropagation: p } }, ctx).linux?.rootfsPropagation).toBe(p);
+    }
+    expect(check((s) => (s.linux.rootfsPropagation = "sideways"))).toThrow('linux.rootfsPropagation: "sideways": want one of private, rprivate');
   });
 
   test("wrong values name the field and the value", () => {
