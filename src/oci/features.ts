@@ -32,7 +32,7 @@ export function features() {
       intelRdt: { enabled: false },
     },
     annotations: {
-      "org.zoo.runtime.devices-cgroup": "not enforced",
+      "org.zoo.runtime.devices-cgroup": "cgroup v1 only (not enforced where only cgroup v2 or no delegated devices hierarchy exists)",
       // Refused at create with a message naming the field, never silently dropped.
       "org.zoo.runtime.unsupported": "linux.personality, linux.timeOffsets, linux.intelRdt, linux.resources.{blockIO,hugepageLimits,network,rdma,unified}",
     },

@@ -20,10 +20,8 @@ export interface ValidateContext {
 
 const NAMESPACES = new Set(["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]);
 const RLIM_INFINITY = 0xffffffffffffffffn;
-// Accepted for callers that always send them; zoo has no device cgroup yet,
-// so the rules are not enforced (said in zoo-runtime features and the README).
-const IGNORED_RESOURCES = new Set(["devices"]);
-const SUPPORTED_RESOURCES = new Set(["memory", "cpu", "pids", ...IGNORED_RESOURCES]);
+// devices: zoo-runtime writes them to the v1 devices cgroup itself (devices-cgroup.ts).
+const SUPPORTED_RESOURCES = new Set(["memory", "cpu", "pids", "devices"]);
 // Every field zoo-runtime honours (or refuses with its own message above):
 // a newer field it does not know (scheduler, ioPriority, memoryPolicy,
 // netDevices...) is refused rather than silently dropped.
@@ -178,10 +176,6 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
 
   const spec = structuredClone(c) as unknown as Spec;
   spec.root = { ...(root as unknown as Spec["root"] & object), path: rootPath };
-  if (spec.linux?.resources) {
-    const { devices: _ignored, ...rest } = spec.linux.resources as Obj;
-    spec.linux.resources = rest as NonNullable<Spec["linux"]>["resources"];
-  }
   return spec;
 }
 

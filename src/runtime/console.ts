@@ -2,7 +2,7 @@
 // TTY op) and sends the master over a unix socket. With --console-socket the
 // socket is the caller's; a foreground `run` without one gets a socketpair of
 // ours and relays the master to its own stdio, as runc does.
-import { closeSync, createReadStream, statSync, writeSync } from "node:fs";
+import { createReadStream, statSync, writeSync } from "node:fs";
 import { getWinsize, recvFd, setWinsize, streamPair, SyscallError, unixConnect } from "../sys/libc.ts";
 import { strerror } from "../sys/errno.ts";
 import { RuntimeError } from "./oci/errors.ts";
@@ -64,7 +64,9 @@ export function relayTerminal(master: number): { done: Promise<void>; stop: () =
     } catch {}
   };
   process.on("SIGWINCH", onResize);
-  const out = createReadStream("", { fd: master, autoClose: false, highWaterMark: 16384 });
+  // The stream owns the master and closes it (Bun closes it on destroy even
+  // with autoClose off, and later: a close of our own could hit a reused fd).
+  const out = createReadStream("", { fd: master, autoClose: true, highWaterMark: 16384 });
   const done = new Promise<void>((resolve) => {
     out.on("data", (b) => process.stdout.write(b));
     // EIO once the last slave fd is closed: the container has exited.
@@ -80,9 +82,6 @@ export function relayTerminal(master: number): { done: Promise<void>; stop: () =
     stdin.pause();
     if (raw) stdin.setRawMode(false);
     out.destroy();
-    try {
-      closeSync(master);
-    } catch {}
   };
   return { done, stop };
 }

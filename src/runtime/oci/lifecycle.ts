@@ -16,6 +16,7 @@ import { RuntimeError } from "./errors.ts";
 import { isAlive, procInfo } from "./proc-stat.ts";
 import { checkId, FIFO_NAME, isFrozen, statusOf, Store, type ContainerState, type Status } from "./store.ts";
 import { thaw } from "./pause.ts";
+import { applyDeviceRules, deviceWrites } from "./devices-cgroup.ts";
 import { hasHooks, HookError, runHooks, runHooksWarn, type HookState, type Hooks } from "./hooks.ts";
 import { connectConsoleSocket, consolePair, ourTerminalSize, receiveMaster, relayTerminal } from "../console.ts";
 
@@ -86,6 +87,8 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
   checkId(o.id);
   const { bundle, spec } = loadBundle(o.bundle);
   checkTerminal(spec.process?.terminal === true, !o.foreground, o.consoleSocket);
+  // Bad rules are refused before anything is made.
+  deviceWrites(spec.linux?.resources?.devices ?? [], spec.linux?.devices ?? []);
   const hooks = spec.hooks as Hooks | undefined;
   const dir = store.reserve(o.id);
   // Everyone else sees "does not exist" until state.json is written, under this lock.
@@ -114,7 +117,8 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       // Past the umask: the container's process, whatever its uid, must be able to open it for writing.
       chmodSync(fifo, 0o622);
       fifoFd = openSync(fifo, O_PATH);
-      const cgroups = containerCgroups(spec.linux?.resources ?? {}, { ...cgroupPlacement(spec, o.id), flagHints: {} });
+      const { devices: deviceRules, ...limits } = spec.linux?.resources ?? {};
+      const cgroups = containerCgroups(limits, { ...cgroupPlacement(spec, o.id), flagHints: {} });
       const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp as never) : null;
       const d = await createDetached(spec, { cgroups, seccomp: seccomp && { program: seccomp.bytes, flags: seccomp.flags } }, {
         startFifoFd: fifoFd,
@@ -154,6 +158,8 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         spec,
       };
       try {
+        // Before start: the command never runs with more devices than the config allows.
+        applyDeviceRules(d.cgroup?.paths ?? [], deviceRules ?? [], spec.linux?.devices ?? []);
         store.write(state);
         if (o.pidFile) writePidFile(o.pidFile, d.pid);
       } catch (e) {

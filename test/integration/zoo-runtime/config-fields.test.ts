@@ -45,4 +45,20 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
       expect(existsSync(join(t.root, id))).toBe(false);
     }
   });
+
+  test("linux.resources.devices: a host device bound in is refused unless a rule allows it (v1 devices cgroup)", async () => {
+    const open = ["sh", "-c", "exec 3</dev/loop-control && echo opened"];
+    const bindIt = (s: any) => s.mounts.push({ destination: "/dev/loop-control", type: "bind", source: "/dev/loop-control", options: ["bind"] });
+    const denied = await t.rt(["run", "-b", t.bundle(open, (s: any) => {
+      bindIt(s);
+      s.linux.resources = { devices: [{ allow: false, access: "rwm" }] };
+    }), "dev1"]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain("Operation not permitted");
+    const allowed = await t.rt(["run", "-b", t.bundle(open, (s: any) => {
+      bindIt(s);
+      s.linux.resources = { devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: 237, access: "rw" }] };
+    }), "dev2"]);
+    expect([allowed.code, allowed.stdout]).toEqual([0, "opened\n"]);
+  });
 });

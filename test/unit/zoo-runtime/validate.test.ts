@@ -4,6 +4,7 @@ import { defaultSpec } from "../../../src/oci/default-spec.ts";
 import { validateConfig } from "../../../src/oci/validate.ts";
 import { checkId } from "../../../src/runtime/oci/store.ts";
 import { cgroupPlacement } from "../../../src/runtime/oci/lifecycle.ts";
+import { deviceWrites } from "../../../src/runtime/oci/devices-cgroup.ts";
 import type { Spec } from "../../../src/oci/spec.ts";
 
 const ctx = { bundle: "/bundles/b1", rlimitCeiling: (t: string) => (t === "RLIMIT_NOFILE" ? 524288n : null) };
@@ -82,9 +83,31 @@ describe("validateConfig", () => {
     expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_CORE", soft: 0, hard: 1e12 }]))).not.toThrow();
   });
 
-  test("resources.devices is accepted and dropped (no device cgroup yet)", () => {
+  test("resources.devices is kept for the devices cgroup", () => {
     const s = validateConfig({ ...base(), linux: { ...base().linux, resources: { devices: [{ allow: false, access: "rwm" }], pids: { limit: 5 } } } }, ctx);
-    expect(s.linux?.resources).toEqual({ pids: { limit: 5 } });
+    expect(s.linux?.resources).toEqual({ devices: [{ allow: false, access: "rwm" }], pids: { limit: 5 } });
+  });
+});
+
+describe("devices cgroup rules (runc's order)", () => {
+  test("the config's rules, then the container's device nodes, then runc's defaults", () => {
+    const w = deviceWrites([{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 4, minor: -1, access: "rw" }], [
+      { type: "c", path: "/dev/fuse", major: 10, minor: 229 },
+      { type: "p", path: "/dev/fifo" },
+    ]);
+    expect(w.slice(0, 5)).toEqual([
+      ["devices.deny", "a *:* rwm"],
+      ["devices.allow", "c 4:* rw"],
+      ["devices.allow", "c 10:229 rwm"],
+      ["devices.allow", "c *:* m"],
+      ["devices.allow", "b *:* m"],
+    ]);
+    expect(w.map(([, l]) => l)).toContain("c 136:* rwm");
+    expect(w.map(([, l]) => l)).toContain("c 1:3 rwm");
+  });
+  test("bad rules name the field", () => {
+    expect(() => deviceWrites([{ allow: true, type: "x" }], [])).toThrow('linux.resources.devices[0].type: "x": want a, b or c');
+    expect(() => deviceWrites([{ allow: true, access: "rwx" }], [])).toThrow('linux.resources.devices[0].access: "rwx": want letters of rwm');
   });
 });
 
