@@ -29,7 +29,12 @@ export function features() {
       },
       apparmor: { enabled: false },
       selinux: { enabled: false },
+      intelRdt: { enabled: false },
     },
-    annotations: { "org.zoo.runtime.devices-cgroup": "not enforced" },
+    annotations: {
+      "org.zoo.runtime.devices-cgroup": "cgroup v1 only (not enforced where only cgroup v2 or no delegated devices hierarchy exists)",
+      // Refused at create with a message naming the field, never silently dropped.
+      "org.zoo.runtime.unsupported": "linux.personality, linux.timeOffsets, linux.intelRdt, linux.resources.{blockIO,hugepageLimits,network,rdma,unified}",
+    },
   };
 }

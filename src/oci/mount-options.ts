@@ -18,7 +18,7 @@ const CLEAR: Record<string, bigint> = {
   nomand: MS.MANDLOCK, atime: MS.NOATIME, diratime: MS.NODIRATIME, norelatime: MS.RELATIME,
   nostrictatime: MS.STRICTATIME, loud: MS.SILENT, defaults: 0n,
 };
-const PROPAGATION: Record<string, bigint> = {
+export const PROPAGATION: Record<string, bigint> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };

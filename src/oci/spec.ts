@@ -80,6 +80,7 @@ export interface Resources {
   memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
+  devices?: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
 }
 
 export interface Seccomp {

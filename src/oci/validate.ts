@@ -3,6 +3,7 @@
 // through the context so the checks are testable anywhere.
 import { isAbsolute, resolve } from "node:path";
 import { capBit } from "./caps.ts";
+import { PROPAGATION } from "./mount-options.ts";
 import type { Spec } from "./spec.ts";
 import { RLIMIT } from "../sys/constants.ts";
 
@@ -21,10 +22,19 @@ export interface ValidateContext {
 
 const NAMESPACES = new Set(["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]);
 const RLIM_INFINITY = 0xffffffffffffffffn;
-// Accepted for callers that always send them; zoo has no device cgroup yet,
-// so the rules are not enforced (said in zoo-runtime features and the README).
-const IGNORED_RESOURCES = new Set(["devices"]);
-const SUPPORTED_RESOURCES = new Set(["memory", "cpu", "pids", ...IGNORED_RESOURCES]);
+// devices: zoo-runtime writes them to the v1 devices cgroup itself (devices-cgroup.ts).
+const SUPPORTED_RESOURCES = new Set(["memory", "cpu", "pids", "devices"]);
+// Every field zoo-runtime honours (or refuses with its own message above):
+// a newer field it does not know (scheduler, ioPriority, memoryPolicy,
+// netDevices...) is refused rather than silently dropped.
+const PROCESS_FIELDS = new Set([
+  "terminal", "consoleSize", "cwd", "env", "args", "rlimits", "apparmorProfile", "capabilities",
+  "noNewPrivileges", "oomScoreAdj", "selinuxLabel", "user",
+]);
+const LINUX_FIELDS = new Set([
+  "namespaces", "uidMappings", "gidMappings", "timeOffsets", "devices", "cgroupsPath", "resources", "rootfsPropagation",
+  "seccomp", "sysctl", "maskedPaths", "readonlyPaths", "mountLabel", "intelRdt", "personality",
+]);
 
 const fail = (field: string, why: string): never => {
   throw new ConfigError(`${field}: ${why}`);
@@ -75,7 +85,10 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
   if (user.additionalGids !== undefined) (user.additionalGids as unknown[]).forEach((g, i) => uint(g, `process.user.additionalGids[${i}]`));
   if (p.apparmorProfile) fail("process.apparmorProfile", `${show(p.apparmorProfile)}: AppArmor is not supported`);
   if (p.selinuxLabel) fail("process.selinuxLabel", `${show(p.selinuxLabel)}: SELinux is not supported`);
-  if (p.oomScoreAdj !== undefined) fail("process.oomScoreAdj", "is not supported yet");
+  if (p.oomScoreAdj !== undefined && !(Number.isInteger(p.oomScoreAdj) && Math.abs(p.oomScoreAdj as number) <= 1000)) {
+    fail("process.oomScoreAdj", `must be an integer from -1000 to 1000, got ${show(p.oomScoreAdj)}`);
+  }
+  for (const k of Object.keys(p)) if (!PROCESS_FIELDS.has(k)) fail(`process.${k}`, "is not supported; remove it");
   if (p.capabilities !== undefined) {
     const caps = obj(p.capabilities, "process.capabilities");
     for (const [set, names] of Object.entries(caps)) {
@@ -156,20 +169,20 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
     }
   }
   if (linux.sysctl !== undefined) checkSysctl(obj(linux.sysctl, "linux.sysctl"), seen, nsList as Obj[]);
-  if (linux.intelRdt !== undefined) fail("linux.intelRdt", "is not supported");
-  if (linux.personality !== undefined) fail("linux.personality", "is not supported yet");
+  if (linux.intelRdt !== undefined) fail("linux.intelRdt", "Intel RDT (resctrl) is not supported; remove it");
+  if (linux.personality !== undefined) fail("linux.personality", `${show(linux.personality)}: setting the execution domain is not supported yet; remove it`);
+  // The shim makes the time namespace with clone(), so its first process is in
+  // it at once, and the kernel takes offsets only before that.
+  if (linux.timeOffsets !== undefined) fail("linux.timeOffsets", "clock offsets are not supported (the time namespace is created without them); remove it");
+  for (const k of Object.keys(linux)) if (!LINUX_FIELDS.has(k)) fail(`linux.${k}`, "is not supported; remove it");
   if (linux.mountLabel) fail("linux.mountLabel", "SELinux is not supported");
   const prop = linux.rootfsPropagation;
-  if (prop !== undefined && prop !== "" && prop !== "private" && prop !== "rprivate") {
-    fail("linux.rootfsPropagation", `${show(prop)} is not supported yet (only private/rprivate)`);
+  if (prop !== undefined && prop !== "" && (typeof prop !== "string" || !Object.hasOwn(PROPAGATION, prop))) {
+    fail("linux.rootfsPropagation", `${show(prop)}: want one of ${Object.keys(PROPAGATION).join(", ")}`);
   }
 
   const spec = structuredClone(c) as unknown as Spec;
   spec.root = { ...(root as unknown as Spec["root"] & object), path: rootPath };
-  if (spec.linux?.resources) {
-    const { devices: _ignored, ...rest } = spec.linux.resources as Obj;
-    spec.linux.resources = rest as NonNullable<Spec["linux"]>["resources"];
-  }
   return spec;
 }
 

@@ -2,8 +2,8 @@
 // TTY op) and sends the master over a unix socket. With --console-socket the
 // socket is the caller's; a foreground `run` without one gets a socketpair of
 // ours and relays the master to its own stdio, as runc does.
-import { closeSync, createReadStream, statSync, writeSync } from "node:fs";
-import { recvFd, streamPair, SyscallError, unixConnect } from "../sys/libc.ts";
+import { createReadStream, statSync, writeSync } from "node:fs";
+import { getWinsize, recvFd, setWinsize, streamPair, SyscallError, unixConnect } from "../sys/libc.ts";
 import { strerror } from "../sys/errno.ts";
 import { RuntimeError } from "./oci/errors.ts";
 
@@ -34,10 +34,17 @@ export function receiveMaster(sock: number): number {
   return m.fd;
 }
 
+/** Our terminal's size (stdout's, else stdin's), for a pty that should match it. */
+export function ourTerminalSize(): { rows: number; cols: number } | null {
+  return getWinsize(1) ?? getWinsize(0);
+}
+
 /**
  * Relays our stdin to the pty and the pty to our stdout until the container's
  * side is gone. Our terminal, if stdin is one, is raw meanwhile: the
- * container's pty does the line editing and echo.
+ * container's pty does the line editing and echo. When our terminal is
+ * resized (SIGWINCH), the pty gets the new size, and the kernel tells the
+ * container's foreground process group.
  */
 export function relayTerminal(master: number): { done: Promise<void>; stop: () => void } {
   const stdin = process.stdin;
@@ -50,7 +57,16 @@ export function relayTerminal(master: number): { done: Promise<void>; stop: () =
   };
   stdin.on("data", onInput);
   stdin.resume();
-  const out = createReadStream("", { fd: master, autoClose: false, highWaterMark: 16384 });
+  const onResize = () => {
+    const size = ourTerminalSize();
+    try {
+      if (size) setWinsize(master, size);
+    } catch {}
+  };
+  process.on("SIGWINCH", onResize);
+  // The stream owns the master and closes it (Bun closes it on destroy even
+  // with autoClose off, and later: a close of our own could hit a reused fd).
+  const out = createReadStream("", { fd: master, autoClose: true, highWaterMark: 16384 });
   const done = new Promise<void>((resolve) => {
     out.on("data", (b) => process.stdout.write(b));
     // EIO once the last slave fd is closed: the container has exited.
@@ -62,12 +78,10 @@ export function relayTerminal(master: number): { done: Promise<void>; stop: () =
     if (stopped) return;
     stopped = true;
     stdin.off("data", onInput);
+    process.off("SIGWINCH", onResize);
     stdin.pause();
     if (raw) stdin.setRawMode(false);
     out.destroy();
-    try {
-      closeSync(master);
-    } catch {}
   };
   return { done, stop };
 }

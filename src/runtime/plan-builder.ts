@@ -2,7 +2,7 @@
 // and the context; the order here is the security argument of the runtime.
 import type { Mount, Spec } from "../oci/spec.ts";
 import { capMask } from "../oci/caps.ts";
-import { MS, parseMountOptions } from "../oci/mount-options.ts";
+import { MS, parseMountOptions, PROPAGATION } from "../oci/mount-options.ts";
 import { MkdirFlag, Opt, WriteFlag } from "../plan/ids.ts";
 import type { PlanStep } from "../plan/ops.ts";
 import { CLONE, MNT_DETACH, RLIMIT, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/constants.ts";
@@ -143,6 +143,10 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
     if (spec.root?.readonly) {
       steps.push({ op: "mount", source: null, target: "/", fstype: null, flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: null });
     }
+    // On the new "/" (after pivot_root, as runc): before it, a shared
+    // propagation would reach the host's tree.
+    const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : undefined;
+    if (prop !== undefined && prop !== (MS.REC | MS.PRIVATE)) steps.push({ op: "mount", source: null, target: "/", fstype: null, flags: prop, data: null });
   }
 
   // In the container's final view (after pivot_root, so the paths mean what
@@ -161,6 +165,9 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: "writeFile", path: `/proc/sys/${key.replace(/\./g, "/")}`, content: new TextEncoder().encode(value), flags: 0 });
   }
+  // Through the container's /proc too (its pid namespace's view of us). Lowering
+  // it below our own value needs CAP_SYS_RESOURCE, as runc's write does.
+  if (proc.oomScoreAdj !== undefined) steps.push(oomScoreAdjStep(proc.oomScoreAdj));
   for (const p of readonly) steps.push({ op: "readonlyPath", path: p });
   for (const p of masked) steps.push({ op: "maskPath", path: p });
 
@@ -226,6 +233,8 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   steps.push({ op: "exec", path: arg0, args: proc.args, env });
   return steps;
 }
+
+export const oomScoreAdjStep = (v: number): PlanStep => ({ op: "writeFile", path: "/proc/self/oom_score_adj", content: new TextEncoder().encode(String(v)), flags: 0 });
 
 // JSON's RLIM_INFINITY (2^64-1) parses as the double 2^64, which would wrap to 0 in a u64.
 const RLIM_INFINITY = (1n << 64n) - 1n;

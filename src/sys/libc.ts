@@ -23,6 +23,7 @@ function load() {
     connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
     recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   });
 }
 
@@ -188,4 +189,20 @@ export function recvFd(sock: number): { fd: number; data: string } | null {
     }
     return { fd: dv.getInt32(16, true), data: new TextDecoder().decode(data.subarray(0, n)) };
   }
+}
+
+const TIOCGWINSZ = 0x5413;
+const TIOCSWINSZ = 0x5414;
+
+/** The terminal size of `fd` (struct winsize: rows, cols, xpixel, ypixel), or null if it is no terminal. */
+export function getWinsize(fd: number): { rows: number; cols: number } | null {
+  const ws = new Uint16Array(4);
+  if (libc().ioctl(fd, TIOCGWINSZ, ptr(ws)) !== 0) return null;
+  return { rows: ws[0]!, cols: ws[1]! };
+}
+
+/** Sets the size of the terminal `fd` (the kernel sends SIGWINCH to its foreground group). */
+export function setWinsize(fd: number, size: { rows: number; cols: number }): void {
+  const ws = new Uint16Array([size.rows, size.cols, 0, 0]);
+  if (libc().ioctl(fd, TIOCSWINSZ, ptr(ws)) !== 0) throw new SyscallError("ioctl TIOCSWINSZ", errno());
 }

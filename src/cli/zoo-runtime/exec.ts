@@ -18,6 +18,9 @@ export interface ExecArgs {
   noNewPrivs: boolean;
   preserveFds: number;
   ignorePaused: boolean;
+  /** -t: the process gets a pty (also when --process says terminal: true). */
+  tty: boolean;
+  consoleSocket?: string;
 }
 
 const W = "exec";
@@ -60,8 +63,6 @@ export function parseExec(argv: string[]): ExecArgs {
     },
     W,
   );
-  if (flags.tty) throw new UsageError(`${W}: --tty: terminal mode is not supported yet; run without -t`);
-  if (flags.consoleSocket !== undefined) throw new UsageError(`${W}: --console-socket: terminal mode is not supported yet`);
   if (flags.pidfdSocket !== undefined) throw new UsageError(`${W}: --pidfd-socket is not supported yet`);
   if (flags.cgroup !== undefined) throw new UsageError(`${W}: --cgroup is not supported: the process joins the container's own cgroup`);
   // Silently running without a requested confinement would be worse than refusing.
@@ -97,5 +98,7 @@ export function parseExec(argv: string[]): ExecArgs {
     noNewPrivs: flags.noNewPrivs === true,
     preserveFds: nonNegativeInt(str(flags.preserveFds), "--preserve-fds", W) ?? 0,
     ignorePaused: flags.ignorePaused === true,
+    tty: flags.tty === true,
+    consoleSocket: str(flags.consoleSocket),
   };
 }

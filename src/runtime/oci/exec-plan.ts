@@ -9,6 +9,7 @@ import { Opt } from "../../plan/ids.ts";
 import type { PlanStep } from "../../plan/ops.ts";
 import { RLIMIT } from "../../sys/constants.ts";
 import { NS_FLAG, SETNS_ORDER } from "../namespaces.ts";
+import { oomScoreAdjStep } from "../plan-builder.ts";
 
 export interface ExecPlanContext {
   /** The container's namespaces to join (paths such as /proc/<init>/ns/mnt); joined in SETNS_ORDER. */
@@ -22,6 +23,8 @@ export interface ExecPlanContext {
   /** The shim exits once the process runs, leaving it to the caller's subreaper (`exec -d`, as runc). */
   exitOnStart?: boolean;
   preserveFds: number;
+  /** process.terminal: the child's fd of the connected console socket that gets the pty's master. */
+  consoleSocketFd?: number;
 }
 
 const RLIM_INFINITY = (1n << 64n) - 1n;
@@ -39,6 +42,7 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext): PlanStep[] {
   if (ctx.cgroupFd !== null) steps.push({ op: "cgroupFd", fd: ctx.cgroupFd });
   steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) | (ctx.exitOnStart ? Opt.EXIT_ON_START : 0) });
 
+  if (proc.oomScoreAdj !== undefined) steps.push(oomScoreAdjStep(proc.oomScoreAdj));
   for (const r of proc.rlimits ?? []) {
     const resource = RLIMIT[r.type];
     if (resource === undefined) throw new Error(`process.rlimits: unknown type "${r.type}"`);
@@ -53,6 +57,10 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext): PlanStep[] {
   steps.push({ op: "setgid", gid }, { op: "setuid", uid });
   steps.push({ op: "umask", mask: umask ?? 0o022 });
   steps.push({ op: "chdir", path: proc.cwd });
+  // Where plan-builder has it: as the process's user (the pty is theirs), before seccomp and the capability drop.
+  if (ctx.consoleSocketFd !== undefined) {
+    steps.push({ op: "tty", socketFd: ctx.consoleSocketFd, rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 });
+  }
 
   const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
   if (seccompEarly && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });

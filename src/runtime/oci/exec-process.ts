@@ -24,7 +24,7 @@ export function parseProcessJson(text: string): Partial<Process> & Pick<Process,
     throw new RuntimeError(`--process: invalid JSON: ${(e as Error).message}`);
   }
   if (!isObj(p)) return fail("process", "must be a JSON object");
-  if (p.terminal === true) fail("terminal", "true is not supported yet (terminal mode is not supported yet); set it to false");
+  if (p.terminal !== undefined && typeof p.terminal !== "boolean") fail("terminal", "must be true or false");
   if (!strings(p.args) || (p.args as string[]).length === 0 || (p.args as string[])[0] === "") fail("args", "must be a non-empty array of strings");
   if (typeof p.cwd !== "string" || !isAbsolute(p.cwd)) fail("cwd", `must be an absolute path, got ${JSON.stringify(p.cwd)}`);
   if (p.env !== undefined && !strings(p.env)) fail("env", "must be an array of strings");
@@ -47,7 +47,7 @@ export function parseProcessJson(text: string): Partial<Process> & Pick<Process,
     });
   }
   if (p.apparmorProfile) fail("apparmorProfile", "AppArmor is not supported");
-  if (p.oomScoreAdj !== undefined) fail("oomScoreAdj", "is not supported yet");
+  if (p.oomScoreAdj !== undefined && !(Number.isInteger(p.oomScoreAdj) && Math.abs(p.oomScoreAdj as number) <= 1000)) fail("oomScoreAdj", "must be an integer from -1000 to 1000");
   // selinuxLabel is ignored like --process-label. A missing user is root, as Go's zero value is for runc.
   return { ...p, user } as never;
 }
@@ -66,9 +66,9 @@ export function execProcess(container: Process, a: ExecArgs, fromFile?: ReturnTy
         capabilities: fromFile.capabilities ?? container.capabilities,
         rlimits: fromFile.rlimits ?? container.rlimits,
         noNewPrivileges: fromFile.noNewPrivileges ?? container.noNewPrivileges,
-        terminal: false,
+        terminal: fromFile.terminal === true || a.tty,
       }
-    : { ...container, args: a.args, terminal: false };
+    : { ...container, args: a.args, terminal: a.tty };
   const user = { ...base.user };
   if (a.user) {
     user.uid = a.user.uid;

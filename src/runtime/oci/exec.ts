@@ -17,7 +17,8 @@ import { waitForExit } from "../run.ts";
 import { RuntimeError } from "./errors.ts";
 import { buildExecPlan } from "./exec-plan.ts";
 import { execProcess, parseProcessJson } from "./exec-process.ts";
-import { writePidFile } from "./lifecycle.ts";
+import { checkTerminal, writePidFile } from "./lifecycle.ts";
+import { connectConsoleSocket, consolePair, ourTerminalSize, receiveMaster, relayTerminal } from "../console.ts";
 import { statusOf, type Store } from "./store.ts";
 
 // The names of /proc/<pid>/ns/* for the OCI namespace types.
@@ -110,22 +111,42 @@ export async function exec(store: Store, a: ExecArgs): Promise<number> {
   }
   const execSpec: Spec = { ociVersion: spec.ociVersion, process: proc, linux: { namespaces: join } };
 
+  checkTerminal(proc.terminal === true, a.detach, a.consoleSocket);
   const cleanup = new Cleanup();
+  let consoleFd: number | undefined;
+  let ours: number | undefined;
+  let relay: ReturnType<typeof relayTerminal> | null = null;
   try {
+    if (a.consoleSocket !== undefined) consoleFd = connectConsoleSocket(a.consoleSocket);
+    else if (proc.terminal) {
+      // Foreground with a pty and no socket: the master comes to us and we relay it.
+      const pair = consolePair();
+      ours = pair.near;
+      consoleFd = pair.far;
+      const size = proc.consoleSize ? null : ourTerminalSize();
+      if (size) proc.consoleSize = { height: size.rows, width: size.cols };
+    }
+    if (consoleFd !== undefined) {
+      const fd = consoleFd;
+      cleanup.add("close console socket", () => closeSync(fd));
+    }
     const l = await launch(
       execSpec,
       { cgroups: joinCgroup(s.cgroup, !join.some((n) => n.type === "cgroup")), seccomp },
       cleanup,
       {
         foreground: !a.detach,
+        consoleSocketFd: consoleFd,
         // As runc: a detached process belongs to whoever waits for it (containerd's
         // shim and conmon are subreapers and reap it), not to a shim of ours.
         exitOnStart: a.detach,
         preserveFds: a.preserveFds,
         buildSteps: (_, ctx) =>
-          buildExecPlan(proc, { join, cgroupFd: ctx.cgroupFd, seccomp: ctx.seccomp, setgroupsAllowed, foreground: ctx.foreground, exitOnStart: a.detach, preserveFds: a.preserveFds }),
+          buildExecPlan(proc, { join, cgroupFd: ctx.cgroupFd, seccomp: ctx.seccomp, setgroupsAllowed, foreground: ctx.foreground, exitOnStart: a.detach, preserveFds: a.preserveFds, consoleSocketFd: ctx.consoleSocketFd }),
       },
     );
+    // The child sends the master before it execs: it arrives ahead of STARTED.
+    if (ours !== undefined) relay = relayTerminal(receiveMaster(ours));
     await l.expect(Msg.STARTED, "starting the process");
     if (a.pidFile) {
       try {
@@ -140,8 +161,14 @@ export async function exec(store: Store, a: ExecArgs): Promise<number> {
     }
     if (a.detach) return 0;
     const status = await waitForExit(l, true);
+    if (relay) {
+      // What the process wrote last is still in the pty: read until EIO (or give up after a moment).
+      await Promise.race([relay.done, Bun.sleep(1000)]);
+    }
     return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
   } finally {
+    relay?.stop();
+    if (ours !== undefined) closeSync(ours);
     for (const f of await cleanup.run()) process.stderr.write(`zoo-runtime: cleanup: ${f}\n`);
   }
 }

@@ -17,8 +17,9 @@ import { RuntimeError } from "./errors.ts";
 import { isAlive, procInfo } from "./proc-stat.ts";
 import { checkId, FIFO_NAME, isFrozen, statusOf, Store, type ContainerState, type Status } from "./store.ts";
 import { thaw } from "./pause.ts";
+import { applyDeviceRules, deviceWrites } from "./devices-cgroup.ts";
 import { hasHooks, HookError, runHooks, runHooksWarn, type HookState, type Hooks } from "./hooks.ts";
-import { connectConsoleSocket, consolePair, receiveMaster, relayTerminal } from "../console.ts";
+import { connectConsoleSocket, consolePair, ourTerminalSize, receiveMaster, relayTerminal } from "../console.ts";
 
 const O_PATH = 0o10000000;
 const SIGKILL = 9;
@@ -36,14 +37,12 @@ export interface CreateOptions {
   systemdCgroup?: boolean;
 }
 
-/** runc's rules (utils_linux.go checkTerminal), in its words with our name. */
-function checkTerminal(spec: Spec, o: CreateOptions): void {
-  const terminal = spec.process?.terminal === true;
-  const detach = !o.foreground;
-  if (detach && terminal && o.consoleSocket === undefined) {
+/** runc's rules (utils_linux.go checkTerminal), in its words with our name; `exec` has the same. */
+export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
+  if (detach && terminal && consoleSocket === undefined) {
     throw new RuntimeError("cannot allocate tty if zoo-runtime will detach without setting console socket");
   }
-  if ((!detach || !terminal) && o.consoleSocket !== undefined) {
+  if ((!detach || !terminal) && consoleSocket !== undefined) {
     throw new RuntimeError("cannot use console socket if zoo-runtime will not detach or allocate tty");
   }
 }
@@ -97,7 +96,9 @@ function ownCgroupPaths(): CgroupPath[] {
 export async function create(store: Store, o: CreateOptions): Promise<ContainerState & { detached: Detached; console?: number }> {
   checkId(o.id);
   const { bundle, spec } = loadBundle(o.bundle, { systemdCgroup: o.systemdCgroup });
-  checkTerminal(spec, o);
+  checkTerminal(spec.process?.terminal === true, !o.foreground, o.consoleSocket);
+  // Bad rules are refused before anything is made.
+  deviceWrites(spec.linux?.resources?.devices ?? [], spec.linux?.devices ?? []);
   const hooks = spec.hooks as Hooks | undefined;
   const dir = store.reserve(o.id);
   // Everyone else sees "does not exist" until state.json is written, under this lock.
@@ -113,7 +114,8 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         ours = pair.near;
         consoleFd = pair.far;
         // The pty starts as big as the terminal we relay it to.
-        if (!spec.process.consoleSize && process.stdout.isTTY) spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+        const size = spec.process.consoleSize ? null : ourTerminalSize();
+        if (size) spec.process.consoleSize = { height: size.rows, width: size.cols };
       }
       const hooksFifo = join(dir, "hooks.fifo");
       if (hasHooks(hooks, "prestart", "createRuntime", "createContainer")) {
@@ -126,7 +128,8 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       chmodSync(fifo, 0o622);
       fifoFd = openSync(fifo, O_PATH);
       const placement = o.systemdCgroup ? await systemdPlacement(spec, o.id) : cgroupPlacement(spec, o.id);
-      const cgroups = containerCgroups(spec.linux?.resources ?? {}, { ...placement, flagHints: {} });
+      const { devices: deviceRules, ...limits } = spec.linux?.resources ?? {};
+      const cgroups = containerCgroups(limits, { ...placement, flagHints: {} });
       const sc = spec.linux?.seccomp;
       const seccomp = sc ? seccompSetup(compileSeccomp(sc as never), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
       const d = await createDetached(spec, { cgroups, seccomp }, {
@@ -167,6 +170,8 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         spec,
       };
       try {
+        // Before start: the command never runs with more devices than the config allows.
+        applyDeviceRules(d.cgroup?.paths ?? [], deviceRules ?? [], spec.linux?.devices ?? []);
         store.write(state);
         if (o.pidFile) writePidFile(o.pidFile, d.pid);
       } catch (e) {

@@ -82,12 +82,25 @@ describe.skipIf(!PODMAN || !IS_ROOT)("podman --runtime zoo-runtime (root)", () =
     expect([added.tmpdirs, added.mounts]).toEqual([[], []]);
   }, 60_000);
 
-  test("run -d, exec, logs, stop, rm: exec's exit code is the command's; stop's SIGTERM reaches the process", async () => {
+  test("run -d, exec, exec -it, logs, stop, rm: exec's exit code is the command's; stop's SIGTERM reaches the process", async () => {
     const d = await podman(["run", "-d", "--name", "det1", "--network", "none", ...ULIMITS, IMAGE, "sh", "-c", DETACHED_CMD]);
     expect(d.code).toBe(0);
     await waitForLog(podman, "det1", "up\n");
     const ex = await podman(["exec", "det1", "sh", "-c", "echo in-exec $(cat /proc/1/comm); exit 6"]);
     expect([ex.code, ex.stdout]).toEqual([6, "in-exec sh\n"]);
+    // exec -it: conmon passes -t -d --console-socket; script(1) gives podman a terminal.
+    const base = [PODMAN!, "--root", join(work, "storage"), "--runroot", join(work, "run"), "--storage-driver", "vfs", "--events-backend", "file",
+      "--cgroup-manager", "cgroupfs", "--runtime", join(DIST, "zoo-runtime")].join(" ");
+    const it = Bun.spawn(["script", "-qec", `${base} exec -it det1 sh`, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const itOut = new Response(it.stdout).text();
+    const timer = setTimeout(() => it.kill("SIGKILL"), 30_000);
+    await Bun.sleep(2000);
+    it.stdin.write("echo tty=$(tty); exit 7\n");
+    it.stdin.end();
+    await it.exited;
+    clearTimeout(timer);
+    expect((await itOut).replace(/\r/g, "")).toMatch(/^tty=\/dev\/pts\/\d+$/m);
+    expect(it.exitCode).toBe(7);
     expect((await podman(["stop", "det1"])).code).toBe(0);
     expect((await podman(["logs", "det1"])).stdout).toBe("up\ngot TERM\n");
     expect((await podman(["inspect", "--format", "{{.State.ExitCode}}", "det1"])).stdout.trim()).toBe("0");

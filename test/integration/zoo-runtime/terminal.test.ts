@@ -3,10 +3,10 @@
 // over the console socket (SCM_RIGHTS), and a foreground `run` without a
 // socket relays the pty itself. Real busybox containers throughout.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT } from "../../helpers/env.ts";
-import { useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
+import { RUNTIME, useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
 
 // A console-socket listener like runc's recvtty: accept one connection, take
 // the fd it carries, type `input` into it, and copy the pty's output to
@@ -151,4 +151,58 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: terminal and console socket (root)", () 
     expect([r6.code, r6.stderr]).toEqual([1, "zoo-runtime: set up the terminal (/dev/ptmx): No such file or directory\n"]);
     for (const id of ["r1", "r2", "r3", "r4", "r5", "r6"]) expect(existsSync(join(t.root, id))).toBe(false);
   });
+
+  test("exec -t -d --console-socket: the exec'd process gets its own pty in the container's devpts", async () => {
+    expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "etty1"])).code).toBe(0);
+    const sock = join(t.work, "exec-console.sock");
+    const l = await listen(sock, "hello\n");
+    const r = await t.detached(["exec", "-t", "-d", "--console-socket", sock, "etty1", "sh", "-c", "read line; echo got $line on $(tty); exit 0"]);
+    expect([r.code, readFileSync(r.log, "utf8")]).toEqual([0, ""]);
+    expect(await l.stdout).toBe("hello\r\ngot hello on /dev/pts/0\r\n");
+    await l.p.exited;
+    expect(await l.stderr).toBe("ready\nname=/dev/ptmx rdev=5:2\n");
+  }, 30_000);
+
+  test("foreground exec -t relays the pty; exit code is the command's; runc's rules for exec's socket", async () => {
+    expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "etty2"])).code).toBe(0);
+    const r = await t.rt(["exec", "-t", "etty2", "sh", "-c", "read line; echo got $line on $(tty); exit 4"], { stdin: "hi\n", timeoutMs: 30_000 });
+    expect([r.code, r.stderr]).toEqual([4, ""]);
+    expect(r.stdout.split("\r\n").filter((l) => l !== "hi")).toEqual(["got hi on /dev/pts/0", ""]);
+    // Without -t: no pty (stdin is ours).
+    const plain = await t.rt(["exec", "etty2", "sh", "-c", "tty || true"]);
+    expect(plain.stdout).toBe("not a tty\n");
+    const sock = join(t.work, "nobody2.sock");
+    const d = await t.rt(["exec", "-t", "-d", "etty2", "true"]);
+    expect([d.code, d.stderr]).toEqual([1, "zoo-runtime: cannot allocate tty if zoo-runtime will detach without setting console socket\n"]);
+    const s = await t.rt(["exec", "--console-socket", sock, "-d", "etty2", "true"]);
+    expect([s.code, s.stderr]).toEqual([1, "zoo-runtime: cannot use console socket if zoo-runtime will not detach or allocate tty\n"]);
+  }, 30_000);
+
+  test("foreground run on a terminal: resizing zoo-runtime's terminal resizes the container's pty (SIGWINCH)", async () => {
+    const b = t.bundle(["sh", "-c", "trap 'stty size; exit 3' WINCH; echo ready; while :; do sleep 0.1; done"], (s) => {
+      s.process!.terminal = true;
+    });
+    // script(1) gives zoo-runtime a terminal of its own, which the test then resizes.
+    const cmd = `${RUNTIME} --root ${t.root} run -b ${b} winch1`;
+    const p = Bun.spawn(["script", "-qec", cmd, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const reader = p.stdout.getReader();
+    let out = "";
+    while (!out.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`no "ready": ${out}`);
+      out += new TextDecoder().decode(value);
+    }
+    const pid = Bun.spawnSync(["pgrep", "-f", `^${RUNTIME} --root ${t.root} run -b ${b} winch1$`]).stdout.toString().trim();
+    const pty = readlinkSync(`/proc/${pid}/fd/1`);
+    expect(pty).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(Bun.spawnSync(["stty", "-F", pty, "rows", "33", "cols", "111"]).exitCode).toBe(0);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    await p.exited;
+    expect(out.replace(/\r/g, "")).toContain("\n33 111\n");
+    expect(p.exitCode).toBe(3);
+  }, 30_000);
 });

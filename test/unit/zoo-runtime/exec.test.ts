@@ -22,6 +22,7 @@ const args = (over: Partial<ExecArgs> = {}): ExecArgs => ({
   noNewPrivs: false,
   preserveFds: 0,
   ignorePaused: false,
+  tty: false,
   ...over,
 });
 
@@ -31,12 +32,11 @@ describe("parseExec", () => {
     expect(a).toMatchObject({ id: "c1", args: ["ls", "-l", "--all"], detach: true, pidFile: "/p", env: ["A=1", "B=2"], user: { uid: 10, gid: 20 }, cwd: "/w", caps: ["CAP_NET_RAW"], additionalGids: [5, 6, 7], noNewPrivs: true });
     expect(parseExec(["--process", "/p.json", "c1"])).toMatchObject({ id: "c1", processFile: "/p.json", args: [] });
     expect(parseExec(["-u", "7", "c", "id"]).user).toEqual({ uid: 7 });
+    expect(parseExec(["-t", "-d", "--console-socket", "/s", "c", "sh"])).toMatchObject({ tty: true, detach: true, consoleSocket: "/s" });
     // Accepted and ignored, like runc without SELinux.
     expect(parseExec(["--process-label", "system_u:x", "c", "true"]).args).toEqual(["true"]);
   });
   test("what zoo cannot do yet, or what makes no sense, is one clear line", () => {
-    expect(() => parseExec(["-t", "c", "sh"])).toThrow("exec: --tty: terminal mode is not supported yet; run without -t");
-    expect(() => parseExec(["--console-socket", "/s", "c", "sh"])).toThrow("exec: --console-socket: terminal mode is not supported yet");
     expect(() => parseExec(["--apparmor", "p", "c", "sh"])).toThrow('exec: --apparmor "p": AppArmor is not supported');
     expect(() => parseExec(["c"])).toThrow("exec: expected ID and a COMMAND (or --process FILE), got only the ID");
     expect(() => parseExec([])).toThrow("exec: expected ID and a COMMAND (or --process FILE), got 0 arguments");
@@ -92,7 +92,7 @@ describe("execProcess", () => {
     expect(bad({ args: ["x"], cwd: "/", user: { uid: -1, gid: 0 } })).toThrow("--process: user: must be");
     expect(bad({ args: ["x"], cwd: "/", capabilities: { bounding: ["CAP_X"] } })).toThrow('--process: capabilities.bounding: unknown capability "CAP_X"');
     expect(bad({ args: ["x"], cwd: "/", rlimits: [{ type: "RLIMIT_X", soft: 1, hard: 1 }] })).toThrow("--process: rlimits[0].type: unknown rlimit type");
-    expect(bad({ args: ["x"], cwd: "/", terminal: true })).toThrow("--process: terminal: true is not supported yet");
+    expect(bad({ args: ["x"], cwd: "/", terminal: "yes" })).toThrow("--process: terminal: must be true or false");
     expect(bad([1])).toThrow("--process: process: must be a JSON object");
     expect(() => parseProcessJson("{")).toThrow("--process: invalid JSON");
   });
@@ -126,6 +126,24 @@ describe("buildExecPlan", () => {
     expect(encodePlan(toRecords(steps)).length).toBeGreaterThan(16);
   });
 
+  test("a console socket: the tty op as the process's user, after chdir, before seccomp and caps", () => {
+    const p = { ...containerProcess(), consoleSize: { height: 30, width: 100 } };
+    const o = ops(buildExecPlan(p, ctx({ consoleSocketFd: 7, seccomp: { program: new Uint8Array(8), flags: 0 } })));
+    const tty = o.indexOf("tty");
+    expect(buildExecPlan(p, ctx({ consoleSocketFd: 7 })).find((s) => s.op === "tty")).toEqual({ op: "tty", socketFd: 7, rows: 30, cols: 100 });
+    expect(tty).toBeGreaterThan(o.indexOf("setuid"));
+    expect(tty).toBeGreaterThan(o.indexOf("chdir"));
+    expect(tty).toBeLessThan(o.indexOf("caps"));
+    expect(tty).toBeLessThan(o.indexOf("seccomp"));
+    expect(ops(buildExecPlan(p, ctx()))).not.toContain("tty");
+  });
+
+  test("exec -d sets EXIT_ON_START: the caller's subreaper gets the process, as with runc", () => {
+    const opts = (c: Partial<ExecPlanContext>) => (buildExecPlan(containerProcess(), ctx(c)).find((s) => s.op === "options") as { bits: number }).bits;
+    expect(opts({ foreground: false, exitOnStart: true }) & Opt.EXIT_ON_START).toBe(Opt.EXIT_ON_START);
+    expect(opts({ foreground: true }) & Opt.EXIT_ON_START).toBe(0);
+  });
+
   test("credentials always set, then caps, no_new_privs, closeFds, seccomp last before exec", () => {
     const steps = buildExecPlan(containerProcess(), ctx({ seccomp: { program: new Uint8Array(8), flags: 0 } }));
     expect(ops(steps).slice(ops(steps).indexOf("rlimit"))).toEqual(["rlimit", "setgroups", "setgid", "setuid", "umask", "chdir", "caps", "noNewPrivs", "closeFds", "seccomp", "exec"]);
@@ -150,4 +168,11 @@ describe("buildExecPlan", () => {
     expect(steps.find((s) => s.op === "closeFds")).toEqual({ op: "closeFds", preserve: 2 });
     expect(() => buildExecPlan({ ...containerProcess(), args: [] }, ctx())).toThrow("process.args: empty");
   });
+});
+
+test("a pty only when asked: -t, or terminal: true in --process (the container's own setting does not carry over)", () => {
+  const c = { ...containerProcess(), terminal: true };
+  expect(execProcess(c, args()).terminal).toBe(false);
+  expect(execProcess(c, args({ tty: true })).terminal).toBe(true);
+  expect(execProcess(containerProcess(), args(), parseProcessJson(JSON.stringify({ args: ["sh"], cwd: "/", terminal: true }))).terminal).toBe(true);
 });

@@ -48,3 +48,25 @@ test("hooks checkpoint: after every mount and device, right before pivot_root", 
   expect(steps[checkpoint + 1]).toEqual({ op: "chdir", path: "/tmp/zoo.x" });
   expect(steps[checkpoint + 2]!.op).toBe("pivotRoot");
 });
+
+test("rootfsPropagation is applied to the new / after pivot_root (before, a shared one would reach the host's tree)", () => {
+  const s = spec();
+  s.linux!.rootfsPropagation = "rshared";
+  const steps = buildPlan(s, ctx());
+  const i = steps.findIndex((x) => x.op === "mount" && (x as { target: string }).target === "/" && (x as { flags: bigint }).flags === (0x100000n | 0x4000n));
+  expect(i).toBeGreaterThan(at(steps, "pivotRoot"));
+  // rprivate is what the namespace already has: nothing more.
+  s.linux!.rootfsPropagation = "rprivate";
+  expect(buildPlan(s, ctx()).filter((x) => x.op === "mount" && (x as { target: string }).target === "/").length).toBe(1);
+});
+
+test("oomScoreAdj is written through the container's /proc, before the uid switch and the capability drop", () => {
+  const s = spec();
+  s.process!.oomScoreAdj = 300;
+  const steps = buildPlan(s, ctx());
+  const i = steps.findIndex((x) => x.op === "writeFile" && (x as { path: string }).path === "/proc/self/oom_score_adj");
+  expect(new TextDecoder().decode((steps[i] as { content: Uint8Array }).content)).toBe("300");
+  expect(i).toBeGreaterThan(at(steps, "pivotRoot"));
+  expect(i).toBeLessThan(at(steps, "setuid"));
+  expect(i).toBeLessThan(at(steps, "caps"));
+});

@@ -4,6 +4,7 @@ import { defaultSpec, specCommandConfig } from "../../../src/oci/default-spec.ts
 import { validateConfig } from "../../../src/oci/validate.ts";
 import { checkId } from "../../../src/runtime/oci/store.ts";
 import { cgroupPlacement } from "../../../src/runtime/oci/lifecycle.ts";
+import { deviceWrites } from "../../../src/runtime/oci/devices-cgroup.ts";
 import type { Spec } from "../../../src/oci/spec.ts";
 
 const ctx = { bundle: "/bundles/b1", rlimitCeiling: (t: string) => (t === "RLIMIT_NOFILE" ? 524288n : null) };
@@ -42,6 +43,25 @@ describe("validateConfig", () => {
     expect(sd("/zoo/c1")).toThrow('linux.cgroupsPath: "/zoo/c1": with --systemd-cgroup it must be "slice:prefix:name"');
   });
 
+  test("refused fields name themselves", () => {
+    expect(check((s) => (s.linux.personality = { domain: "LINUX32" }))).toThrow('linux.personality: {"domain":"LINUX32"}: setting the execution domain is not supported yet; remove it');
+    expect(check((s) => (s.linux.timeOffsets = { monotonic: { secs: 1 } }))).toThrow("linux.timeOffsets: clock offsets are not supported");
+    expect(check((s) => (s.linux.intelRdt = { closID: "x" }))).toThrow("linux.intelRdt: Intel RDT (resctrl) is not supported; remove it");
+    // Fields from newer specs are refused by name, not dropped.
+    expect(check((s) => (s.linux.memoryPolicy = { mode: "MPOL_BIND" }))).toThrow("linux.memoryPolicy: is not supported; remove it");
+    expect(check((s) => (s.process.scheduler = { policy: "SCHED_FIFO" }))).toThrow("process.scheduler: is not supported; remove it");
+    expect(check((s) => (s.process.ioPriority = { class: "IOPRIO_CLASS_RT" }))).toThrow("process.ioPriority: is not supported; remove it");
+  });
+
+  test("oomScoreAdj and rootfsPropagation are taken when valid", () => {
+    expect(validateConfig({ ...base(), process: { ...base().process!, oomScoreAdj: -17 } }, ctx).process?.oomScoreAdj).toBe(-17);
+    expect(check((s) => (s.process.oomScoreAdj = 1001))).toThrow("process.oomScoreAdj: must be an integer from -1000 to 1000, got 1001");
+    for (const p of ["private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"]) {
+      expect(validateConfig({ ...base(), linux: { ...base().linux, rootfsPropagation: p } }, ctx).linux?.rootfsPropagation).toBe(p);
+    }
+    expect(check((s) => (s.linux.rootfsPropagation = "sideways"))).toThrow('linux.rootfsPropagation: "sideways": want one of private, rprivate');
+  });
+
   test("wrong values name the field and the value", () => {
     expect(check((s) => (s.ociVersion = "0.9"))).toThrow('ociVersion: must be a 1.x.y version string, got "0.9"');
     expect(check((s) => (s.process.args = []))).toThrow("process.args: must name a command");
@@ -74,9 +94,31 @@ describe("validateConfig", () => {
     expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_CORE", soft: 0, hard: 1e12 }]))).not.toThrow();
   });
 
-  test("resources.devices is accepted and dropped (no device cgroup yet)", () => {
+  test("resources.devices is kept for the devices cgroup", () => {
     const s = validateConfig({ ...base(), linux: { ...base().linux, resources: { devices: [{ allow: false, access: "rwm" }], pids: { limit: 5 } } } }, ctx);
-    expect(s.linux?.resources).toEqual({ pids: { limit: 5 } });
+    expect(s.linux?.resources).toEqual({ devices: [{ allow: false, access: "rwm" }], pids: { limit: 5 } });
+  });
+});
+
+describe("devices cgroup rules (runc's order)", () => {
+  test("the config's rules, then the container's device nodes, then runc's defaults", () => {
+    const w = deviceWrites([{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 4, minor: -1, access: "rw" }], [
+      { type: "c", path: "/dev/fuse", major: 10, minor: 229 },
+      { type: "p", path: "/dev/fifo" },
+    ]);
+    expect(w.slice(0, 5)).toEqual([
+      ["devices.deny", "a *:* rwm"],
+      ["devices.allow", "c 4:* rw"],
+      ["devices.allow", "c 10:229 rwm"],
+      ["devices.allow", "c *:* m"],
+      ["devices.allow", "b *:* m"],
+    ]);
+    expect(w.map(([, l]) => l)).toContain("c 136:* rwm");
+    expect(w.map(([, l]) => l)).toContain("c 1:3 rwm");
+  });
+  test("bad rules name the field", () => {
+    expect(() => deviceWrites([{ allow: true, type: "x" }], [])).toThrow('linux.resources.devices[0].type: "x": want a, b or c');
+    expect(() => deviceWrites([{ allow: true, access: "rwx" }], [])).toThrow('linux.resources.devices[0].access: "rwx": want letters of rwm');
   });
 });
 

@@ -1,0 +1,64 @@
+// config.json fields checked from inside the container: oomScoreAdj (init and
+// exec), rootfsPropagation, umask, additionalGids; and the fields zoo-runtime
+// refuses (personality, timeOffsets, intelRdt, unknown ones) with one line
+// and nothing created.
+import { describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { IS_ROOT } from "../../helpers/env.ts";
+import { useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
+
+describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
+  const t = useRuntimeSuite();
+
+  test("oomScoreAdj, rootfsPropagation, umask and additionalGids apply to the process", async () => {
+    const b = t.bundle(["sh", "-c", "cat /proc/self/oom_score_adj; awk '$5 == \"/\"' /proc/self/mountinfo | grep -o 'shared:' | head -1; umask; id -G"], (s) => {
+      s.process!.oomScoreAdj = 500;
+      s.process!.user = { uid: 0, gid: 0, umask: 0o027, additionalGids: [7, 9] };
+      s.linux!.rootfsPropagation = "rshared";
+    });
+    const r = await t.rt(["run", "-b", b, "cf1"]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toBe("500\nshared:\n0027\n0 7 9\n");
+  });
+
+  test("exec applies a --process oomScoreAdj", async () => {
+    expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "cf2"])).code).toBe(0);
+    const file = join(t.work, "oom.json");
+    writeFileSync(file, JSON.stringify({ args: ["cat", "/proc/self/oom_score_adj"], cwd: "/", oomScoreAdj: 600 }));
+    const r = await t.rt(["exec", "--process", file, "cf2"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, "600\n", ""]);
+  });
+
+  test("what zoo-runtime cannot honour is refused by name, before anything is made", async () => {
+    const cases: [(s: any) => void, string][] = [
+      [(s) => (s.linux.personality = { domain: "LINUX32" }), 'linux.personality: {"domain":"LINUX32"}: setting the execution domain is not supported yet; remove it'],
+      [(s) => (s.linux.timeOffsets = { monotonic: { secs: 10 } }), "linux.timeOffsets: clock offsets are not supported (the time namespace is created without them); remove it"],
+      [(s) => (s.linux.intelRdt = { closID: "c" }), "linux.intelRdt: Intel RDT (resctrl) is not supported; remove it"],
+      [(s) => (s.process.scheduler = { policy: "SCHED_BATCH" }), "process.scheduler: is not supported; remove it"],
+    ];
+    let n = 0;
+    for (const [edit, msg] of cases) {
+      const id = `cfbad${++n}`;
+      const r = await t.rt(["create", "-b", t.bundle(["true"], edit), id]);
+      expect([r.code, r.stderr]).toEqual([1, `zoo-runtime: ${msg}\n`]);
+      expect(existsSync(join(t.root, id))).toBe(false);
+    }
+  });
+
+  test("linux.resources.devices: a host device bound in is refused unless a rule allows it (v1 devices cgroup)", async () => {
+    const open = ["sh", "-c", "exec 3</dev/loop-control && echo opened"];
+    const bindIt = (s: any) => s.mounts.push({ destination: "/dev/loop-control", type: "bind", source: "/dev/loop-control", options: ["bind"] });
+    const denied = await t.rt(["run", "-b", t.bundle(open, (s: any) => {
+      bindIt(s);
+      s.linux.resources = { devices: [{ allow: false, access: "rwm" }] };
+    }), "dev1"]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain("Operation not permitted");
+    const allowed = await t.rt(["run", "-b", t.bundle(open, (s: any) => {
+      bindIt(s);
+      s.linux.resources = { devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: 237, access: "rw" }] };
+    }), "dev2"]);
+    expect([allowed.code, allowed.stdout]).toEqual([0, "opened\n"]);
+  });
+});
