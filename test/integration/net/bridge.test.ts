@@ -150,18 +150,25 @@ describe.skipIf(!IS_ROOT || !HAS_NFT)("bridge networks", () => {
     const procs = Array.from({ length: 20 }, () =>
       Bun.spawn([ZOO, "run", "--rm", "busybox", "sh", "-c", cmd], { env: { ZOO_ROOT: t.store, PATH: process.env.PATH! }, stdout: "pipe", stderr: "pipe" }),
     );
-    const firstLines = procs.map(async (p) => {
-      const { value } = await p.stdout.getReader().read();
-      return new TextDecoder().decode(value ?? new Uint8Array()).trim();
-    });
-    const addrs = await Promise.all(firstLines);
-    // All 20 hold their leases together.
-    const r = await zoo(["network", "inspect", "bridge"]);
-    // (Other containers on the host may share the default network: look for ours.)
-    const listed = Object.values(JSON.parse(r.stdout)[0].Containers as Record<string, { IPv4Address: string }>).map((c) => c.IPv4Address);
-    expect(addrs.filter((a) => listed.includes(a))).toEqual(addrs);
-    for (const p of procs) p.kill("SIGTERM");
-    expect(await Promise.all(procs.map((p) => p.exited))).toEqual(Array(20).fill(0));
+    let codes: number[] = [];
+    let addrs: string[] = [];
+    try {
+      const firstLines = procs.map(async (p) => {
+        const { value } = await p.stdout.getReader().read();
+        return new TextDecoder().decode(value ?? new Uint8Array()).trim();
+      });
+      addrs = await Promise.all(firstLines);
+      // All 20 hold their leases together.
+      const r = await zoo(["network", "inspect", "bridge"]);
+      // (Other containers on the host may share the default network: look for ours.)
+      const listed = Object.values(JSON.parse(r.stdout)[0].Containers as Record<string, { IPv4Address: string }>).map((c) => c.IPv4Address);
+      expect(addrs.filter((a) => listed.includes(a))).toEqual(addrs);
+    } finally {
+      // Also when an expectation failed: no container may outlive the test.
+      for (const p of procs) p.kill("SIGTERM");
+      codes = await Promise.all(procs.map((p) => p.exited));
+    }
+    expect(codes).toEqual(Array(20).fill(0));
     for (const a of addrs) expect(a).toMatch(/^10\.88\.0\.\d+\/16$/);
     expect(new Set(addrs).size).toBe(20);
   }, 60_000);
