@@ -32,6 +32,12 @@ export interface RunFlags {
   interactive?: boolean;
   /** --init: zoo-shim's init as the container's PID 1. */
   init?: boolean;
+  /** --health-cmd and its timing (Docker's durations: 30s, 1m30s, 500ms). */
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
   /** --restart no|on-failure[:N]|always|unless-stopped. */
   restart?: string;
   /** --log-opt max-size=SIZE, max-file=N. */
@@ -44,6 +50,8 @@ const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
   "--cap-add": "capAdd", "--cap-drop": "capDrop", "--security-opt": "securityOpt",
   "--network": "network", "--net": "network", "--ip": "ip", "-p": "publish", "--publish": "publish",
   "--restart": "restart", "--log-opt": "logOpts",
+  "--health-cmd": "healthCmd", "--health-interval": "healthInterval", "--health-timeout": "healthTimeout",
+  "--health-retries": "healthRetries", "--health-start-period": "healthStartPeriod",
 };
 
 export function parseRunArgs(argv: string[]): RunFlags {
@@ -151,6 +159,13 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
       return;
     case "logOpts":
       (f.logOpts ??= []).push(val);
+      return;
+    case "healthCmd":
+    case "healthInterval":
+    case "healthTimeout":
+    case "healthRetries":
+    case "healthStartPeriod":
+      f[key] = val;
       return;
   }
 }

@@ -13,6 +13,7 @@ import { generateName } from "./names.ts";
 import { imageFor } from "./start.ts";
 import { Containers, initialState, type LogOptions, type RestartPolicy } from "./store.ts";
 import { parseBytes } from "./units.ts";
+import { healthConfig } from "./health.ts";
 
 export interface EngineFlags {
   restart?: string;
@@ -50,6 +51,7 @@ export async function createContainer(f: RunFlags & Partial<EngineFlags>): Promi
   const id = randomBytes(32).toString("hex");
   const restart = parseRestart(f.restart);
   const log = parseLogOpts(f.logOpts ?? []);
+  const health = healthConfig(f);
   if (restart.name !== "no" && f.rm) throw new UsageError("--restart and --rm cannot be used together: a container that restarts is never removed");
   // Checked now, done again at every start.
   const spec = buildSpec(f, image.config.config, id, rootless, resolveSecurity(f));
@@ -69,7 +71,7 @@ export async function createContainer(f: RunFlags & Partial<EngineFlags>): Promi
     cs.writeState(id, initialState());
     cs.writeConfig({
       id, name, created: new Date().toISOString(), image: f.image, imageId: image.manifest, flags: { ...f, name }, restart, log,
-      args: spec.process!.args!, hostname: spec.hostname!, rootless,
+      args: spec.process!.args!, hostname: spec.hostname!, rootless, health,
     });
     return name;
   });

@@ -4,7 +4,7 @@ import { UsageError } from "../../util/errors.ts";
 
 export const CONTAINER_HELP = `
 Containers (Docker's flags and formats; CONTAINER is a name, an id or a unique id prefix):
-  run -d [--init] [--restart no|on-failure[:N]|always|unless-stopped] [--log-opt max-size=S,max-file=N] ...
+  run -d [--init] [--health-cmd CMD [--health-interval D] [--health-retries N] [--health-timeout D] [--health-start-period D]] [--restart no|on-failure[:N]|always|unless-stopped] [--log-opt max-size=S,max-file=N] ...
                start a container in the background under its monitor, print its id
   create [run flags] IMAGE [CMD...]   a container that is not started yet
   start [-a] C...      stop [-t SECS] C...      restart [-t SECS] C...
@@ -154,6 +154,10 @@ const HANDLERS: Record<string, Handler> = {
   async system(argv) {
     const [sub, ...rest] = argv;
     const sys = await import("./system.ts");
+    if (sub === "healthcheck") {
+      if (rest[0] !== "--root" || rest.length !== 3) throw new UsageError("container healthcheck is run by a container's monitor: container healthcheck --root STORE ID");
+      return (await import("./health.ts")).healthcheck(rest[1]!, rest[2]!);
+    }
     if (sub === "prune") return sys.systemPrune(rest);
     if (sub === "df") return sys.systemDf();
     if (sub === "info") return sys.info();
@@ -168,6 +172,10 @@ const HANDLERS: Record<string, Handler> = {
       // The monitor's exit command: zoo container cleanup --root STORE ID.
       if (rest[0] !== "--root" || rest.length !== 3) throw new UsageError("container cleanup is run by a container's monitor: container cleanup --root STORE ID");
       return (await import("./cleanup.ts")).containerCleanup(rest[1]!, rest[2]!);
+    }
+    if (sub === "healthcheck") {
+      if (rest[0] !== "--root" || rest.length !== 3) throw new UsageError("container healthcheck is run by a container's monitor: container healthcheck --root STORE ID");
+      return (await import("./health.ts")).healthcheck(rest[1]!, rest[2]!);
     }
     if (sub === "prune") return (await import("./prune.ts")).prune(rest);
     if (sub === "ls" || sub === "list") return HANDLERS.ps!(rest);

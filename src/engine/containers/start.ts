@@ -101,6 +101,7 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
     error: "",
     stoppedByUser: false,
     resources,
+    health: cfg.health ? { status: "starting", failingStreak: 0, log: [] } : undefined,
   };
   // -t: the child sends the pty's master to the monitor, which serves it on the attach socket.
   let console: [number, number] | null = null;
@@ -119,6 +120,7 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
     "--log", cs.path(id, "container.log"),
     "--log-max-size", String(cfg.log.maxSize),
     "--log-max-files", String(cfg.log.maxFiles),
+    ...(cfg.health ? ["--health-interval", String(cfg.health.intervalMs), "--health-command", ...selfCommand(), "container", "healthcheck", "--root", cs.root, id, ";"] : []),
     "--exit-file", cs.path(id, "exit"),
     "--exit-command", ...selfCommand(), "container", "cleanup", "--root", cs.root, id,
   ];

@@ -214,6 +214,21 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     expect(await status(`${N}init`)).toBe("exited 143 0");
   });
 
+  test("health checks: starting, unhealthy after the retries, healthy again; shown in ps and inspect", async () => {
+    const c = `${N}health`;
+    await ok("run", "-d", "--name", c, "--health-cmd", "test -f /tmp/ok", "--health-interval", "300ms", "--health-retries", "2", "busybox", "sleep", "1000");
+    expect(await ok("ps", "--format", "{{.Status}}")).toMatch(/^Up .* \(health: starting\)\n$/);
+    await until("unhealthy", async () => (await ok("inspect", "-f", "{{.State.Health.Status}}", c)).trim() === "unhealthy");
+    expect(await ok("ps", "--format", "{{.Status}}")).toMatch(/\(unhealthy\)\n$/);
+    await ok("exec", c, "touch", "/tmp/ok");
+    await until("healthy", async () => (await ok("inspect", "-f", "{{.State.Health.Status}}", c)).trim() === "healthy");
+    const h = JSON.parse(await ok("inspect", "-f", "{{json .State.Health}}", c));
+    expect(h.FailingStreak).toBe(0);
+    expect(h.Log.at(-1).ExitCode).toBe(0);
+    expect(h.Log.length).toBeLessThanOrEqual(5);
+    await ok("rm", "-f", c);
+  });
+
   test("bad input: one line, exit 125, no container left", async () => {
     for (const args of [
       ["run", "-d", "--restart", "sometimes", "busybox", "true"],

@@ -10,6 +10,7 @@ import { humanDuration, renderTemplate, table } from "../../../src/engine/contai
 import { parseTime } from "../../../src/engine/containers/logs-command.ts";
 import { LogPrinter, parseLine } from "../../../src/engine/containers/logs.ts";
 import { generateName } from "../../../src/engine/containers/names.ts";
+import { nextHealth, parseDuration, type HealthState } from "../../../src/engine/containers/health.ts";
 import { parseBytes } from "../../../src/engine/containers/units.ts";
 
 describe("templates", () => {
@@ -147,5 +148,30 @@ describe("attach", () => {
   });
   test("a resize frame: 'r', length 4, rows and columns little-endian", () => {
     expect([...sizeFrame(40, 300)]).toEqual([0x72, 4, 0, 40, 0, 44, 1]);
+  });
+});
+
+describe("health", () => {
+  const c = { cmd: "true", intervalMs: 1000, timeoutMs: 1000, retries: 2, startPeriodMs: 5000 };
+  const at = (s: number, code: number) => ({ Start: new Date(Date.parse("2026-01-01T00:00:00Z") + s * 1000).toISOString(), End: "", ExitCode: code, Output: "" });
+  const start: HealthState = { status: "starting", failingStreak: 0, log: [] };
+  test("failures in the start period do not count; retries in a row make it unhealthy; one success heals", () => {
+    const t0 = "2026-01-01T00:00:00Z";
+    let h = nextHealth(start, at(1, 1), c, t0);
+    expect(h).toMatchObject({ status: "starting", failingStreak: 0 });
+    h = nextHealth(h, at(6, 1), c, t0);
+    expect(h).toMatchObject({ status: "starting", failingStreak: 1 });
+    h = nextHealth(h, at(7, 1), c, t0);
+    expect(h).toMatchObject({ status: "unhealthy", failingStreak: 2 });
+    h = nextHealth(h, at(8, 0), c, t0);
+    expect(h).toMatchObject({ status: "healthy", failingStreak: 0 });
+    for (let i = 0; i < 10; i++) h = nextHealth(h, at(9 + i, 0), c, t0);
+    expect(h.log).toHaveLength(5);
+  });
+  test("durations", () => {
+    expect(parseDuration("1m30s", "x")).toBe(90_000);
+    expect(parseDuration("500ms", "x")).toBe(500);
+    expect(parseDuration("1.5s", "x")).toBe(1500);
+    expect(() => parseDuration("10", "--health-interval")).toThrow(/invalid --health-interval "10"/);
   });
 });
