@@ -229,6 +229,40 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     await ok("rm", "-f", c);
   });
 
+  test("pause/unpause, top, port, stats, cp both ways, system df, info, system prune", async () => {
+    const c = `${N}misc`;
+    await ok("run", "-d", "--name", c, "-p", `${20000 + (process.pid % 10000)}:80`, "busybox", "sh", "-c", "while :; do date > /tmp/now; sleep 0.1; done");
+    await ok("pause", c);
+    expect((await ok("ps", "--format", "{{.State}} {{.Status}}")).trim()).toMatch(/^paused Up .* \(Paused\)$/);
+    const frozen = (await ok("exec", c, "true").catch((e) => String(e))) as string;
+    expect(frozen).toContain("is paused");
+    await ok("unpause", c);
+    expect((await ok("top", c)).split("\n")[0]).toMatch(/^UID\s+PID\s+PPID/);
+    expect(await ok("port", c)).toBe(`80/tcp -> 0.0.0.0:${20000 + (process.pid % 10000)}\n`);
+    const st = (await ok("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", c)).trim();
+    expect(st).toMatch(new RegExp(`^${c} [\\d.]+[KMG]?i?B / [\\d.]+[KMG]iB [1-9]\\d*$`));
+    const host = (await import("node:fs")).mkdtempSync("/var/tmp/zoo-cp-");
+    try {
+      await ok("cp", `${c}:/etc/passwd`, `${host}/pw`);
+      expect((await import("node:fs")).readFileSync(`${host}/pw`, "utf8")).toStartWith("root:x:0:0:");
+      (await import("node:fs")).writeFileSync(`${host}/in`, "into the container\n");
+      await ok("cp", `${host}/in`, `${c}:/tmp/`);
+      await ok("cp", `${host}/in`, `${c}:/tmp/renamed`);
+      expect(await ok("exec", c, "cat", "/tmp/in", "/tmp/renamed")).toBe("into the container\ninto the container\n");
+      const missing = await zoo("cp", `${c}:/nope`, host);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain("could not find the file /nope");
+    } finally {
+      (await import("node:fs")).rmSync(host, { recursive: true, force: true });
+    }
+    expect(await ok("system", "df")).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+1\s+1\s.*\nContainers\s+1\s+1\s/);
+    expect(await ok("info")).toMatch(/Containers: 1\n  Running: 1\n  Paused: 0\n  Stopped: 0\n/);
+    await ok("stop", "-t", "0", c);
+    const pruned = await ok("system", "prune", "-f");
+    expect(pruned).toMatch(/^Deleted Containers:\n[0-9a-f]{64}\n\nTotal reclaimed space: /);
+    expect(await ok("ps", "-a", "-q")).toBe("");
+  });
+
   test("bad input: one line, exit 125, no container left", async () => {
     for (const args of [
       ["run", "-d", "--restart", "sometimes", "busybox", "true"],
