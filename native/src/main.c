@@ -4,6 +4,7 @@
  *   --log PATH --log-max-size BYTES --log-max-files N
  *   --console-fd FD        the TTY op's console socket: the pty master arrives here
  *   --attach-socket PATH   clients of the container's terminal connect here
+ *   --stdin                the container's stdin is a pipe fed by attach clients (-i without -t)
  *   --health-interval MS --health-command ARGV... ;   run ARGV every MS while the container runs
  *   --exit-file PATH       the wait status and time, once the container is gone
  *   --exit-command ARGV... (last) executed in the monitor's place after that
@@ -62,6 +63,7 @@ static int parse_u64(const char *s, uint64_t *v)
 struct shim_args {
 	int plan_fd, sync_fd;
 	int console_fd;
+	int with_stdin;
 	const char *attach_path;
 	struct zoo_logfile log;
 	struct zoo_health health;
@@ -85,6 +87,10 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
 			argv[end] = NULL;
 			a->health.cmd = argv + i + 1;
 			i = end;
+			continue;
+		}
+		if (strcmp(opt, "--stdin") == 0) {
+			a->with_stdin = 1;
 			continue;
 		}
 		if (strcmp(opt, "--exit-command") == 0) {
@@ -204,7 +210,7 @@ static int launch(struct zoo_plan *plan, int ts, const struct shim_args *args)
 		return 1;
 	}
 	s.orig_mask = orig;
-	if (zoo_attach_open(&s.attach) < 0) {
+	if (zoo_attach_open(&s.attach, args->with_stdin) < 0) {
 		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, s.attach.path);
 		return 1;
 	}
@@ -278,7 +284,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (parse_args(argc, argv, &args) < 0) {
-		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD [--log PATH [--log-max-size N] [--log-max-files N]] [--console-fd FD] [--attach-socket PATH] [--health-interval MS --health-command ARGV... ;] [--exit-file PATH] [--exit-command ARGV...]");
+		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD [--log PATH [--log-max-size N] [--log-max-files N]] [--console-fd FD] [--attach-socket PATH] [--stdin] [--health-interval MS --health-command ARGV... ;] [--exit-file PATH] [--exit-command ARGV...]");
 		return 2;
 	}
 	plan_fd = args.plan_fd;

@@ -117,6 +117,8 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
   }
   const args: (string | { keepFd: number })[] = [
     ...(console ? ["--console-fd", { keepFd: 1 }, "--attach-socket", "attach"] : []),
+    // -i without -t: the container's stdin is a pipe the monitor feeds from attach clients.
+    ...(f.interactive && !f.tty ? ["--stdin", "--attach-socket", "attach"] : []),
     "--log", cs.path(id, "container.log"),
     "--log-max-size", String(cfg.log.maxSize),
     "--log-max-files", String(cfg.log.maxFiles),

@@ -263,6 +263,16 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     expect(await ok("ps", "-a", "-q")).toBe("");
   });
 
+  test("-i without -t: our stdin through the monitor to the container, end of input included", async () => {
+    const r = await t.zoo(["run", "-i", "--rm", "busybox", "sh", "-c", "read x; echo got $x; wc -c"], { stdin: "first\nsecond line\n" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("got first\n12\n");
+    // A larger stream than a pipe holds, and the exit code.
+    const big = await t.zoo(["run", "-i", "--rm", "busybox", "sh", "-c", "wc -c; exit 4"], { stdin: "x".repeat(300_000) });
+    expect(big.stdout.trim()).toBe("300000");
+    expect(big.code).toBe(4);
+  });
+
   test("bad input: one line, exit 125, no container left", async () => {
     for (const args of [
       ["run", "-d", "--restart", "sometimes", "busybox", "true"],
