@@ -48,6 +48,18 @@ describe.skipIf(!IS_ROOT || !TMUX)("zoo run -it", () => {
     tmux("kill-server");
   }, 60_000);
 
+  test("exec -it: a new pty in the container, our size, the exit code", async () => {
+    const c = `ex-${process.pid}`;
+    expect((await t.zoo(["run", "-d", "--name", c, "busybox", "sleep", "1000"])).code).toBe(0);
+    session(`${ZOO} exec -it ${c} sh`);
+    await until("the prompt", (s) => s.includes("/ #"));
+    tmux("send-keys", "-t", "s", "tty; stty size", "Enter");
+    await until("its terminal", (s) => /\/dev\/pts\/\d+\n30 100/.test(s));
+    tmux("send-keys", "-t", "s", "exit 6", "Enter");
+    await until("the exit code", (s) => s.includes("EXIT=6"));
+    tmux("kill-session", "-t", "s");
+  }, 60_000);
+
   test("Ctrl-P Ctrl-Q detaches and leaves it running; attach gets it back", async () => {
     session(`${ZOO} run -it --name tty-${process.pid} busybox sh`);
     await until("the prompt", (s) => s.includes("/ #"));

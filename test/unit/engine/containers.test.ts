@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { parseArgs } from "../../../src/cli/zoo/args.ts";
 import { DetachKeys, sizeFrame } from "../../../src/engine/containers/attach.ts";
 import { parseLogOpts, parseRestart } from "../../../src/engine/containers/create.ts";
-import { resolveUser } from "../../../src/engine/containers/exec.ts";
+import { resolveUser, withTty } from "../../../src/engine/containers/exec.ts";
 import { backoffMs, readExitFile, shouldRestart } from "../../../src/engine/containers/finalize.ts";
 import { humanDuration, renderTemplate, table } from "../../../src/engine/containers/format.ts";
 import { parseTime } from "../../../src/engine/containers/logs-command.ts";
@@ -174,4 +174,12 @@ describe("health", () => {
     expect(parseDuration("1.5s", "x")).toBe(1500);
     expect(() => parseDuration("10", "--health-interval")).toThrow(/invalid --health-interval "10"/);
   });
+});
+
+test("exec -t: the TTY op goes right after chdir, before caps and seccomp", () => {
+  const steps = [{ op: "setuid", uid: 0 }, { op: "chdir", path: "/" }, { op: "caps" }, { op: "exec" }] as never[];
+  const out = withTty(steps, 7, { args: ["sh"], cwd: "/", user: { uid: 0, gid: 0 }, consoleSize: { height: 30, width: 100 } }) as { op: string }[];
+  expect(out.map((s) => s.op)).toEqual(["setuid", "chdir", "tty", "caps", "exec"]);
+  expect(out[2]).toEqual({ op: "tty", socketFd: 7, rows: 30, cols: 100 });
+  expect(withTty(steps, undefined, { args: ["sh"], cwd: "/", user: { uid: 0, gid: 0 } })).toBe(steps);
 });
