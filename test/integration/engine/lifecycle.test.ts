@@ -273,6 +273,14 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     expect(big.code).toBe(4);
   });
 
+  test("an OOM kill is recorded with no zoo command running", async () => {
+    const c = `${N}oom`;
+    await ok("run", "-d", "--name", c, "-m", "16m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1");
+    await until("the exit", async () => (await ok("inspect", "-f", "{{.State.Status}}", c)).trim() === "exited");
+    expect((await ok("inspect", "-f", "{{.State.ExitCode}} {{.State.OOMKilled}}", c)).trim()).toBe("137 true");
+    await ok("rm", c);
+  });
+
   test("bad input: one line, exit 125, no container left", async () => {
     for (const args of [
       ["run", "-d", "--restart", "sometimes", "busybox", "true"],
