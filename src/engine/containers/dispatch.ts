@@ -37,7 +37,6 @@ const each = async (names: string[], fn: (n: string) => Promise<unknown>, echo =
   return code;
 };
 
-const cli = () => import("../../cli/zoo/lifecycle.ts");
 const life = () => import("./lifecycle.ts");
 const show = () => import("./show.ts");
 
@@ -49,7 +48,7 @@ const HANDLERS: Record<string, Handler> = {
     return 0;
   },
   async start(argv) {
-    const o = (await cli()).parseStart(argv);
+    const o = (await import("../../cli/zoo/start.ts")).parseStart(argv);
     const cs = (await show()).containers();
     const l = await life();
     if (!o.attach) return each(o.containers, (n) => l.start(cs, n));
@@ -64,49 +63,49 @@ const HANDLERS: Record<string, Handler> = {
     return l.wait(cs, o.containers[0]!);
   },
   async stop(argv) {
-    const o = (await cli()).parseStop("stop", argv);
+    const o = (await import("../../cli/zoo/stop.ts")).parseStop("stop", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(o.containers, (n) => l.stop(cs, n, o.timeout, o.signal));
   },
   async restart(argv) {
-    const o = (await cli()).parseStop("restart", argv);
+    const o = (await import("../../cli/zoo/stop.ts")).parseStop("restart", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(o.containers, (n) => l.restart(cs, n, o.timeout));
   },
   async kill(argv) {
-    const o = (await cli()).parseKill(argv);
+    const o = (await import("../../cli/zoo/kill.ts")).parseKill(argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(o.containers, (n) => l.kill(cs, n, o.signal));
   },
   async rm(argv) {
-    const o = (await cli()).parseRm(argv);
+    const o = (await import("../../cli/zoo/rm.ts")).parseRm(argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(o.containers, (n) => l.remove(cs, n, o.force));
   },
   async wait(argv) {
-    const names = (await cli()).parseNames("wait", argv);
+    const names = (await import("../../cli/zoo/names.ts")).parseNames("wait", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(names, async (n) => process.stdout.write(`${await l.wait(cs, n)}\n`), false);
   },
   async pause(argv) {
-    const names = (await cli()).parseNames("pause", argv);
+    const names = (await import("../../cli/zoo/names.ts")).parseNames("pause", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(names, (n) => l.pause(cs, n, true));
   },
   async unpause(argv) {
-    const names = (await cli()).parseNames("unpause", argv);
+    const names = (await import("../../cli/zoo/names.ts")).parseNames("unpause", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(names, (n) => l.pause(cs, n, false));
   },
   async rename(argv) {
-    const o = (await cli()).parseRename(argv);
+    const o = (await import("../../cli/zoo/rename.ts")).parseRename(argv);
     await (await life()).rename((await show()).containers(), o.container, o.name);
     return 0;
   },
@@ -114,15 +113,15 @@ const HANDLERS: Record<string, Handler> = {
     return (await show()).ps((await import("../../cli/zoo/ps.ts")).parsePsArgs(argv));
   },
   async inspect(argv) {
-    const o = (await cli()).parseInspect(argv);
+    const o = (await import("../../cli/zoo/inspect.ts")).parseInspect(argv);
     return (await show()).inspect(o.containers, o.format);
   },
   async port(argv) {
-    const o = (await cli()).parsePort(argv);
+    const o = (await import("../../cli/zoo/port.ts")).parsePort(argv);
     return (await show()).port(o.container, o.port);
   },
   async top(argv) {
-    const o = (await cli()).parseTop(argv);
+    const o = (await import("../../cli/zoo/top.ts")).parseTop(argv);
     return (await show()).top(o.container, o.psArgs);
   },
   async logs(argv) {
@@ -132,7 +131,7 @@ const HANDLERS: Record<string, Handler> = {
     return (await import("./cp.ts")).cp((await import("../../cli/zoo/cp.ts")).parseCpArgs(argv));
   },
   async attach(argv) {
-    const names = (await cli()).parseNames("attach", argv.filter((a) => a !== "--sig-proxy=false" && a !== "--no-stdin"));
+    const names = (await import("../../cli/zoo/names.ts")).parseNames("attach", argv.filter((a) => a !== "--sig-proxy=false" && a !== "--no-stdin"));
     const cs = (await show()).containers();
     const id = cs.resolve(names[0]!);
     await (await import("./finalize.ts")).repair(cs, [id]);

@@ -178,7 +178,7 @@ describe("health", () => {
 
 test("exec -t: the TTY op goes right after chdir, before caps and seccomp", () => {
   const steps = [{ op: "setuid", uid: 0 }, { op: "chdir", path: "/" }, { op: "caps" }, { op: "exec" }] as never[];
-  const out = withTty(steps, 7, { args: ["sh"], cwd: "/", user: { uid: 0, gid: 0 }, consoleSize: { height: 30, width: 100 } }) as { op: string }[];
+  const out = withTty(steps, 7, { args: ["sh"], cwd: "/", user: { uid: 0, gid: 0 }, consoleSize: { height: 30, width: 100 } }) as unknown as Record<string, unknown>[];
   expect(out.map((s) => s.op)).toEqual(["setuid", "chdir", "tty", "caps", "exec"]);
   expect(out[2]).toEqual({ op: "tty", socketFd: 7, rows: 30, cols: 100 });
   expect(withTty(steps, undefined, { args: ["sh"], cwd: "/", user: { uid: 0, gid: 0 } })).toBe(steps);
