@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { IS_ROOT } from "../../helpers/env.ts";
+import { ensureTestUser, IS_ROOT, run, ZOO } from "../../helpers/env.ts";
 import { useEngineStore } from "./scaffold.ts";
 
 // Names on a bridge network are host-wide (other stores, other test runs): ours carry a suffix.
@@ -279,6 +279,26 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     await until("the exit", async () => (await ok("inspect", "-f", "{{.State.Status}}", c)).trim() === "exited");
     expect((await ok("inspect", "-f", "{{.State.ExitCode}} {{.State.OOMKilled}}", c)).trim()).toBe("137 true");
     await ok("rm", c);
+  });
+
+  test("rootless: the user's own store, separate from root's; the same lifecycle", async () => {
+    const user = ensureTestUser();
+    const as = (...args: string[]) => run([ZOO, ...args], { asUser: user });
+    const id = (await as("run", "-d", "--network", "none", "--name", `${N}rl`, "busybox", "sh", "-c", "echo from-$(id -u); sleep 1000")).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    try {
+      expect((await as("ps", "--format", "{{.Names}}")).stdout).toBe(`${N}rl\n`);
+      // Not in root's store.
+      expect((await zoo("ps", "-a", "-q")).stdout).toBe("");
+      await until("its log", async () => (await as("logs", `${N}rl`)).stdout === "from-0\n");
+      expect((await as("exec", `${N}rl`, "id", "-u")).stdout).toBe("0\n");
+      const stop = await as("stop", "-t", "1", `${N}rl`);
+      expect(stop.code).toBe(0);
+      expect((await as("inspect", "-f", "{{.State.Status}}", `${N}rl`)).stdout).toBe("exited\n");
+    } finally {
+      await as("rm", "-f", id);
+    }
+    expect((await as("ps", "-a", "-q")).stdout).toBe("");
   });
 
   test("bad input: one line, exit 125, no container left", async () => {
