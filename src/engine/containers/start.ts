@@ -53,7 +53,12 @@ export async function startContainer(cs: Containers, id: string, opts: StartOpti
   const lockFd = opts.lockFd;
   const cfg = cs.config(id);
   const prev = cs.state(id);
-  const fd = lockFd ?? cs.tryMonitorLock(id);
+  let fd = lockFd ?? cs.tryMonitorLock(id);
+  // Another command may hold it for a moment just to look (monitored()).
+  for (let i = 0; fd === null && i < 20; i++) {
+    await Bun.sleep(10);
+    fd = cs.tryMonitorLock(id);
+  }
   if (fd === null) throw new ZooError(`container ${cfg.name} is already running`, 1);
   const undo = new Cleanup();
   undo.add("close monitor lock", () => {
