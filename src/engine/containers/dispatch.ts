@@ -4,7 +4,10 @@ import { UsageError } from "../../util/errors.ts";
 
 export const CONTAINER_HELP = `
 Containers (Docker's flags and formats; CONTAINER is a name, an id or a unique id prefix):
-  run -d [--init] [--health-cmd CMD [--health-interval D] [--health-retries N] [--health-timeout D] [--health-start-period D]] [--restart no|on-failure[:N]|always|unless-stopped] [--log-opt max-size=S,max-file=N] ...
+  run -d [-i] [--init] [--restart no|on-failure[:N]|always|unless-stopped]
+      [--log-opt max-size=SIZE] [--log-opt max-file=N]
+      [--health-cmd CMD] [--health-interval D] [--health-retries N] [--health-timeout D] [--health-start-period D]
+      [run flags] IMAGE [CMD...]
                start a container in the background under its monitor, print its id
   create [run flags] IMAGE [CMD...]   a container that is not started yet
   start [-a] C...      stop [-t SECS] C...      restart [-t SECS] C...
@@ -12,7 +15,7 @@ Containers (Docker's flags and formats; CONTAINER is a name, an id or a unique i
   ps [-a] [-q] [-l] [--no-trunc] [--filter name=|id=|status=|exited=|ancestor=] [--format TPL]
   run -it IMAGE [CMD...] | attach C   a terminal held by the monitor; detach with Ctrl-P Ctrl-Q
   logs [-f] [--tail N] [--since T] [--until T] [-t] C
-  exec [-d] [-i] [-e K=V] [-u USER[:GROUP]] [-w DIR] C CMD...
+  exec [-d] [-i] [-t] [-e K=V] [-u USER[:GROUP]] [-w DIR] C CMD...
   inspect [-f TPL] C...   top C [ps opts]   port C [PORT]   rename C NAME
   pause C...   unpause C...   container prune
   stats [--no-stream] [-a] [--format TPL] [C...]
@@ -30,7 +33,7 @@ const each = async (names: string[], fn: (n: string) => Promise<unknown>, echo =
       if (echo) process.stdout.write(`${n}\n`);
     } catch (e) {
       // Docker goes on with the other containers and fails at the end.
-      process.stderr.write(`Error response from daemon: ${(e as Error).message}\n`);
+      process.stderr.write(`zoo: ${(e as Error).message}\n`);
       code = 1;
     }
   }
