@@ -38,6 +38,8 @@ export interface RunFlags {
   healthTimeout?: string;
   healthRetries?: string;
   healthStartPeriod?: string;
+  /** --stop-signal: what `zoo stop` sends first (default: the image's StopSignal, else SIGTERM). */
+  stopSignal?: string;
   /** --restart no|on-failure[:N]|always|unless-stopped. */
   restart?: string;
   /** --log-opt max-size=SIZE, max-file=N. */
@@ -51,7 +53,7 @@ const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt"> = {
   "--network": "network", "--net": "network", "--ip": "ip", "-p": "publish", "--publish": "publish",
   "--restart": "restart", "--log-opt": "logOpts",
   "--health-cmd": "healthCmd", "--health-interval": "healthInterval", "--health-timeout": "healthTimeout",
-  "--health-retries": "healthRetries", "--health-start-period": "healthStartPeriod",
+  "--health-retries": "healthRetries", "--health-start-period": "healthStartPeriod", "--stop-signal": "stopSignal",
 };
 
 export function parseRunArgs(argv: string[]): RunFlags {
@@ -165,6 +167,7 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
     case "healthTimeout":
     case "healthRetries":
     case "healthStartPeriod":
+    case "stopSignal":
       f[key] = val;
       return;
   }

@@ -14,6 +14,7 @@ import { imageFor } from "./start.ts";
 import { Containers, initialState, type LogOptions, type RestartPolicy } from "./store.ts";
 import { parseBytes } from "./units.ts";
 import { healthConfig } from "./health.ts";
+import { signalNumber } from "./signals.ts";
 
 export interface EngineFlags {
   restart?: string;
@@ -52,6 +53,9 @@ export async function createContainer(f: RunFlags & Partial<EngineFlags>): Promi
   const restart = parseRestart(f.restart);
   const log = parseLogOpts(f.logOpts ?? []);
   const health = healthConfig(f);
+  // The image's StopSignal unless --stop-signal; checked now.
+  const stopSignal = f.stopSignal ?? (image.config.config as { StopSignal?: string }).StopSignal;
+  if (stopSignal !== undefined) signalNumber(stopSignal);
   if (restart.name !== "no" && f.rm) throw new UsageError("--restart and --rm cannot be used together: a container that restarts is never removed");
   // Checked now, done again at every start.
   const spec = buildSpec(f, image.config.config, id, rootless, resolveSecurity(f));
@@ -71,7 +75,7 @@ export async function createContainer(f: RunFlags & Partial<EngineFlags>): Promi
     cs.writeState(id, initialState());
     cs.writeConfig({
       id, name, created: new Date().toISOString(), image: f.image, imageId: image.manifest, flags: { ...f, name }, restart, log,
-      args: spec.process!.args!, hostname: spec.hostname!, rootless, health,
+      args: spec.process!.args!, hostname: spec.hostname!, rootless, health, stopSignal,
     });
     return name;
   });

@@ -44,6 +44,8 @@ export interface ContainerConfig {
   hostname: string;
   rootless: boolean;
   health?: HealthConfig;
+  /** What stop sends first; SIGTERM when absent. */
+  stopSignal?: string;
 }
 
 /** What a running container holds on the host, released when it ends. */

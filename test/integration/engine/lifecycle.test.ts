@@ -76,6 +76,12 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     expect(took).toBeGreaterThanOrEqual(900);
     expect(await status(`${N}stubborn`)).toBe("exited 137 0");
     await ok("rm", `${N}stubborn`);
+    // --stop-signal replaces SIGTERM.
+    await ok("run", "-d", "--name", `${N}usr1`, "--stop-signal", "USR1", "busybox", "sh", "-c", "trap 'exit 9' USR1; while :; do sleep 0.1; done");
+    await Bun.sleep(300);
+    await ok("stop", "-t", "20", `${N}usr1`);
+    expect(await status(`${N}usr1`)).toBe("exited 9 0");
+    await ok("rm", `${N}usr1`);
   });
 
   test("wait, kill -s, rm refuses a running container, rm -f does not", async () => {

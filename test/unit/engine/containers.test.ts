@@ -12,6 +12,7 @@ import { LogPrinter, parseLine } from "../../../src/engine/containers/logs.ts";
 import { generateName } from "../../../src/engine/containers/names.ts";
 import { nextHealth, parseDuration, type HealthState } from "../../../src/engine/containers/health.ts";
 import { parseBytes } from "../../../src/engine/containers/units.ts";
+import { signalNumber } from "../../../src/engine/containers/signals.ts";
 
 describe("templates", () => {
   const doc = { Name: "/web", State: { Status: "running", Pid: 42 }, Args: ["a", "b"], Labels: {} };
@@ -182,4 +183,11 @@ test("exec -t: the TTY op goes right after chdir, before caps and seccomp", () =
   expect(out.map((s) => s.op)).toEqual(["setuid", "chdir", "tty", "caps", "exec"]);
   expect(out[2]).toEqual({ op: "tty", socketFd: 7, rows: 30, cols: 100 });
   expect(withTty(steps, undefined, { args: ["sh"], cwd: "/", user: { uid: 0, gid: 0 } })).toBe(steps);
+});
+
+test("signal names and numbers", () => {
+  expect(["KILL", "SIGKILL", "sigkill", "9"].map(signalNumber)).toEqual([9, 9, 9, 9]);
+  expect(signalNumber("usr1")).toBe(10);
+  expect(() => signalNumber("BOGUS")).toThrow(/invalid signal "BOGUS"/);
+  expect(() => signalNumber("0")).toThrow();
 });
