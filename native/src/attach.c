@@ -14,11 +14,23 @@
 
 #include "util.h"
 
-int zoo_attach_open(struct zoo_attach *a)
+int zoo_attach_open(struct zoo_attach *a, int with_stdin)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	a->master = a->listen = -1;
+	a->master = a->listen = a->stdin_w = -1;
+	if (with_stdin) {
+		int p[2];
+
+		/* The read end becomes fd 0 without O_CLOEXEC (dup2), for the child. */
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -1;
+		if (dup2(p[0], 0) < 0 || close(p[0]) < 0) {
+			(void)close(p[1]);
+			return -1;
+		}
+		a->stdin_w = p[1];
+	}
 	for (size_t i = 0; i < ZOO_ATTACH_CLIENTS; i++)
 		a->clients[i] = NULL;
 	if (!a->path)
@@ -127,6 +139,16 @@ static void accept_client(struct zoo_attach *a)
 
 static void frame(struct zoo_attach *a, uint8_t type, const uint8_t *p, size_t n)
 {
+	if (a->stdin_w >= 0 && type == 'd') {
+		/* A container that does not read blocks here, as a pipe's writer would. */
+		(void)zoo_write_all(a->stdin_w, p, n);
+		return;
+	}
+	if (a->stdin_w >= 0 && type == 'e') {
+		(void)close(a->stdin_w);
+		a->stdin_w = -1;
+		return;
+	}
 	if (a->master < 0)
 		return;
 	if (type == 'd') {
@@ -192,6 +214,9 @@ void zoo_attach_close(struct zoo_attach *a, struct zoo_logfile *log)
 	if (a->console >= 0)
 		(void)close(a->console);
 	a->console = -1;
+	if (a->stdin_w >= 0)
+		(void)close(a->stdin_w);
+	a->stdin_w = -1;
 	if (a->listen >= 0) {
 		(void)close(a->listen);
 		(void)unlink(a->path);

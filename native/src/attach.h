@@ -3,7 +3,9 @@
  * the master says to the log and to every client of the attach socket, and
  * what clients send to the master. Client → monitor frames: one type byte,
  * a u16 length (little-endian), the payload: 'd' input bytes, 'r' a window
- * size (u16 rows, u16 cols). Monitor → client: the terminal's output, raw. */
+ * size (u16 rows, u16 cols), 'e' end of input (closes a stdin pipe). Monitor →
+ * client: the terminal's output, raw. Without a terminal (-i), input goes to
+ * the container's stdin pipe and output is only in the log. */
 #ifndef ZOO_ATTACH_H
 #define ZOO_ATTACH_H
 
@@ -23,6 +25,7 @@ struct zoo_attach_client {
 };
 
 struct zoo_attach {
+	int stdin_w; /* -i without a terminal: the write end of the container's stdin pipe, -1 if none or closed */
 	int console; /* where the master arrives; -1 when none or received */
 	int master; /* -1 until received, and after EIO */
 	int listen; /* -1 without --attach-socket */
@@ -30,8 +33,9 @@ struct zoo_attach {
 	struct zoo_attach_client *clients[ZOO_ATTACH_CLIENTS];
 };
 
-/* Listens on a->path (unix stream) when set; a->console is the inherited console socket or -1. */
-int zoo_attach_open(struct zoo_attach *a);
+/* Listens on a->path (unix stream) when set; a->console is the inherited console socket or -1.
+ * with_stdin: a pipe becomes fd 0 (for the child to inherit). */
+int zoo_attach_open(struct zoo_attach *a, int with_stdin);
 /* Fills p[0..ZOO_ATTACH_POLLFDS); fds not in use are -1. */
 void zoo_attach_pollfds(const struct zoo_attach *a, struct pollfd *p);
 /* Acts on what poll reported for those fds. */

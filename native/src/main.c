@@ -4,6 +4,8 @@
  *   --log PATH --log-max-size BYTES --log-max-files N
  *   --console-fd FD        the TTY op's console socket: the pty master arrives here
  *   --attach-socket PATH   clients of the container's terminal connect here
+ *   --stdin                the container's stdin is a pipe fed by attach clients (-i without -t)
+ *   --health-interval MS --health-command ARGV... ;   run ARGV every MS while the container runs
  *   --exit-file PATH       the wait status and time, once the container is gone
  *   --exit-command ARGV... (last) executed in the monitor's place after that
  *
@@ -62,8 +64,10 @@ static int parse_u64(const char *s, uint64_t *v)
 struct shim_args {
 	int plan_fd, sync_fd;
 	int console_fd;
+	int with_stdin;
 	const char *attach_path;
 	struct zoo_logfile log;
+	struct zoo_health health;
 	struct zoo_finish finish;
 };
 
@@ -73,6 +77,23 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
 		const char *opt = argv[i];
 		uint64_t n;
 
+		if (strcmp(opt, "--health-command") == 0) {
+			/* ARGV up to a ";" of its own. */
+			int end = i + 1;
+
+			while (end < argc && strcmp(argv[end], ";") != 0)
+				end++;
+			if (end == argc || end == i + 1)
+				return -1;
+			argv[end] = NULL;
+			a->health.cmd = argv + i + 1;
+			i = end;
+			continue;
+		}
+		if (strcmp(opt, "--stdin") == 0) {
+			a->with_stdin = 1;
+			continue;
+		}
 		if (strcmp(opt, "--exit-command") == 0) {
 			if (i + 1 == argc)
 				return -1;
@@ -97,6 +118,10 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
 			a->log.max_files = (unsigned)n;
 			continue;
 		}
+		if (strcmp(opt, "--health-interval") == 0 && parse_u64(argv[i], &n) == 0 && n >= 10) {
+			a->health.interval_ms = n;
+			continue;
+		}
 		if (strcmp(opt, "--console-fd") == 0 && parse_fd(argv[i], &a->console_fd) == 0)
 			continue;
 		if (strcmp(opt, "--attach-socket") == 0 && argv[i][0]) {
@@ -109,6 +134,8 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
 		}
 		return -1;
 	}
+	if (a->health.cmd && !a->health.interval_ms)
+		return -1;
 	return a->plan_fd >= 0 && a->sync_fd >= 0 && a->plan_fd != a->sync_fd ? 0 : -1;
 }
 
@@ -164,6 +191,7 @@ static int launch(struct zoo_plan *plan, int ts, const struct shim_args *args)
 		.options = plan->options,
 		.log = args->log,
 		.attach = { .console = args->console_fd, .path = args->attach_path },
+		.health = args->health,
 		.finish = args->finish,
 	};
 	const struct zoo_setns *failed;
@@ -183,7 +211,7 @@ static int launch(struct zoo_plan *plan, int ts, const struct shim_args *args)
 		return 1;
 	}
 	s.orig_mask = orig;
-	if (zoo_attach_open(&s.attach) < 0) {
+	if (zoo_attach_open(&s.attach, args->with_stdin) < 0) {
 		zoo_report(ts, ZOO_STAGE_CLONE, -1, errno, s.attach.path);
 		return 1;
 	}
@@ -257,7 +285,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (parse_args(argc, argv, &args) < 0) {
-		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD [--log PATH [--log-max-size N] [--log-max-files N]] [--console-fd FD] [--attach-socket PATH] [--exit-file PATH] [--exit-command ARGV...]");
+		zoo_log("zoo-shim: usage: zoo-shim --plan-fd FD --sync-fd FD [--log PATH [--log-max-size N] [--log-max-files N]] [--console-fd FD] [--attach-socket PATH] [--stdin] [--health-interval MS --health-command ARGV... ;] [--exit-file PATH] [--exit-command ARGV...]");
 		return 2;
 	}
 	plan_fd = args.plan_fd;

@@ -32,6 +32,7 @@ static void reap(struct zoo_shim *s)
 			s->child_done = true;
 			s->child_status = st;
 		}
+		(void)zoo_health_reaped(&s->health, p);
 	}
 }
 
@@ -229,7 +230,10 @@ static int poll_once(struct zoo_shim *s, bool before_go, bool *setup_done)
 	int rc;
 
 	zoo_attach_pollfds(&s->attach, p + 5);
-	if (poll(p, ZOO_ARRAY_LEN(p), -1) < 0) {
+	/* Health checks start once the container runs, and not after it ended. */
+	if (s->execing && !s->child_done)
+		zoo_health_tick(&s->health, &s->orig_mask);
+	if (poll(p, ZOO_ARRAY_LEN(p), s->execing && !s->child_done ? zoo_health_timeout(&s->health) : -1) < 0) {
 		if (errno == EINTR)
 			return CONTINUE;
 		zoo_report(s->ts, ZOO_STAGE_SYNC, -1, errno, "poll");

@@ -11,6 +11,7 @@
 
 #include "attach.h"
 #include "finish.h"
+#include "health.h"
 #include "logfile.h"
 #include "orphan.h"
 
@@ -30,6 +31,7 @@ struct zoo_shim {
 	/* A detached container's monitor: its log, and what to do after the exit. */
 	struct zoo_logfile log;
 	struct zoo_attach attach;
+	struct zoo_health health;
 	struct zoo_finish finish;
 	sigset_t orig_mask;
 };

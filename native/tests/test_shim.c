@@ -1877,6 +1877,29 @@ out:
 	return rc;
 }
 
+
+/* --init: the child stays as the command's parent, reaps, and exits with its status. */
+static int t_init(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	int rc = -1, status;
+
+	pe_init(&e);
+	pe_options(&e, ZOO_OPT_INIT);
+	pe_sh(&e, "cat /proc/$PPID/comm; (sleep 0.1 &); sleep 0.3; kill -0 $PPID && exit 5");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 5, "status 0x%x", status);
+	CHECK(strcmp(shim_output(&s), "zoo-init\n") == 0, "output: %s", shim_output(&s));
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
 static const struct test tests[] = {
 	{ "malformed plans are PLAN errors with the record index", t_malformed_plans },
 	{ "plan from a pipe", t_plan_from_pipe },
@@ -1915,6 +1938,7 @@ static const struct test tests[] = {
 	{ "EXIT_ON_START: the shim leaves the process to the caller's subreaper", t_exit_on_start },
 	{ "TTY: a pty from the container's devpts, master on the console socket", t_tty },
 	{ "monitor RSS", t_monitor_rss },
+	{ "--init: the child as PID 1 of the command", t_init },
 	{ "monitor log, rotation, exit file, exit command", t_monitor_log_exit },
 };
 

@@ -20,7 +20,7 @@ import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "./network.ts"
 
 export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } = {}): Promise<number> {
   // Kept containers (and -d) live in the container store under a monitor.
-  if (f.detach || !f.rm || f.tty || f.interactive || f.init || f.restart !== undefined || f.logOpts?.length) {
+  if (f.detach || !f.rm || f.tty || f.interactive || f.init || f.healthCmd !== undefined || f.restart !== undefined || f.logOpts?.length) {
     const engine = await import("./containers/run.ts");
     return f.detach ? engine.runDetached(f) : engine.runAttached(f);
   }

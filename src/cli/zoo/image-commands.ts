@@ -72,7 +72,7 @@ export async function imageCommand(cmd: string, args: string[]): Promise<number>
     import: () => import("./import.ts"),
     tag: () => import("./tag.ts"),
     rmi: () => import("./rmi.ts"),
-    inspect: () => import("./inspect.ts"),
+    inspect: () => import("./image-inspect.ts"),
     prune: () => import("./prune.ts"),
   };
   return (await load[cmd]!()).main(args);

@@ -1,12 +1,8 @@
-// `zoo image inspect IMAGE...`: parsing only.
-import { UsageError } from "../../util/errors.ts";
-import { parseFlags } from "./image-commands.ts";
+// `zoo inspect [-f FORMAT] CONTAINER...`: parsing only.
+import { needArgs, parseArgs } from "./args.ts";
 
-export async function main(argv: string[]): Promise<number> {
-  const f = parseFlags("image inspect", argv, [], []);
-  if (f.args.length === 0) throw new UsageError("image inspect: give at least one image");
-  const { inspectImages } = await import("../../image/commands.ts");
-  const { Store, defaultStoreRoot } = await import("../../image/store.ts");
-  process.stdout.write(JSON.stringify(await inspectImages(new Store(defaultStoreRoot()), f.args), null, 4) + "\n");
-  return 0;
+export function parseInspect(argv: string[]) {
+  const { flags, args } = parseArgs("inspect", argv, { value: { "-f": "format", "--format": "format", "--type": "type" }, bool: { "-s": "size", "--size": "size" } });
+  needArgs("inspect", args, 1, "inspect [-f FORMAT] CONTAINER [CONTAINER...]");
+  return { containers: args, format: flags.format as string | undefined };
 }

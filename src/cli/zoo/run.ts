@@ -41,6 +41,14 @@ export interface RunFlags {
   interactive?: boolean;
   /** --init: zoo-shim's init as the container's PID 1. */
   init?: boolean;
+  /** --health-cmd and its timing (Docker's durations: 30s, 1m30s, 500ms). */
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  /** --stop-signal: what `zoo stop` sends first (default: the image's StopSignal, else SIGTERM). */
+  stopSignal?: string;
   /** --restart no|on-failure[:N]|always|unless-stopped. */
   restart?: string;
   /** --log-opt max-size=SIZE, max-file=N. */
@@ -55,6 +63,8 @@ const VALUE_FLAGS: Record<string, keyof RunFlags | "env" | "securityOpt" | "envF
   "--restart": "restart", "--log-opt": "logOpts",
   "-u": "user", "--user": "user", "--entrypoint": "entrypoint", "-v": "volumes", "--volume": "volumes", "--tmpfs": "tmpfs",
   "--env-file": "envFile",
+  "--health-cmd": "healthCmd", "--health-interval": "healthInterval", "--health-timeout": "healthTimeout",
+  "--health-retries": "healthRetries", "--health-start-period": "healthStartPeriod", "--stop-signal": "stopSignal",
 };
 
 export function parseRunArgs(argv: string[]): RunFlags {
@@ -182,6 +192,14 @@ function setFlag(f: RunFlags, key: string, flag: string, val: string) {
       return;
     case "logOpts":
       (f.logOpts ??= []).push(val);
+      return;
+    case "healthCmd":
+    case "healthInterval":
+    case "healthTimeout":
+    case "healthRetries":
+    case "healthStartPeriod":
+    case "stopSignal":
+      f[key] = val;
       return;
   }
 }

@@ -116,3 +116,13 @@ export async function connectAttach(dir: string): Promise<{ run: () => Attached;
     }),
   };
 }
+
+/** -i without -t: our stdin to the container's, then end of input; output comes from the log. */
+export function streamStdin(socket: Socket<undefined>): void {
+  process.stdin.on("data", (chunk: Buffer) => {
+    const bytes = new Uint8Array(chunk);
+    for (let i = 0; i < bytes.length; i += 60000) socket.write(frame("d", bytes.subarray(i, i + 60000)));
+  });
+  process.stdin.on("end", () => socket.write(frame("e", new Uint8Array())));
+  process.stdin.resume();
+}

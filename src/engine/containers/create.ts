@@ -12,6 +12,8 @@ import { resolveSecurity } from "../security.ts";
 import { generateName } from "./names.ts";
 import { Containers, initialState, type LogOptions, type RestartPolicy } from "./store.ts";
 import { parseBytes } from "./units.ts";
+import { healthConfig } from "./health.ts";
+import { signalNumber } from "./signals.ts";
 
 export interface EngineFlags {
   restart?: string;
@@ -49,9 +51,13 @@ export async function createContainer(f: RunFlags & Partial<EngineFlags>): Promi
   const id = randomBytes(32).toString("hex");
   const restart = parseRestart(f.restart);
   const log = parseLogOpts(f.logOpts ?? []);
+  const health = healthConfig(f);
   if (restart.name !== "no" && f.rm) throw new UsageError("--restart and --rm cannot be used together: a container that restarts is never removed");
   // Checked now, done again at every start.
   const { image, spec } = await specFromImage(store, f, id, rootless, resolveSecurity(f));
+  // The image's StopSignal unless --stop-signal; checked now.
+  const stopSignal = f.stopSignal ?? (image.config.config as { StopSignal?: string } | undefined)?.StopSignal;
+  if (stopSignal !== undefined) signalNumber(stopSignal);
   chooseNetwork(f, store.root, rootless);
   const name = await cs.storeLocked(() => {
     const all = cs.all();
@@ -68,7 +74,7 @@ export async function createContainer(f: RunFlags & Partial<EngineFlags>): Promi
     cs.writeState(id, initialState());
     cs.writeConfig({
       id, name, created: new Date().toISOString(), image: f.image, imageId: image.id, flags: { ...f, name }, restart, log,
-      args: spec.process!.args!, hostname: spec.hostname!, rootless,
+      args: spec.process!.args!, hostname: spec.hostname!, rootless, health, stopSignal,
     });
     return name;
   });

@@ -4,7 +4,10 @@ import { UsageError } from "../../util/errors.ts";
 
 export const CONTAINER_HELP = `
 Containers (Docker's flags and formats; CONTAINER is a name, an id or a unique id prefix):
-  run -d [--init] [--restart no|on-failure[:N]|always|unless-stopped] [--log-opt max-size=S,max-file=N] ...
+  run -d [-i] [--init] [--restart no|on-failure[:N]|always|unless-stopped]
+      [--log-opt max-size=SIZE] [--log-opt max-file=N]
+      [--health-cmd CMD] [--health-interval D] [--health-retries N] [--health-timeout D] [--health-start-period D]
+      [run flags] IMAGE [CMD...]
                start a container in the background under its monitor, print its id
   create [run flags] IMAGE [CMD...]   a container that is not started yet
   start [-a] C...      stop [-t SECS] C...      restart [-t SECS] C...
@@ -12,7 +15,7 @@ Containers (Docker's flags and formats; CONTAINER is a name, an id or a unique i
   ps [-a] [-q] [-l] [--no-trunc] [--filter name=|id=|status=|exited=|ancestor=] [--format TPL]
   run -it IMAGE [CMD...] | attach C   a terminal held by the monitor; detach with Ctrl-P Ctrl-Q
   logs [-f] [--tail N] [--since T] [--until T] [-t] C
-  exec [-d] [-i] [-e K=V] [-u USER[:GROUP]] [-w DIR] C CMD...
+  exec [-d] [-i] [-t] [-e K=V] [-u USER[:GROUP]] [-w DIR] C CMD...
   inspect [-f TPL] C...   top C [ps opts]   port C [PORT]   rename C NAME
   pause C...   unpause C...   container prune
   stats [--no-stream] [-a] [--format TPL] [C...]
@@ -30,14 +33,13 @@ const each = async (names: string[], fn: (n: string) => Promise<unknown>, echo =
       if (echo) process.stdout.write(`${n}\n`);
     } catch (e) {
       // Docker goes on with the other containers and fails at the end.
-      process.stderr.write(`Error response from daemon: ${(e as Error).message}\n`);
+      process.stderr.write(`zoo: ${(e as Error).message}\n`);
       code = 1;
     }
   }
   return code;
 };
 
-const cli = () => import("../../cli/zoo/lifecycle.ts");
 const life = () => import("./lifecycle.ts");
 const show = () => import("./show.ts");
 
@@ -49,7 +51,7 @@ const HANDLERS: Record<string, Handler> = {
     return 0;
   },
   async start(argv) {
-    const o = (await cli()).parseStart(argv);
+    const o = (await import("../../cli/zoo/start.ts")).parseStart(argv);
     const cs = (await show()).containers();
     const l = await life();
     if (!o.attach) return each(o.containers, (n) => l.start(cs, n));
@@ -64,49 +66,49 @@ const HANDLERS: Record<string, Handler> = {
     return l.wait(cs, o.containers[0]!);
   },
   async stop(argv) {
-    const o = (await cli()).parseStop("stop", argv);
+    const o = (await import("../../cli/zoo/stop.ts")).parseStop("stop", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(o.containers, (n) => l.stop(cs, n, o.timeout, o.signal));
   },
   async restart(argv) {
-    const o = (await cli()).parseStop("restart", argv);
+    const o = (await import("../../cli/zoo/stop.ts")).parseStop("restart", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(o.containers, (n) => l.restart(cs, n, o.timeout));
   },
   async kill(argv) {
-    const o = (await cli()).parseKill(argv);
+    const o = (await import("../../cli/zoo/kill.ts")).parseKill(argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(o.containers, (n) => l.kill(cs, n, o.signal));
   },
   async rm(argv) {
-    const o = (await cli()).parseRm(argv);
+    const o = (await import("../../cli/zoo/rm.ts")).parseRm(argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(o.containers, (n) => l.remove(cs, n, o.force));
   },
   async wait(argv) {
-    const names = (await cli()).parseNames("wait", argv);
+    const names = (await import("../../cli/zoo/names.ts")).parseNames("wait", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(names, async (n) => process.stdout.write(`${await l.wait(cs, n)}\n`), false);
   },
   async pause(argv) {
-    const names = (await cli()).parseNames("pause", argv);
+    const names = (await import("../../cli/zoo/names.ts")).parseNames("pause", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(names, (n) => l.pause(cs, n, true));
   },
   async unpause(argv) {
-    const names = (await cli()).parseNames("unpause", argv);
+    const names = (await import("../../cli/zoo/names.ts")).parseNames("unpause", argv);
     const cs = (await show()).containers();
     const l = await life();
     return each(names, (n) => l.pause(cs, n, false));
   },
   async rename(argv) {
-    const o = (await cli()).parseRename(argv);
+    const o = (await import("../../cli/zoo/rename.ts")).parseRename(argv);
     await (await life()).rename((await show()).containers(), o.container, o.name);
     return 0;
   },
@@ -114,15 +116,15 @@ const HANDLERS: Record<string, Handler> = {
     return (await show()).ps((await import("../../cli/zoo/ps.ts")).parsePsArgs(argv));
   },
   async inspect(argv) {
-    const o = (await cli()).parseInspect(argv);
+    const o = (await import("../../cli/zoo/inspect.ts")).parseInspect(argv);
     return (await show()).inspect(o.containers, o.format);
   },
   async port(argv) {
-    const o = (await cli()).parsePort(argv);
+    const o = (await import("../../cli/zoo/port.ts")).parsePort(argv);
     return (await show()).port(o.container, o.port);
   },
   async top(argv) {
-    const o = (await cli()).parseTop(argv);
+    const o = (await import("../../cli/zoo/top.ts")).parseTop(argv);
     return (await show()).top(o.container, o.psArgs);
   },
   async logs(argv) {
@@ -132,7 +134,7 @@ const HANDLERS: Record<string, Handler> = {
     return (await import("./cp.ts")).cp((await import("../../cli/zoo/cp.ts")).parseCpArgs(argv));
   },
   async attach(argv) {
-    const names = (await cli()).parseNames("attach", argv.filter((a) => a !== "--sig-proxy=false" && a !== "--no-stdin"));
+    const names = (await import("../../cli/zoo/names.ts")).parseNames("attach", argv.filter((a) => a !== "--sig-proxy=false" && a !== "--no-stdin"));
     const cs = (await show()).containers();
     const id = cs.resolve(names[0]!);
     await (await import("./finalize.ts")).repair(cs, [id]);
@@ -154,6 +156,10 @@ const HANDLERS: Record<string, Handler> = {
   async system(argv) {
     const [sub, ...rest] = argv;
     const sys = await import("./system.ts");
+    if (sub === "healthcheck") {
+      if (rest[0] !== "--root" || rest.length !== 3) throw new UsageError("container healthcheck is run by a container's monitor: container healthcheck --root STORE ID");
+      return (await import("./health.ts")).healthcheck(rest[1]!, rest[2]!);
+    }
     if (sub === "prune") return sys.systemPrune(rest);
     if (sub === "df") return sys.systemDf();
     if (sub === "info") return sys.info();
@@ -168,6 +174,10 @@ const HANDLERS: Record<string, Handler> = {
       // The monitor's exit command: zoo container cleanup --root STORE ID.
       if (rest[0] !== "--root" || rest.length !== 3) throw new UsageError("container cleanup is run by a container's monitor: container cleanup --root STORE ID");
       return (await import("./cleanup.ts")).containerCleanup(rest[1]!, rest[2]!);
+    }
+    if (sub === "healthcheck") {
+      if (rest[0] !== "--root" || rest.length !== 3) throw new UsageError("container healthcheck is run by a container's monitor: container healthcheck --root STORE ID");
+      return (await import("./health.ts")).healthcheck(rest[1]!, rest[2]!);
     }
     if (sub === "prune") return (await import("./prune.ts")).prune(rest);
     if (sub === "ls" || sub === "list") return HANDLERS.ps!(rest);

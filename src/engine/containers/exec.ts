@@ -2,7 +2,10 @@
 // exec plan (src/runtime/oci/exec-plan.ts): the shim joins the container's
 // namespaces (user first, mount last) and its cgroup, and the child takes the
 // container's capabilities and seccomp filter before exec.
-import { readFileSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
+import type { PlanStep } from "../../plan/ops.ts";
+import { consolePair, receiveMaster, relayTerminal } from "../../runtime/console.ts";
+import { terminalSize } from "./attach.ts";
 import type { NamespaceType, Process } from "../../oci/spec.ts";
 import { Msg } from "../../plan/ids.ts";
 import { launch } from "../../runtime/launch.ts";
@@ -64,8 +67,20 @@ const readIn = (pid: number, p: string) => {
   }
 };
 
+/**
+ * The exec plan with a TTY op where plan-builder puts it for a container's
+ * first process: after the id switch, umask and cwd, before capabilities and
+ * seccomp (the op needs to open /dev/ptmx and set the controlling terminal).
+ */
+export function withTty(steps: PlanStep[], socketFd: number | undefined, proc: Process): PlanStep[] {
+  if (socketFd === undefined) return steps;
+  const at = steps.findIndex((s) => s.op === "chdir");
+  const tty: PlanStep = { op: "tty", socketFd, rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 };
+  return [...steps.slice(0, at + 1), tty, ...steps.slice(at + 1)];
+}
+
 export async function execIn(o: ExecOptions): Promise<number> {
-  if (o.tty) throw new UsageError("exec: -t (a terminal) is not supported yet; run without -t (stdin still works with -i)");
+  if (o.tty && o.detach) throw new UsageError("exec: -t with -d: a detached process has nobody at its terminal; leave out -t");
   const cs = containers();
   const id = cs.resolve(o.container);
   await repair(cs, [id]);
@@ -91,7 +106,18 @@ export async function execIn(o: ExecOptions): Promise<number> {
   const types: NamespaceType[] = [...(spec.linux?.namespaces ?? []).map((n) => n.type), "network"];
   const join = namespacesToJoin(s.pid, [...new Set(types)]);
   const setgroupsAllowed = !join.some((n) => n.type === "user") || readFileSync(`/proc/${s.pid}/setgroups`, "utf8").trim() !== "deny";
+  // -t: the process makes a pty in the container's devpts and sends us the master (the TTY op), which we relay.
+  const pair = o.tty ? consolePair() : null;
+  if (pair) {
+    proc.terminal = true;
+    const size = terminalSize();
+    if (size) proc.consoleSize = size;
+  }
   const cleanup = new Cleanup();
+  if (pair) cleanup.add("close console socket", () => {
+    closeSync(pair.near);
+    closeSync(pair.far);
+  });
   try {
     const l = await launch(
       { ociVersion: "1.2.0", process: proc, linux: { namespaces: join } },
@@ -99,15 +125,26 @@ export async function execIn(o: ExecOptions): Promise<number> {
       cleanup,
       {
         foreground: !o.detach,
+        consoleSocketFd: pair?.far,
         // -d: nothing of ours (our stdout) is held open by the process.
         monitor: o.detach ? { args: [], keepFds: [] } : undefined,
         buildSteps: (_, ctx) =>
-          buildExecPlan(proc, { join, cgroupFd: ctx.cgroupFd, seccomp: ctx.seccomp, setgroupsAllowed, foreground: ctx.foreground, preserveFds: 0 }),
+          withTty(
+            buildExecPlan(proc, { join, cgroupFd: ctx.cgroupFd, seccomp: ctx.seccomp, setgroupsAllowed, foreground: ctx.foreground, preserveFds: 0 }),
+            ctx.consoleSocketFd,
+            proc,
+          ),
       },
     );
     await l.expect(Msg.STARTED, "starting the process");
     if (o.detach) return 0;
+    const relay = pair ? relayTerminal(receiveMaster(pair.near)) : null;
     const st = await waitForExit(l, true);
+    if (relay) {
+      // What the process wrote last is still in the pty: read until EIO (or give up after a moment).
+      await Promise.race([relay.done, Bun.sleep(1000)]);
+      relay.stop();
+    }
     return st.signal !== null ? 128 + st.signal : (st.code ?? 0);
   } finally {
     for (const f of await cleanup.run()) process.stderr.write(`zoo: cleanup: ${f}\n`);

@@ -96,6 +96,7 @@ export async function finalize(cs: Containers, id: string, opts: { repair: boole
     pidStart: "",
     shimPid: 0,
     resources: null,
+    health: st.health ? { ...st.health, status: "unhealthy", failingStreak: 0 } : undefined,
     oomKilled: oom,
     exitCode: exit ? exit.code : killed ? 128 + osc.signals.SIGKILL : 255,
     finishedAt: exit?.finishedAt ?? new Date().toISOString(),

@@ -5,6 +5,7 @@ import { constants as osc } from "node:os";
 import { ContainerCgroup } from "../../cgroups/index.ts";
 import { isAlive } from "../../runtime/oci/proc-stat.ts";
 import { ZooError } from "../../util/errors.ts";
+import { signalNumber } from "./signals.ts";
 import { repair } from "./finalize.ts";
 import { removeContainer } from "./remove.ts";
 import { startContainer } from "./start.ts";
@@ -12,14 +13,7 @@ import { Containers, type ContainerState } from "./store.ts";
 
 export const isRunning = (s: ContainerState) => s.status === "running" || s.status === "paused";
 
-export function signalNumber(sig: string): number {
-  const n = Number(sig);
-  if (Number.isInteger(n) && n > 0 && n < 65) return n;
-  const name = sig.toUpperCase().startsWith("SIG") ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
-  const v = (osc.signals as Record<string, number>)[name];
-  if (v === undefined) throw new ZooError(`invalid signal: ${sig}`);
-  return v;
-}
+export { signalNumber } from "./signals.ts";
 
 /** Waits (without any lock) until nobody is in charge of the container, then repairs what is left. */
 export async function waitEnded(cs: Containers, id: string, timeoutMs: number): Promise<boolean> {
@@ -59,9 +53,10 @@ export async function start(cs: Containers, ref: string): Promise<string> {
   return id;
 }
 
-/** SIGTERM (or `signal`), then SIGKILL after `timeout` seconds; no restart policy applies afterwards. */
-export async function stop(cs: Containers, ref: string, timeout: number, sig = "SIGTERM"): Promise<void> {
+/** SIGTERM (or `signal`, or the container's stop signal), then SIGKILL after `timeout` seconds; no restart policy applies afterwards. */
+export async function stop(cs: Containers, ref: string, timeout: number, signalName?: string): Promise<void> {
   const id = cs.resolve(ref);
+  const sig = signalName ?? cs.config(id).stopSignal ?? "SIGTERM";
   const first = await cs.locked(id, async () => {
     const s = cs.state(id);
     cs.writeState(id, { ...s, stoppedByUser: true });

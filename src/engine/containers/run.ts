@@ -6,7 +6,7 @@
 // exit code is read.
 import type { RunFlags } from "../../cli/zoo/run.ts";
 import { UsageError } from "../../util/errors.ts";
-import { connectAttach, terminalSize } from "./attach.ts";
+import { connectAttach, streamStdin, terminalSize } from "./attach.ts";
 import { createContainer, type EngineFlags } from "./create.ts";
 import { repair } from "./finalize.ts";
 import { stop, wait } from "./lifecycle.ts";
@@ -29,33 +29,32 @@ async function createAndStart(f: Flags, opts: StartOptions = {}): Promise<{ cs: 
   return { cs, id };
 }
 
-function checkStdin(f: Flags) {
-  if (f.interactive && !f.tty) throw new UsageError("run: -i without -t is not supported yet: use -it for an interactive terminal");
-}
-
 export async function runDetached(f: Flags): Promise<number> {
-  checkStdin(f);
   const { id } = await createAndStart(f);
   process.stdout.write(`${id}\n`);
   return 0;
 }
 
 export async function runAttached(f: Flags): Promise<number> {
-  checkStdin(f);
   if (f.rm && f.restart && f.restart !== "no") throw new UsageError("--restart and --rm cannot be used together: a container that restarts is never removed");
   const rm = f.rm;
   let attach: Awaited<ReturnType<typeof connectAttach>> | null = null;
   const { cs, id } = await createContainer({ ...f, rm: false });
   try {
     // Connected before the container runs: nothing it prints is missed.
-    const opts: StartOptions = f.tty ? { consoleSize: terminalSize(), onAttachable: async () => void (attach = await connectAttach(cs.path(id))) } : {};
+    const connect = async () => void (attach = await connectAttach(cs.path(id)));
+    const opts: StartOptions = f.tty ? { consoleSize: terminalSize(), onAttachable: connect } : f.interactive ? { onAttachable: connect } : {};
     await cs.locked(id, () => startContainer(cs, id, opts));
   } catch (e) {
     if (rm) await removeContainer(cs, id);
     throw e;
   }
   let code: number;
-  if (attach) {
+  if (attach && !f.tty) {
+    streamStdin((attach as Awaited<ReturnType<typeof connectAttach>>).socket);
+    code = await follow(cs, id);
+    process.stdin.pause();
+  } else if (attach) {
     const how = await (attach as Awaited<ReturnType<typeof connectAttach>>).run().done;
     if (how === "detached") return 0;
     code = await wait(cs, id);

@@ -45,7 +45,12 @@ export async function startContainer(cs: Containers, id: string, opts: StartOpti
   const lockFd = opts.lockFd;
   const cfg = cs.config(id);
   const prev = cs.state(id);
-  const fd = lockFd ?? cs.tryMonitorLock(id);
+  let fd = lockFd ?? cs.tryMonitorLock(id);
+  // Another command may hold it for a moment just to look (monitored()).
+  for (let i = 0; fd === null && i < 20; i++) {
+    await Bun.sleep(10);
+    fd = cs.tryMonitorLock(id);
+  }
   if (fd === null) throw new ZooError(`container ${cfg.name} is already running`, 1);
   const undo = new Cleanup();
   undo.add("close monitor lock", () => {
@@ -95,6 +100,7 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
     error: "",
     stoppedByUser: false,
     resources,
+    health: cfg.health ? { status: "starting", failingStreak: 0, log: [] } : undefined,
   };
   // -t: the child sends the pty's master to the monitor, which serves it on the attach socket.
   let console: [number, number] | null = null;
@@ -110,9 +116,12 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
   }
   const args: (string | { keepFd: number })[] = [
     ...(console ? ["--console-fd", { keepFd: 1 }, "--attach-socket", "attach"] : []),
+    // -i without -t: the container's stdin is a pipe the monitor feeds from attach clients.
+    ...(f.interactive && !f.tty ? ["--stdin", "--attach-socket", "attach"] : []),
     "--log", cs.path(id, "container.log"),
     "--log-max-size", String(cfg.log.maxSize),
     "--log-max-files", String(cfg.log.maxFiles),
+    ...(cfg.health ? ["--health-interval", String(cfg.health.intervalMs), "--health-command", ...selfCommand(), "container", "healthcheck", "--root", cs.root, id, ";"] : []),
     "--exit-file", cs.path(id, "exit"),
     "--exit-command", ...selfCommand(), "container", "cleanup", "--root", cs.root, id,
   ];

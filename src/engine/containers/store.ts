@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { RunFlags } from "../../cli/zoo/run.ts";
 import type { CgroupState } from "../../cgroups/index.ts";
 import { flockExclusive, flockTry } from "../../sys/libc.ts";
+import type { HealthConfig, HealthState } from "./health.ts";
 import { ZooError } from "../../util/errors.ts";
 
 export type Status = "created" | "running" | "paused" | "restarting" | "exited" | "removing" | "dead";
@@ -42,6 +43,9 @@ export interface ContainerConfig {
   args: string[];
   hostname: string;
   rootless: boolean;
+  health?: HealthConfig;
+  /** What stop sends first; SIGTERM when absent. */
+  stopSignal?: string;
 }
 
 /** What a running container holds on the host, released when it ends. */
@@ -67,6 +71,7 @@ export interface ContainerState {
   /** stop (or rm -f) asked for the end: no restart policy applies. */
   stoppedByUser: boolean;
   resources: Resources | null;
+  health?: HealthState;
 }
 
 export const ZERO_TIME = "0001-01-01T00:00:00Z";

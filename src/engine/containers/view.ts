@@ -7,13 +7,16 @@ export interface Record {
   state: ContainerState;
 }
 
+const healthText = (s: ContainerState) =>
+  !s.health ? "" : s.health.status === "starting" ? " (health: starting)" : ` (${s.health.status})`;
+
 export function statusText(s: ContainerState, now = Date.now()): string {
   const since = (t: string) => humanDuration(now - Date.parse(t));
   switch (s.status) {
     case "created":
       return "Created";
     case "running":
-      return `Up ${since(s.startedAt)}`;
+      return `Up ${since(s.startedAt)}${healthText(s)}`;
     case "paused":
       return `Up ${since(s.startedAt)} (Paused)`;
     case "restarting":
@@ -81,6 +84,7 @@ export function inspectDoc(r: Record, logPath: string) {
       Error: s.error,
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
+      ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log } } : {}),
     },
     Image: c.imageId,
     LogPath: logPath,
@@ -107,6 +111,9 @@ export function inspectDoc(r: Record, logPath: string) {
       Cmd: c.flags.command.length ? c.flags.command : null,
       Image: c.image,
       WorkingDir: c.flags.workdir ?? "",
+      ...(c.health
+        ? { Healthcheck: { Test: ["CMD-SHELL", c.health.cmd], Interval: c.health.intervalMs * 1e6, Timeout: c.health.timeoutMs * 1e6, Retries: c.health.retries, StartPeriod: c.health.startPeriodMs * 1e6 } }
+        : {}),
     },
     NetworkSettings: {
       ...net,

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { IS_ROOT } from "../../helpers/env.ts";
+import { ensureTestUser, IS_ROOT, run, ZOO } from "../../helpers/env.ts";
 import { useEngineStore } from "./scaffold.ts";
 
 // Names on a bridge network are host-wide (other stores, other test runs): ours carry a suffix.
@@ -76,6 +76,12 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     expect(took).toBeGreaterThanOrEqual(900);
     expect(await status(`${N}stubborn`)).toBe("exited 137 0");
     await ok("rm", `${N}stubborn`);
+    // --stop-signal replaces SIGTERM.
+    await ok("run", "-d", "--name", `${N}usr1`, "--stop-signal", "USR1", "busybox", "sh", "-c", "trap 'exit 9' USR1; while :; do sleep 0.1; done");
+    await Bun.sleep(300);
+    await ok("stop", "-t", "20", `${N}usr1`);
+    expect(await status(`${N}usr1`)).toBe("exited 9 0");
+    await ok("rm", `${N}usr1`);
   });
 
   test("wait, kill -s, rm refuses a running container, rm -f does not", async () => {
@@ -212,6 +218,93 @@ describe.skipIf(!IS_ROOT)("zoo engine lifecycle", () => {
     // sleep is not PID 1 here: SIGTERM's default action ends it at once.
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(await status(`${N}init`)).toBe("exited 143 0");
+  });
+
+  test("health checks: starting, unhealthy after the retries, healthy again; shown in ps and inspect", async () => {
+    const c = `${N}health`;
+    await ok("run", "-d", "--name", c, "--health-cmd", "test -f /tmp/ok", "--health-interval", "300ms", "--health-retries", "2", "busybox", "sleep", "1000");
+    expect(await ok("ps", "--format", "{{.Status}}")).toMatch(/^Up .* \(health: starting\)\n$/);
+    await until("unhealthy", async () => (await ok("inspect", "-f", "{{.State.Health.Status}}", c)).trim() === "unhealthy");
+    expect(await ok("ps", "--format", "{{.Status}}")).toMatch(/\(unhealthy\)\n$/);
+    await ok("exec", c, "touch", "/tmp/ok");
+    await until("healthy", async () => (await ok("inspect", "-f", "{{.State.Health.Status}}", c)).trim() === "healthy");
+    const h = JSON.parse(await ok("inspect", "-f", "{{json .State.Health}}", c));
+    expect(h.FailingStreak).toBe(0);
+    expect(h.Log.at(-1).ExitCode).toBe(0);
+    expect(h.Log.length).toBeLessThanOrEqual(5);
+    await ok("rm", "-f", c);
+  });
+
+  test("pause/unpause, top, port, stats, cp both ways, system df, info, system prune", async () => {
+    const c = `${N}misc`;
+    await ok("run", "-d", "--name", c, "-p", `${20000 + (process.pid % 10000)}:80`, "busybox", "sh", "-c", "while :; do date > /tmp/now; sleep 0.1; done");
+    await ok("pause", c);
+    expect((await ok("ps", "--format", "{{.State}} {{.Status}}")).trim()).toMatch(/^paused Up .* \(Paused\)$/);
+    const frozen = (await ok("exec", c, "true").catch((e) => String(e))) as string;
+    expect(frozen).toContain("is paused");
+    await ok("unpause", c);
+    expect((await ok("top", c)).split("\n")[0]).toMatch(/^UID\s+PID\s+PPID/);
+    expect(await ok("port", c)).toBe(`80/tcp -> 0.0.0.0:${20000 + (process.pid % 10000)}\n`);
+    const st = (await ok("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", c)).trim();
+    expect(st).toMatch(new RegExp(`^${c} [\\d.]+[KMG]?i?B / [\\d.]+[KMG]iB [1-9]\\d*$`));
+    const host = (await import("node:fs")).mkdtempSync("/var/tmp/zoo-cp-");
+    try {
+      await ok("cp", `${c}:/etc/passwd`, `${host}/pw`);
+      expect((await import("node:fs")).readFileSync(`${host}/pw`, "utf8")).toStartWith("root:x:0:0:");
+      (await import("node:fs")).writeFileSync(`${host}/in`, "into the container\n");
+      await ok("cp", `${host}/in`, `${c}:/tmp/`);
+      await ok("cp", `${host}/in`, `${c}:/tmp/renamed`);
+      expect(await ok("exec", c, "cat", "/tmp/in", "/tmp/renamed")).toBe("into the container\ninto the container\n");
+      const missing = await zoo("cp", `${c}:/nope`, host);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain("could not find the file /nope");
+    } finally {
+      (await import("node:fs")).rmSync(host, { recursive: true, force: true });
+    }
+    expect(await ok("system", "df")).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+1\s+1\s.*\nContainers\s+1\s+1\s/);
+    expect(await ok("info")).toMatch(/Containers: 1\n  Running: 1\n  Paused: 0\n  Stopped: 0\n/);
+    await ok("stop", "-t", "0", c);
+    const pruned = await ok("system", "prune", "-f");
+    expect(pruned).toMatch(/^Deleted Containers:\n[0-9a-f]{64}\n\nTotal reclaimed space: /);
+    expect(await ok("ps", "-a", "-q")).toBe("");
+  });
+
+  test("-i without -t: our stdin through the monitor to the container, end of input included", async () => {
+    const r = await t.zoo(["run", "-i", "--rm", "busybox", "sh", "-c", "read x; echo got $x; wc -c"], { stdin: "first\nsecond line\n" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("got first\n12\n");
+    // A larger stream than a pipe holds, and the exit code.
+    const big = await t.zoo(["run", "-i", "--rm", "busybox", "sh", "-c", "wc -c; exit 4"], { stdin: "x".repeat(300_000) });
+    expect(big.stdout.trim()).toBe("300000");
+    expect(big.code).toBe(4);
+  });
+
+  test("an OOM kill is recorded with no zoo command running", async () => {
+    const c = `${N}oom`;
+    await ok("run", "-d", "--name", c, "-m", "16m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1");
+    await until("the exit", async () => (await ok("inspect", "-f", "{{.State.Status}}", c)).trim() === "exited");
+    expect((await ok("inspect", "-f", "{{.State.ExitCode}} {{.State.OOMKilled}}", c)).trim()).toBe("137 true");
+    await ok("rm", c);
+  });
+
+  test("rootless: the user's own store, separate from root's; the same lifecycle", async () => {
+    const user = ensureTestUser();
+    const as = (...args: string[]) => run([ZOO, ...args], { asUser: user });
+    const id = (await as("run", "-d", "--network", "none", "--name", `${N}rl`, "busybox", "sh", "-c", "echo from-$(id -u); sleep 1000")).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    try {
+      expect((await as("ps", "--format", "{{.Names}}")).stdout).toBe(`${N}rl\n`);
+      // Not in root's store.
+      expect((await zoo("ps", "-a", "-q")).stdout).toBe("");
+      await until("its log", async () => (await as("logs", `${N}rl`)).stdout === "from-0\n");
+      expect((await as("exec", `${N}rl`, "id", "-u")).stdout).toBe("0\n");
+      const stop = await as("stop", "-t", "1", `${N}rl`);
+      expect(stop.code).toBe(0);
+      expect((await as("inspect", "-f", "{{.State.Status}}", `${N}rl`)).stdout).toBe("exited\n");
+    } finally {
+      await as("rm", "-f", id);
+    }
+    expect((await as("ps", "-a", "-q")).stdout).toBe("");
   });
 
   test("bad input: one line, exit 125, no container left", async () => {

@@ -35,7 +35,8 @@ export function useEngineStore() {
   });
   afterEach(async () => {
     ctx.seen();
-    const live = readdirSync(join(ctx.store, "containers"), { withFileTypes: true }).filter((d) => d.isDirectory() && /^[0-9a-f]{64}$/.test(d.name)).map((d) => d.name);
+    const dir = join(ctx.store, "containers");
+    const live = (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []).filter((d) => d.isDirectory() && /^[0-9a-f]{64}$/.test(d.name)).map((d) => d.name);
     if (live.length) await ctx.zoo(["rm", "-f", ...live]);
     expect(await leaksOf(ctx.store, ctx.ids, tmpBefore)).toEqual([]);
   });

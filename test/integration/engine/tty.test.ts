@@ -21,14 +21,19 @@ describe.skipIf(!IS_ROOT || !TMUX)("zoo run -it", () => {
       await Bun.sleep(100);
     }
   };
-  const session = (cmd: string) => {
+  const session = async (cmd: string) => {
     tmux("kill-session", "-t", "s");
-    const r = tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "s", `env ZOO_ROOT=${t.store} ${cmd}; echo EXIT=$?; sleep 60`);
+    // A server whose last session just ended may still be going away: try again.
+    let r = tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "s", `env ZOO_ROOT=${t.store} ${cmd}; echo EXIT=$?; sleep 60`);
+    for (let i = 0; i < 20 && r.exitCode !== 0; i++) {
+      await Bun.sleep(100);
+      r = tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "s", `env ZOO_ROOT=${t.store} ${cmd}; echo EXIT=$?; sleep 60`);
+    }
     expect(r.stderr.toString()).toBe("");
   };
 
   test("size, resize, Ctrl-C, exit code", async () => {
-    session(`${ZOO} run -it --rm busybox sh`);
+    await session(`${ZOO} run -it --rm busybox sh`);
     await until("the prompt", (s) => s.includes("/ #"));
     tmux("send-keys", "-t", "s", "stty size", "Enter");
     await until("the first size", (s) => s.includes("30 100"));
@@ -48,13 +53,25 @@ describe.skipIf(!IS_ROOT || !TMUX)("zoo run -it", () => {
     tmux("kill-server");
   }, 60_000);
 
+  test("exec -it: a new pty in the container, our size, the exit code", async () => {
+    const c = `ex-${process.pid}`;
+    expect((await t.zoo(["run", "-d", "--name", c, "busybox", "sleep", "1000"])).code).toBe(0);
+    await session(`${ZOO} exec -it ${c} sh`);
+    await until("the prompt", (s) => s.includes("/ #"));
+    tmux("send-keys", "-t", "s", "tty; stty size", "Enter");
+    await until("its terminal", (s) => /\/dev\/pts\/\d+\n30 100/.test(s));
+    tmux("send-keys", "-t", "s", "exit 6", "Enter");
+    await until("the exit code", (s) => s.includes("EXIT=6"));
+    tmux("kill-session", "-t", "s");
+  }, 60_000);
+
   test("Ctrl-P Ctrl-Q detaches and leaves it running; attach gets it back", async () => {
-    session(`${ZOO} run -it --name tty-${process.pid} busybox sh`);
+    await session(`${ZOO} run -it --name tty-${process.pid} busybox sh`);
     await until("the prompt", (s) => s.includes("/ #"));
     tmux("send-keys", "-t", "s", "C-p", "C-q");
     await until("zoo to return", (s) => s.includes("EXIT=0"));
     expect((await t.zoo(["ps", "--format", "{{.Names}} {{.State}}"])).stdout).toBe(`tty-${process.pid} running\n`);
-    session(`${ZOO} attach tty-${process.pid}`);
+    await session(`${ZOO} attach tty-${process.pid}`);
     await Bun.sleep(500);
     tmux("send-keys", "-t", "s", "echo back-$((1+1))", "Enter");
     await until("the same shell", (s) => s.includes("back-2"));

@@ -4,13 +4,15 @@ import { describe, expect, test } from "bun:test";
 import { parseArgs } from "../../../src/cli/zoo/args.ts";
 import { DetachKeys, sizeFrame } from "../../../src/engine/containers/attach.ts";
 import { parseLogOpts, parseRestart } from "../../../src/engine/containers/create.ts";
-import { resolveUser } from "../../../src/engine/containers/exec.ts";
+import { resolveUser, withTty } from "../../../src/engine/containers/exec.ts";
 import { backoffMs, readExitFile, shouldRestart } from "../../../src/engine/containers/finalize.ts";
 import { humanDuration, renderTemplate, table } from "../../../src/engine/containers/format.ts";
 import { parseTime } from "../../../src/engine/containers/logs-command.ts";
 import { LogPrinter, parseLine } from "../../../src/engine/containers/logs.ts";
 import { generateName } from "../../../src/engine/containers/names.ts";
+import { nextHealth, parseDuration, type HealthState } from "../../../src/engine/containers/health.ts";
 import { parseBytes } from "../../../src/engine/containers/units.ts";
+import { signalNumber } from "../../../src/engine/containers/signals.ts";
 
 describe("templates", () => {
   const doc = { Name: "/web", State: { Status: "running", Pid: 42 }, Args: ["a", "b"], Labels: {} };
@@ -148,4 +150,44 @@ describe("attach", () => {
   test("a resize frame: 'r', length 4, rows and columns little-endian", () => {
     expect([...sizeFrame(40, 300)]).toEqual([0x72, 4, 0, 40, 0, 44, 1]);
   });
+});
+
+describe("health", () => {
+  const c = { cmd: "true", intervalMs: 1000, timeoutMs: 1000, retries: 2, startPeriodMs: 5000 };
+  const at = (s: number, code: number) => ({ Start: new Date(Date.parse("2026-01-01T00:00:00Z") + s * 1000).toISOString(), End: "", ExitCode: code, Output: "" });
+  const start: HealthState = { status: "starting", failingStreak: 0, log: [] };
+  test("failures in the start period do not count; retries in a row make it unhealthy; one success heals", () => {
+    const t0 = "2026-01-01T00:00:00Z";
+    let h = nextHealth(start, at(1, 1), c, t0);
+    expect(h).toMatchObject({ status: "starting", failingStreak: 0 });
+    h = nextHealth(h, at(6, 1), c, t0);
+    expect(h).toMatchObject({ status: "starting", failingStreak: 1 });
+    h = nextHealth(h, at(7, 1), c, t0);
+    expect(h).toMatchObject({ status: "unhealthy", failingStreak: 2 });
+    h = nextHealth(h, at(8, 0), c, t0);
+    expect(h).toMatchObject({ status: "healthy", failingStreak: 0 });
+    for (let i = 0; i < 10; i++) h = nextHealth(h, at(9 + i, 0), c, t0);
+    expect(h.log).toHaveLength(5);
+  });
+  test("durations", () => {
+    expect(parseDuration("1m30s", "x")).toBe(90_000);
+    expect(parseDuration("500ms", "x")).toBe(500);
+    expect(parseDuration("1.5s", "x")).toBe(1500);
+    expect(() => parseDuration("10", "--health-interval")).toThrow(/invalid --health-interval "10"/);
+  });
+});
+
+test("exec -t: the TTY op goes right after chdir, before caps and seccomp", () => {
+  const steps = [{ op: "setuid", uid: 0 }, { op: "chdir", path: "/" }, { op: "caps" }, { op: "exec" }] as never[];
+  const out = withTty(steps, 7, { args: ["sh"], cwd: "/", user: { uid: 0, gid: 0 }, consoleSize: { height: 30, width: 100 } }) as unknown as Record<string, unknown>[];
+  expect(out.map((s) => s.op)).toEqual(["setuid", "chdir", "tty", "caps", "exec"]);
+  expect(out[2]).toEqual({ op: "tty", socketFd: 7, rows: 30, cols: 100 });
+  expect(withTty(steps, undefined, { args: ["sh"], cwd: "/", user: { uid: 0, gid: 0 } })).toBe(steps);
+});
+
+test("signal names and numbers", () => {
+  expect(["KILL", "SIGKILL", "sigkill", "9"].map(signalNumber)).toEqual([9, 9, 9, 9]);
+  expect(signalNumber("usr1")).toBe(10);
+  expect(() => signalNumber("BOGUS")).toThrow(/invalid signal "BOGUS"/);
+  expect(() => signalNumber("0")).toThrow();
 });
