@@ -21,7 +21,7 @@ export const comm = (pid: number) => {
 };
 
 /** The container's first process under a zookeeper/zoo process: zoo -> zoo-shim -> container. */
-export async function containerPid(frontPid: number, timeoutMs = 30_000): Promise<number> {
+export async function containerPid(frontPid: number, timeoutMs = 90_000): Promise<number> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     for (const shim of childrenOf(frontPid).filter((p) => comm(p) === "zoo-shim")) {
