@@ -269,6 +269,16 @@ static void finish(struct zoo_shim *s)
 		zoo_exec_exit_command(s->finish.exit_cmd, &s->orig_mask);
 }
 
+/* TS messages already queued, read without waiting (only CLEANUP matters here). */
+static void drain_cleanup(struct zoo_shim *s)
+{
+	struct zoo_msg m;
+
+	while (zoo_recv(s->ts, &m, MSG_DONTWAIT) > 0)
+		if (m.type == ZOO_MSG_CLEANUP && zoo_orphan_set(&s->orphan, m.payload, m.len) < 0)
+			break;
+}
+
 int zoo_monitor(struct zoo_shim *s)
 {
 	bool setup_done = !(s->options & ZOO_OPT_WAIT_SETUP);
@@ -281,6 +291,12 @@ int zoo_monitor(struct zoo_shim *s)
 	if (zoo_send(s->ts, ZOO_MSG_CHILD_PID, pids, sizeof pids) < 0) {
 		zoo_report(s->ts, ZOO_STAGE_SYNC, -1, errno, "CHILD_PID to zoo");
 		kill_and_reap(s);
+		/* zoo died before it heard from us. It queued, before starting us,
+		 * the list of what it had made for this container (its cgroups, the
+		 * root mount point): that is still readable, and nobody else will
+		 * remove those. */
+		drain_cleanup(s);
+		zoo_orphan_cleanup(&s->orphan);
 		return 1;
 	}
 	/* TS writes the id maps, moves cgroups and sets up the network now. */

@@ -1,7 +1,8 @@
 // The part of starting a container that foreground and detached runs share:
 // plan, spawn the shim, CHILD_PID → id maps/cgroups/hooks → SETUP_DONE
 // (docs/design/sync-protocol.md). What happens after SETUP_DONE is the caller's.
-import { closeSync, mkdtempSync, rmdirSync, statSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdirSync, rmdirSync, statSync, writeSync } from "node:fs";
 import type { Spec } from "../oci/spec.ts";
 import { Msg, Stage } from "../plan/ids.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -71,12 +72,10 @@ const mapsToRoot = (maps: { containerID: number; hostID: number }[], id: number)
   maps.some((m) => m.containerID === 0 && m.hostID === id);
 
 export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode: LaunchMode): Promise<Launched> {
-  let rootMount: string | null = null;
-  if (spec.root?.path) {
-    rootMount = mkdtempSync("/tmp/zoo.");
-    const dir = rootMount;
-    cleanup.add(`remove ${dir}`, () => rmdirSync(dir));
-  }
+  // The root's mount point is named now and made just before the shim starts
+  // (below), so that from the moment it exists the shim can remove it should
+  // this process die.
+  const rootMount: string | null = spec.root?.path ? `/tmp/zoo.${randomBytes(6).toString("base64url")}` : null;
 
   const cg = hooks.cgroups;
   const cgroupFd = cg ? cg.beforeClone(cleanup) : null;
@@ -130,6 +129,15 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const planFd = memfd("zoo-plan");
   writeSync(planFd, encodePlan(toRecords(steps)));
   const [sock, shimSock] = seqpacketPair();
+  if (rootMount) {
+    mkdirSync(rootMount, { mode: 0o700 });
+    cleanup.add(`remove ${rootMount}`, () => rmdirSync(rootMount));
+  }
+  // What exists already (the root mount point, the cgroups), queued before
+  // the shim runs: should this process die before the shim has reported the
+  // container's pid, the shim still finds the list and removes them.
+  const made = () => encodeOrphanList([...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : []), ...(hooks.scratchDirs ?? []), ...cleanup.scratchDirs]);
+  send(sock, Msg.CLEANUP, made());
   // With a terminal the process's stdio is the pty: the shim keeps none of
   // ours, so whoever reads our output is not held open by the container.
   const own = mode.consoleSocketFd === undefined && !mode.monitor ? "inherit" : "ignore";
@@ -166,8 +174,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
 
   // Tell the shim what exists so far, and again once the cgroups do: should
   // this process die during setup, the shim removes them with the container.
-  const ours = () =>
-    encodeOrphanList([...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : []), ...(hooks.scratchDirs ?? []), ...cleanup.scratchDirs]);
+  const ours = made;
   send(sock, Msg.CLEANUP, ours());
   try {
     if (hasUserNs) await installMappings(pid, uidMaps, gidMaps);

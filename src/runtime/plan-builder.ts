@@ -138,8 +138,10 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
     steps.push({ op: "pivotRoot", newRoot: ".", putOld: "." });
     steps.push({ op: "umount", path: ".", flags: MNT_DETACH });
     steps.push({ op: "chdir", path: "/" });
-    // As runc: a working directory the image lacks is made (before / may turn read-only).
-    if (proc.cwd !== "/") steps.push({ op: "mkdir", path: proc.cwd, mode: 0o755, flags: MkdirFlag.PARENTS | MkdirFlag.EXIST_OK });
+    // As runc: a working directory the image lacks is made (before / may turn
+    // read-only). Not in the kernel's filesystems: a cwd there (the
+    // /proc/self/fd/N of CVE-2024-21626) is for chdir to refuse, by name.
+    if (proc.cwd !== "/" && !/^\/(proc|sys|dev)(\/|$)/.test(proc.cwd)) steps.push({ op: "mkdir", path: proc.cwd, mode: 0o755, flags: MkdirFlag.PARENTS | MkdirFlag.EXIST_OK });
     if (spec.root?.readonly) {
       steps.push({ op: "mount", source: null, target: "/", fstype: null, flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: null });
     }

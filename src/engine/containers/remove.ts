@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmdirSync } from "node:fs";
+import { cgroupDir, detectHierarchies } from "../../cgroups/detect.ts";
 import { join } from "node:path";
 import { callerMappings } from "../../runtime/idmap.ts";
 import { removeTree } from "../remove.ts";
@@ -18,6 +19,30 @@ export async function removeContainer(cs: Containers, id: string): Promise<void>
     if (existsSync(cs.path(id))) renameSync(cs.path(id), gone);
   });
   await removeTree(gone, maps());
+  removeStrayCgroups(id);
+}
+
+/**
+ * A start killed after making the container's cgroups and before its monitor
+ * existed leaves them empty and unrecorded. They carry the container's name
+ * (zoo-<id12>, under our own cgroup, as start makes them): an empty one goes.
+ */
+function removeStrayCgroups(id: string): void {
+  let hierarchies;
+  try {
+    hierarchies = detectHierarchies();
+  } catch {
+    return;
+  }
+  for (const h of hierarchies) {
+    const dir = cgroupDir(h, join(h.ownPath, `zoo-${id.slice(0, 12)}`));
+    if (!dir) continue;
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Not there, or not empty (then it is not stray: leave it).
+    }
+  }
 }
 
 /**

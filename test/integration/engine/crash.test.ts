@@ -48,7 +48,8 @@ describe.skipIf(!IS_ROOT)("zoo engine crash safety", () => {
   });
 
   test("SIGKILL of zoo run -d at any moment: ps -a and container prune leave nothing", async () => {
-    for (const ms of [30, 120, 250, 400, 600, 900]) await killAfter(ms, "run", "-d", "busybox", "sleep", "1000");
+    // Dense where a warm start makes its cgroups, mount point and monitor (50-150 ms here).
+    for (const ms of [30, 50, 60, 70, 75, 80, 85, 90, 100, 110, 120, 150, 250, 400, 600, 900]) await killAfter(ms, "run", "-d", "busybox", "sleep", "1000");
     // Every container is either running under its monitor or repaired to a state that can be removed.
     const states = (await ok("ps", "-a", "--format", "{{.State}}")).trim().split("\n").filter(Boolean);
     for (const s of states) expect(["created", "running", "exited"]).toContain(s);
