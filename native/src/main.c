@@ -68,6 +68,9 @@ struct shim_args {
 	const char *attach_path;
 	struct zoo_logfile log;
 	struct zoo_health health;
+	/* Where the ";" after the health command was: parsing puts a NULL there
+	 * (the command's argv end), the sealed re-exec needs the ";" back. */
+	char **health_end;
 	struct zoo_finish finish;
 };
 
@@ -86,6 +89,7 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
 			if (end == argc || end == i + 1)
 				return -1;
 			argv[end] = NULL;
+			a->health_end = argv + end;
 			a->health.cmd = argv + i + 1;
 			i = end;
 			continue;
@@ -294,8 +298,14 @@ int main(int argc, char **argv)
 		zoo_log("zoo-shim: --sync-fd %d: %s", sync_fd, strerror(errno));
 		return 1;
 	}
-	/* First, while the plan and sync fds are still inherited by an exec. */
-	if (zoo_exec_sealed_copy(argv) < 0) {
+	/* First, while the plan and sync fds are still inherited by an exec:
+	 * with the arguments as we were given them. */
+	if (args.health_end)
+		*args.health_end = (char *)";";
+	rc = zoo_exec_sealed_copy(argv);
+	if (args.health_end)
+		*args.health_end = NULL;
+	if (rc < 0) {
 		zoo_report(sync_fd, ZOO_STAGE_SYNC, -1, errno, "re-executing from a sealed copy of zoo-shim");
 		return 1;
 	}
