@@ -12,18 +12,8 @@ for p in podman crun python3; do command -v $p >/dev/null || apt-get install -y 
 . bench/lib/bundle.sh
 N=${N:-100}
 work=$(mktemp -d /var/tmp/zoo-bench-conc.XXXXXX)
-P="podman --root $work/podman --runroot $work/podman-run --storage-driver overlay"
-cleanup() {
-  $P rm -af >/dev/null 2>&1 || true
-  $P system reset -f >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-make_bundle "$work/bundle"
-tar -C "$work/bundle/rootfs" -cf "$work/rootfs.tar" .
-$P import -q "$work/rootfs.tar" localhost/busybox:bench >/dev/null
-export ZOO_ROOT=$work/zoo
-Z=$PWD/dist/zoo U="--ulimit nofile=20000:20000 --ulimit nproc=32768:32768"
+. bench/lib/podman.sh
+Z=$PWD/dist/zoo
 
 used_kb() { awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} END {print t-a}' /proc/meminfo; }
 

@@ -14,19 +14,8 @@ for p in hyperfine podman runc crun; do command -v $p >/dev/null || apt-get inst
 . bench/lib/bundle.sh
 
 work=$(mktemp -d /var/tmp/zoo-bench-engine.XXXXXX)
-P="podman --root $work/podman --runroot $work/podman-run --storage-driver overlay"
-cleanup() {
-  $P rm -af >/dev/null 2>&1 || true
-  $P system reset -f >/dev/null 2>&1 || true
-  umount -R "$work/podman" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-make_bundle "$work/bundle"
-tar -C "$work/bundle/rootfs" -cf "$work/rootfs.tar" .
-$P import -q "$work/rootfs.tar" localhost/busybox:bench >/dev/null
-export ZOO_ROOT=$work/zoo
-Z=$PWD/dist/zoo U="--ulimit nofile=20000:20000 --ulimit nproc=32768:32768"
+. bench/lib/podman.sh
+Z=$PWD/dist/zoo
 out=bench/results/engine.md
 mkdir -p bench/results
 {

@@ -1,6 +1,6 @@
 // OCI config → ordered plan steps. Pure: everything it needs is in the config
 // and the context; the order here is the security argument of the runtime.
-import type { Mount, Spec } from "../oci/spec.ts";
+import type { Mount, Process, Spec } from "../oci/spec.ts";
 import { capMask } from "../oci/caps.ts";
 import { MS, parseMountOptions, PROPAGATION } from "../oci/mount-options.ts";
 import { MkdirFlag, Opt, WriteFlag } from "../plan/ids.ts";
@@ -209,20 +209,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   // the process still has it, just before the capabilities are dropped.
   if (!seccompBeforeIds && root === null && ctx.seccomp?.listener) steps.push({ op: "seccompListener", ...ctx.seccomp.listener });
   if (seccompEarly && !seccompBeforeIds && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
-  const c = proc.capabilities;
-  if (c) {
-    steps.push({
-      op: "caps",
-      bounding: capMask(c.bounding, "process.capabilities.bounding"),
-      effective: capMask(c.effective, "process.capabilities.effective"),
-      permitted: capMask(c.permitted, "process.capabilities.permitted"),
-      inheritable: capMask(c.inheritable, "process.capabilities.inheritable"),
-      ambient:
-        capMask(c.ambient, "process.capabilities.ambient") &
-        capMask(c.permitted, "process.capabilities.permitted") &
-        capMask(c.inheritable, "process.capabilities.inheritable"),
-    });
-  }
+  if (proc.capabilities) steps.push(capsStep(proc.capabilities));
   if (proc.noNewPrivileges) steps.push({ op: "noNewPrivs" });
   steps.push({ op: "closeFds", preserve: ctx.preserveFds ?? 0 });
   if (ctx.seccomp && !seccompEarly) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
@@ -293,4 +280,22 @@ function mountSteps(m: Mount, root: string | null, ctx: BuildContext): PlanStep[
   }
   if (propagation) steps.push({ op: "mount", source: null, target, fstype: null, flags: propagation, data: null });
   return steps;
+}
+
+/**
+ * The capability sets as the process will have them. An ambient capability
+ * must also be permitted and inheritable (capset refuses it otherwise): the
+ * rest are dropped, as runc does.
+ */
+export function capsStep(c: NonNullable<Process["capabilities"]>): PlanStep {
+  const permitted = capMask(c.permitted, "process.capabilities.permitted");
+  const inheritable = capMask(c.inheritable, "process.capabilities.inheritable");
+  return {
+    op: "caps",
+    bounding: capMask(c.bounding, "process.capabilities.bounding"),
+    effective: capMask(c.effective, "process.capabilities.effective"),
+    permitted,
+    inheritable,
+    ambient: capMask(c.ambient, "process.capabilities.ambient") & permitted & inheritable,
+  };
 }

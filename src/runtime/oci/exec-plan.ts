@@ -3,13 +3,12 @@
 // no pivot_root: the new process lives in the container's mount namespace,
 // where init already set the root up. Pure, like plan-builder.ts, whose order
 // of the credential and security steps this follows (and the tests check).
-import { capMask } from "../../oci/caps.ts";
 import type { NamespaceType, Process } from "../../oci/spec.ts";
 import { Opt } from "../../plan/ids.ts";
 import type { PlanStep } from "../../plan/ops.ts";
 import { RLIMIT } from "../../sys/constants.ts";
 import { NS_FLAG, SETNS_ORDER } from "../namespaces.ts";
-import { oomScoreAdjStep } from "../plan-builder.ts";
+import { capsStep, oomScoreAdjStep } from "../plan-builder.ts";
 
 export interface ExecPlanContext {
   /** The container's namespaces to join (paths such as /proc/<init>/ns/mnt); joined in SETNS_ORDER. */
@@ -64,17 +63,7 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext): PlanStep[] {
 
   const seccompEarly = ctx.seccomp !== null && !proc.noNewPrivileges;
   if (seccompEarly && ctx.seccomp) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });
-  const c = proc.capabilities;
-  if (c) {
-    steps.push({
-      op: "caps",
-      bounding: capMask(c.bounding, "process.capabilities.bounding"),
-      effective: capMask(c.effective, "process.capabilities.effective"),
-      permitted: capMask(c.permitted, "process.capabilities.permitted"),
-      inheritable: capMask(c.inheritable, "process.capabilities.inheritable"),
-      ambient: capMask(c.ambient, "process.capabilities.ambient"),
-    });
-  }
+  if (proc.capabilities) steps.push(capsStep(proc.capabilities));
   if (proc.noNewPrivileges) steps.push({ op: "noNewPrivs" });
   steps.push({ op: "closeFds", preserve: ctx.preserveFds });
   if (ctx.seccomp && !seccompEarly) steps.push({ op: "seccomp", flags: ctx.seccomp.flags, program: ctx.seccomp.program });

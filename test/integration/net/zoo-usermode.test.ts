@@ -5,41 +5,11 @@
 // /dev/net/tun is opened to 0666 (Debian's default) for these tests and its
 // mode restored afterwards.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { connect } from "node:net";
+import { chmodSync, statSync } from "node:fs";
+import { fetchBanner as banner, helperPids, randomPort } from "../../helpers/net.ts";
 import { ensureTestUser, expectNoLeaks, IS_ROOT, leakSnapshot, requireBuild, run, ZOO, type LeakSnapshot, type TestUser } from "../../helpers/env.ts";
 
 const TUN = "/dev/net/tun";
-
-function helperPids(): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (stat[stat.lastIndexOf(")") + 2] !== "Z" && /^(slirp4netns|pasta|passt)/.test(name)) out.push(Number(e));
-    } catch {}
-  }
-  return out;
-}
-
-async function banner(port: number, timeoutMs = 15_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const got = await new Promise<string>((resolve) => {
-      let data = "";
-      const s = connect({ host: "127.0.0.1", port });
-      s.setTimeout(2000, () => s.destroy());
-      s.on("data", (d) => (data += d.toString()));
-      s.on("error", () => resolve(""));
-      s.on("close", () => resolve(data));
-    });
-    if (got) return got;
-    await Bun.sleep(100);
-  }
-  return "";
-}
 
 describe.skipIf(!IS_ROOT)("zoo run with user-mode networking", () => {
   let user: TestUser;
@@ -77,7 +47,7 @@ describe.skipIf(!IS_ROOT)("zoo run with user-mode networking", () => {
 
   for (const helper of ["pasta", "slirp4netns"]) {
     test(`--network ${helper} -p: a server in the container answers on 127.0.0.1`, async () => {
-      const port = 20000 + Math.floor(Math.random() * 20000);
+      const port = randomPort();
       const server = zoo(["run", "--rm", "--network", helper, "-p", `${port}:8080`, "busybox", "sh", "-c", `echo hello-${helper} | nc -l -p 8080`]);
       expect((await banner(port)).trim()).toBe(`hello-${helper}`);
       const r = await server;
@@ -88,7 +58,7 @@ describe.skipIf(!IS_ROOT)("zoo run with user-mode networking", () => {
 
   for (const helper of ["pasta", "slirp4netns"]) {
     test(`as root, --network ${helper} -p works too (the container has no user namespace of its own)`, async () => {
-      const port = 20000 + Math.floor(Math.random() * 20000);
+      const port = randomPort();
       const server = run([ZOO, "run", "--rm", "--network", helper, "-p", `${port}:8080`, "busybox", "sh", "-c", `echo root-${helper} | nc -l -p 8080`], { timeoutMs: 30_000 });
       expect((await banner(port)).trim()).toBe(`root-${helper}`);
       const r = await server;

@@ -8,28 +8,13 @@
 // tests chmod it to 0666 as root for their duration and restore the mode after.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { containerPid } from "../../helpers/procs.ts";
+import { fetchBanner, helperPids, randomPort } from "../../helpers/net.ts";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { ensureTestUser, expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOOKEEPER, type LeakSnapshot, type Result, type TestUser } from "../../helpers/env.ts";
 
 const HELPERS = ["pasta", "slirp4netns"] as const;
 const TUN = "/dev/net/tun";
-
-/** Live (not zombie) helper processes: pasta re-executes itself as passt.avx2. */
-function helperPids(): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const state = stat[stat.lastIndexOf(")") + 2];
-      if (state !== "Z" && /^(slirp4netns|pasta|passt)/.test(name)) out.push(Number(e));
-    } catch {}
-  }
-  return out.sort();
-}
 
 const hostLinks = () => readdirSync("/sys/class/net").sort();
 
@@ -55,26 +40,6 @@ async function expectClean(before: Snapshot) {
   expect(helpers).toEqual([]);
   expect(added(hostLinks(), before.links)).toEqual([]);
 }
-
-/** Connects to 127.0.0.1:port until the container's one-shot server answers. */
-async function fetchBanner(port: number, timeoutMs = 15_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const got = await new Promise<string>((resolve) => {
-      let data = "";
-      const s = connect({ host: "127.0.0.1", port });
-      s.setTimeout(2000, () => s.destroy());
-      s.on("data", (d) => (data += d.toString()));
-      s.on("error", () => resolve(""));
-      s.on("close", () => resolve(data));
-    });
-    if (got) return got;
-    await Bun.sleep(100);
-  }
-  return "";
-}
-
-const randomPort = () => 20000 + Math.floor(Math.random() * 20000);
 
 function rootfsWithEtc(owner?: TestUser): string {
   const fs = makeRootfs(owner);
