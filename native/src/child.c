@@ -77,6 +77,8 @@ static const char *op_label(uint16_t type)
 		return "seccomp filter";
 	case ZOO_OP_UMASK:
 		return "umask";
+	case ZOO_OP_PERSONALITY:
+		return "personality";
 	case ZOO_OP_CLOSE_FDS:
 		return "inherited file descriptors";
 	default:
@@ -125,6 +127,8 @@ static int run_op(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 		return op_seccomp(ctx, op);
 	case ZOO_OP_UMASK:
 		return op_umask(ctx, op);
+	case ZOO_OP_PERSONALITY:
+		return op_personality(ctx, op);
 	case ZOO_OP_WRITE_FILE:
 		return op_write_file(ctx, op);
 	case ZOO_OP_MASK_PATH:

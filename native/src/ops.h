@@ -42,6 +42,7 @@ int op_chdir(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_chroot(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_write_file(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_umask(struct zoo_child_ctx *ctx, const struct zoo_op *op);
+int op_personality(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 
 /* ops_system.c */
 int op_sethostname(struct zoo_child_ctx *ctx, const struct zoo_op *op);

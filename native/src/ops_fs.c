@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -158,4 +159,11 @@ int op_umask(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 	(void)ctx;
 	umask((mode_t)op->u.id);
 	return 0;
+}
+
+int op_personality(struct zoo_child_ctx *ctx, const struct zoo_op *op)
+{
+	(void)ctx;
+	/* personality(2) returns the previous persona, or -1 with errno. */
+	return personality((unsigned long)op->u.id) == -1 ? -1 : 0;
 }

@@ -140,7 +140,7 @@ static bool is_setup(uint16_t type)
 
 static bool is_op(uint16_t type)
 {
-	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_SECCOMP_LISTENER) || type == ZOO_OP_EXEC;
+	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_PERSONALITY) || type == ZOO_OP_EXEC;
 }
 
 /* NULL-terminated vector of count strings; count is bounded by the bytes left. */
@@ -254,6 +254,7 @@ static bool parse_op(struct cursor *c, struct zoo_op *op)
 	case ZOO_OP_SETUID:
 	case ZOO_OP_UMASK:
 	case ZOO_OP_CLOSE_FDS:
+	case ZOO_OP_PERSONALITY:
 		if (!rd_u32(c, &op->u.id, "value"))
 			return false;
 		if (op->type == ZOO_OP_UMASK && op->u.id > 07777)

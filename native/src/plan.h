@@ -48,7 +48,7 @@ struct zoo_op {
 			uint32_t count;
 			gid_t *gids;
 		} groups;
-		uint32_t id; /* SETGID, SETUID, UMASK, CLOSE_FDS */
+		uint32_t id; /* SETGID, SETUID, UMASK, CLOSE_FDS, PERSONALITY */
 		struct {
 			uint64_t bounding, effective, permitted, inheritable, ambient;
 		} caps;

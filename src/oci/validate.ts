@@ -170,7 +170,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
   }
   if (linux.sysctl !== undefined) checkSysctl(obj(linux.sysctl, "linux.sysctl"), seen, nsList as Obj[]);
   if (linux.intelRdt !== undefined) fail("linux.intelRdt", "Intel RDT (resctrl) is not supported; remove it");
-  if (linux.personality !== undefined) fail("linux.personality", `${show(linux.personality)}: setting the execution domain is not supported yet; remove it`);
+  if (linux.personality !== undefined) checkPersonality(linux.personality);
   // The shim makes the time namespace with clone(), so its first process is in
   // it at once, and the kernel takes offsets only before that.
   if (linux.timeOffsets !== undefined) fail("linux.timeOffsets", "clock offsets are not supported (the time namespace is created without them); remove it");
@@ -252,4 +252,15 @@ function limitValue(v: unknown, field: string): bigint {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) fail(field, `must be a non-negative integer, got ${show(v)}`);
   // JSON numbers above 2^53 lose precision; anything that large means "no limit".
   return (v as number) >= Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : BigInt(v as number);
+}
+
+/** As runc: the LINUX and LINUX32 execution domains, without flags. */
+function checkPersonality(p: unknown): void {
+  const v = p as { domain?: unknown; flags?: unknown };
+  if (typeof v !== "object" || v === null || (v.domain !== "LINUX" && v.domain !== "LINUX32")) {
+    fail("linux.personality", `${show(p)}: domain must be "LINUX" or "LINUX32"`);
+  }
+  if (v.flags !== undefined && (!Array.isArray(v.flags) || v.flags.length > 0)) {
+    fail("linux.personality.flags", `${show(v.flags)}: personality flags are not supported; remove them`);
+  }
 }

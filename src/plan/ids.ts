@@ -40,6 +40,7 @@ export const Op = {
   READONLY_PATH: 0x0117,
   TTY: 0x0118,
   SECCOMP_LISTENER: 0x0119,
+  PERSONALITY: 0x011a,
   EXEC: 0x01ff,
 } as const;
 

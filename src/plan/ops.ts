@@ -31,6 +31,7 @@ export type PlanStep =
   /** Connect to a seccomp agent; the state it gets is `stateParts` joined by the process's host pid. */
   | { op: "seccompListener"; path: string; stateParts: string[] }
   | { op: "umask"; mask: number }
+  | { op: "personality"; persona: number }
   | { op: "writeFile"; path: string; content: Uint8Array; flags: number }
   | { op: "maskPath"; path: string }
   | { op: "readonlyPath"; path: string }
@@ -81,6 +82,7 @@ export function toRecord(s: PlanStep): PlanRecord {
       for (const part of s.stateParts) p.str(part);
       return rec(Op.SECCOMP_LISTENER);
     case "umask": return (p.u32(s.mask), rec(Op.UMASK));
+    case "personality": return (p.u32(s.persona), rec(Op.PERSONALITY));
     case "writeFile": return (p.u32(s.flags).str(s.path).blob(s.content), rec(Op.WRITE_FILE));
     case "maskPath": return (p.str(s.path), rec(Op.MASK_PATH));
     case "readonlyPath": return (p.str(s.path), rec(Op.READONLY_PATH));
@@ -125,6 +127,7 @@ export function describeStep(s: PlanStep): string {
     case "seccomp": return `load seccomp filter`;
     case "seccompListener": return `connect to the seccomp agent at ${s.path}`;
     case "umask": return `umask`;
+    case "personality": return `personality`;
     case "writeFile": return `write ${s.path}`;
     case "maskPath": return `mask ${s.path}`;
     case "readonlyPath": return `make ${s.path} read-only`;

@@ -46,6 +46,10 @@ export interface BuildContext {
 
 const join = (root: string | null, p: string) => (root === null ? p : root.replace(/\/$/, "") + (p.startsWith("/") ? p : "/" + p));
 
+// personality(2) personas (linux/personality.h).
+const PER_LINUX = 0x0000;
+const PER_LINUX32 = 0x0008;
+
 export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   const steps: PlanStep[] = [];
   const linux = spec.linux ?? {};
@@ -183,6 +187,9 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
     steps.push({ op: "rlimit", resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) });
   }
 
+  // linux.personality (validated: LINUX or LINUX32), before any filter is loaded.
+  const persona = (spec.linux as { personality?: { domain: string } } | undefined)?.personality;
+  if (persona) steps.push({ op: "personality", persona: persona.domain === "LINUX32" ? PER_LINUX32 : PER_LINUX });
   const { uid, gid, additionalGids = [], umask } = proc.user;
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the
   // effective set, which a switch to a non-root uid clears: load it first

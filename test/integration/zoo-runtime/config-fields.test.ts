@@ -1,6 +1,6 @@
 // config.json fields checked from inside the container: oomScoreAdj (init and
-// exec), rootfsPropagation, umask, additionalGids; and the fields zoo-runtime
-// refuses (personality, timeOffsets, intelRdt, unknown ones) with one line
+// exec), rootfsPropagation, umask, additionalGids, personality; and the fields zoo-runtime
+// refuses (personality flags, timeOffsets, intelRdt, unknown ones) with one line
 // and nothing created.
 import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
@@ -22,6 +22,13 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
     expect(r.stdout).toBe("500\nshared:\n0027\n0 7 9\n");
   });
 
+  test("linux.personality LINUX32: uname reports a 32-bit machine; LINUX leaves it", async () => {
+    const r32 = await t.rt(["run", "-b", t.bundle(["uname", "-m"], (s: any) => (s.linux.personality = { domain: "LINUX32" })), "cfp32"]);
+    expect([r32.code, r32.stdout, r32.stderr]).toEqual([0, process.arch === "x64" ? "i686\n" : "armv8l\n", ""]);
+    const r64 = await t.rt(["run", "-b", t.bundle(["uname", "-m"], (s: any) => (s.linux.personality = { domain: "LINUX" })), "cfp64"]);
+    expect([r64.code, r64.stdout, r64.stderr]).toEqual([0, process.arch === "x64" ? "x86_64\n" : "aarch64\n", ""]);
+  });
+
   test("exec applies a --process oomScoreAdj", async () => {
     expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "cf2"])).code).toBe(0);
     const file = join(t.work, "oom.json");
@@ -32,7 +39,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
 
   test("what zoo-runtime cannot honour is refused by name, before anything is made", async () => {
     const cases: [(s: any) => void, string][] = [
-      [(s) => (s.linux.personality = { domain: "LINUX32" }), 'linux.personality: {"domain":"LINUX32"}: setting the execution domain is not supported yet; remove it'],
+      [(s) => (s.linux.personality = { domain: "LINUX", flags: ["ADDR_NO_RANDOMIZE"] }), 'linux.personality.flags: ["ADDR_NO_RANDOMIZE"]: personality flags are not supported; remove them'],
       [(s) => (s.linux.timeOffsets = { monotonic: { secs: 10 } }), "linux.timeOffsets: clock offsets are not supported (the time namespace is created without them); remove it"],
       [(s) => (s.linux.intelRdt = { closID: "c" }), "linux.intelRdt: Intel RDT (resctrl) is not supported; remove it"],
       [(s) => (s.process.scheduler = { policy: "SCHED_BATCH" }), "process.scheduler: is not supported; remove it"],

@@ -44,7 +44,9 @@ describe("validateConfig", () => {
   });
 
   test("refused fields name themselves", () => {
-    expect(check((s) => (s.linux.personality = { domain: "LINUX32" }))).toThrow('linux.personality: {"domain":"LINUX32"}: setting the execution domain is not supported yet; remove it');
+    expect(check((s) => (s.linux.personality = { domain: "LINUX32" }))).not.toThrow();
+    expect(check((s) => (s.linux.personality = { domain: "PER_BSD" }))).toThrow('linux.personality: {"domain":"PER_BSD"}: domain must be "LINUX" or "LINUX32"');
+    expect(check((s) => (s.linux.personality = { domain: "LINUX", flags: ["ADDR_NO_RANDOMIZE"] }))).toThrow("linux.personality.flags: [\"ADDR_NO_RANDOMIZE\"]: personality flags are not supported; remove them");
     expect(check((s) => (s.linux.timeOffsets = { monotonic: { secs: 1 } }))).toThrow("linux.timeOffsets: clock offsets are not supported");
     expect(check((s) => (s.linux.intelRdt = { closID: "x" }))).toThrow("linux.intelRdt: Intel RDT (resctrl) is not supported; remove it");
     // Fields from newer specs are refused by name, not dropped.
