@@ -215,18 +215,8 @@ async function loadLeased(store: Store, input: string, say: (s: string) => void)
   const dir = scratchDir(store);
   try {
     let path = input;
-    if (input === "-") {
-      path = join(dir, "stdin");
-      const fd = openSync(path, "w", 0o600);
-      try {
-        for await (const c of Bun.stdin.stream() as unknown as AsyncIterable<Uint8Array>) {
-          let off = 0;
-          while (off < c.length) off += writeSync(fd, c, off);
-        }
-      } finally {
-        closeSync(fd);
-      }
-    } else if (!existsSync(input)) throw new ZooError(`load: ${input} does not exist`);
+    if (input === "-") path = await spoolStdin(dir);
+    else if (!existsSync(input)) throw new ZooError(`load: ${input} does not exist`);
     const u = statSync(path).isDirectory() ? await readLayoutDir(path, dir) : await readArchive(path, dir);
     if (u.small.has("index.json") && (u.small.has("oci-layout") || u.files.has("oci-layout"))) await loadOci(store, u, say);
     else if (u.small.has("manifest.json")) await loadDockerSave(store, u, say);
@@ -300,15 +290,8 @@ async function importLeased(store: Store, input: string, name: string): Promise<
   const dir = scratchDir(store);
   try {
     let path = input;
-    if (input === "-") {
-      path = join(dir, "stdin");
-      const fd = openSync(path, "w", 0o600);
-      try {
-        for await (const c of Bun.stdin.stream() as unknown as AsyncIterable<Uint8Array>) w(fd, c);
-      } finally {
-        closeSync(fd);
-      }
-    } else if (!existsSync(input) || statSync(input).isDirectory()) throw new ZooError(`import: ${input} is not a tar file`);
+    if (input === "-") path = await spoolStdin(dir);
+    else if (!existsSync(input) || statSync(input).isDirectory()) throw new ZooError(`import: ${input} is not a tar file`);
     const layerHex = await sha256File(path);
     const src = uncompressed(path);
     try {
@@ -338,6 +321,18 @@ async function importLeased(store: Store, input: string, name: string): Promise<
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `-`: standard input, copied to a file in `dir` (archives are read more than once). */
+async function spoolStdin(dir: string): Promise<string> {
+  const path = join(dir, "stdin");
+  const fd = openSync(path, "w", 0o600);
+  try {
+    for await (const c of Bun.stdin.stream() as unknown as AsyncIterable<Uint8Array>) w(fd, c);
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }
 
 function w(fd: number, c: Uint8Array) {

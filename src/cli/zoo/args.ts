@@ -64,6 +64,12 @@ export function parseArgs(cmd: string, argv: string[], spec: FlagSpec): Parsed {
   return { flags, args };
 }
 
+/** "--name=value" → ["--name", "value"]; anything else → [arg, undefined]. */
+export function splitLong(a: string): [string, string | undefined] {
+  const eq = a.indexOf("=");
+  return a.startsWith("--") && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+}
+
 export function needArgs(cmd: string, args: string[], min: number, usage: string): void {
   if (args.length < min) throw new UsageError(`"zoo ${cmd}" requires at least ${min} argument${min > 1 ? "s" : ""}: usage: zoo ${usage}`);
 }

@@ -1,6 +1,7 @@
 // The image commands of the zoo front door: which names exist (for
 // dispatch), their help, the global --root flag, and a lazy route to each
 // command's own parser in this directory.
+import { splitLong } from "./args.ts";
 import { resolve } from "node:path";
 import { UsageError } from "../../util/errors.ts";
 
@@ -98,11 +99,7 @@ export function parseFlags(cmd: string, argv: string[], bools: string[], values:
       continue;
     }
     let val: string | undefined;
-    const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) {
-      val = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
+    [a, val] = splitLong(a);
     if (bools.includes(a)) {
       if (val !== undefined && val !== "true") throw new UsageError(`${cmd}: ${a} takes no value`);
       out.bools.add(a);

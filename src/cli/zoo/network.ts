@@ -1,4 +1,5 @@
 // `zoo network create|ls|inspect|rm`: parsing only.
+import { splitLong } from "./args.ts";
 import { UsageError } from "../../util/errors.ts";
 
 export type NetworkCommand =
@@ -52,7 +53,7 @@ function parseCreate(argv: string[]): NetworkCommand {
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i]!;
     let val: string | undefined;
-    if (a.startsWith("--") && a.includes("=")) [a, val] = [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
+    [a, val] = splitLong(a);
     if (a === "--subnet" || a === "--driver" || a === "-d") {
       if (val === undefined) {
         if (++i >= argv.length) throw new UsageError(`network create: ${a} needs a value`);

@@ -1,4 +1,5 @@
 // `zoo run [flags] IMAGE [CMD...]`: parsing only.
+import { splitLong } from "./args.ts";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { UsageError } from "../../util/errors.ts";
@@ -101,11 +102,7 @@ export function parseRunArgs(argv: string[]): RunFlags {
       continue;
     }
     let val: string | undefined;
-    const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) {
-      val = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
+    [a, val] = splitLong(a);
     const key = VALUE_FLAGS[a];
     if (!key) throw new UsageError(`run: unknown flag ${a} (see zoo run --help)`);
     if (val === undefined) {
