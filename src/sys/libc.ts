@@ -24,6 +24,7 @@ function load() {
     recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
     ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+    syscall: { args: [FFIType.i64, FFIType.i64, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   });
 }
 
@@ -205,4 +206,17 @@ export function getWinsize(fd: number): { rows: number; cols: number } | null {
 export function setWinsize(fd: number, size: { rows: number; cols: number }): void {
   const ws = new Uint16Array([size.rows, size.cols, 0, 0]);
   if (libc().ioctl(fd, TIOCSWINSZ, ptr(ws)) !== 0) throw new SyscallError("ioctl TIOCSWINSZ", errno());
+}
+
+// glibc has no bpf() wrapper; the number differs by architecture.
+const SYS_BPF: Partial<Record<string, number>> = { x64: 321, arm64: 280 };
+const ENOSYS = 38;
+
+/** bpf(2) with `attr` as the union bpf_attr; returns what the command returns (an fd for loads). */
+export function bpf(cmd: number, attr: Uint8Array): number {
+  const nr = SYS_BPF[process.arch];
+  if (nr === undefined) throw new SyscallError("bpf", ENOSYS);
+  const r = Number(libc().syscall(BigInt(nr) as never, BigInt(cmd) as never, ptr(attr), BigInt(attr.length) as never));
+  if (r < 0) throw new SyscallError("bpf", errno());
+  return r;
 }

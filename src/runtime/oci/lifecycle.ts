@@ -17,7 +17,8 @@ import { RuntimeError } from "./errors.ts";
 import { isAlive, procInfo } from "./proc-stat.ts";
 import { checkId, FIFO_NAME, isFrozen, statusOf, Store, type ContainerState, type Status } from "./store.ts";
 import { thaw } from "./pause.ts";
-import { applyDeviceRules, deviceWrites } from "./devices-cgroup.ts";
+import { containerRules } from "../device-cgroup/rules.ts";
+import { restrictDevices } from "../device-cgroup/apply.ts";
 import { hasHooks, HookError, runHooks, runHooksWarn, type HookState, type Hooks } from "./hooks.ts";
 import { connectConsoleSocket, consolePair, ourTerminalSize, receiveMaster, relayTerminal } from "../console.ts";
 
@@ -98,7 +99,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
   const { bundle, spec } = loadBundle(o.bundle, { systemdCgroup: o.systemdCgroup });
   checkTerminal(spec.process?.terminal === true, !o.foreground, o.consoleSocket);
   // Bad rules are refused before anything is made.
-  deviceWrites(spec.linux?.resources?.devices ?? [], spec.linux?.devices ?? []);
+  const deviceRules = containerRules(spec.linux?.resources?.devices ?? [], spec.linux?.devices ?? []);
   const hooks = spec.hooks as Hooks | undefined;
   const dir = store.reserve(o.id);
   // Everyone else sees "does not exist" until state.json is written, under this lock.
@@ -128,7 +129,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       chmodSync(fifo, 0o622);
       fifoFd = openSync(fifo, O_PATH);
       const placement = o.systemdCgroup ? await systemdPlacement(spec, o.id) : cgroupPlacement(spec, o.id);
-      const { devices: deviceRules, ...limits } = spec.linux?.resources ?? {};
+      const { devices: _rules, ...limits } = spec.linux?.resources ?? {};
       const cgroups = containerCgroups(limits, { ...placement, flagHints: {} });
       const sc = spec.linux?.seccomp;
       const seccomp = sc ? seccompSetup(compileSeccomp(sc as never), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
@@ -170,8 +171,9 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         spec,
       };
       try {
-        // Before start: the command never runs with more devices than the config allows.
-        applyDeviceRules(d.cgroup?.paths ?? [], deviceRules ?? [], spec.linux?.devices ?? []);
+        // Before start: the command never runs with more devices than the
+        // config allows (the v1 devices cgroup, or an eBPF program on v2).
+        restrictDevices(d.cgroup?.paths ?? [], deviceRules);
         store.write(state);
         if (o.pidFile) writePidFile(o.pidFile, d.pid);
       } catch (e) {

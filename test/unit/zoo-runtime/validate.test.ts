@@ -4,7 +4,10 @@ import { defaultSpec, specCommandConfig } from "../../../src/oci/default-spec.ts
 import { validateConfig } from "../../../src/oci/validate.ts";
 import { checkId } from "../../../src/runtime/oci/store.ts";
 import { cgroupPlacement } from "../../../src/runtime/oci/lifecycle.ts";
-import { deviceWrites } from "../../../src/runtime/oci/devices-cgroup.ts";
+import { containerRules } from "../../../src/runtime/device-cgroup/rules.ts";
+import { v1Writes } from "../../../src/runtime/device-cgroup/v1.ts";
+
+const deviceWrites = (rules: Parameters<typeof containerRules>[0], nodes: Parameters<typeof containerRules>[1]) => v1Writes(containerRules(rules, nodes));
 import type { Spec } from "../../../src/oci/spec.ts";
 
 const ctx = { bundle: "/bundles/b1", rlimitCeiling: (t: string) => (t === "RLIMIT_NOFILE" ? 524288n : null) };
@@ -118,9 +121,18 @@ describe("devices cgroup rules (runc's order)", () => {
     expect(w.map(([, l]) => l)).toContain("c 136:* rwm");
     expect(w.map(([, l]) => l)).toContain("c 1:3 rwm");
   });
+  test("without a leading 'a' rule the list starts from deny-all, as runc's does", () => {
+    expect(deviceWrites([], [])[0]).toEqual(["devices.deny", "a *:* rwm"]);
+    expect(deviceWrites([{ allow: true, type: "c", major: 4, access: "r" }], []).slice(0, 2)).toEqual([
+      ["devices.deny", "a *:* rwm"],
+      ["devices.allow", "c 4:* r"],
+    ]);
+    expect(deviceWrites([{ allow: true, access: "rwm" }], [])[0]).toEqual(["devices.allow", "a *:* rwm"]);
+  });
   test("bad rules name the field", () => {
     expect(() => deviceWrites([{ allow: true, type: "x" }], [])).toThrow('linux.resources.devices[0].type: "x": want a, b or c');
     expect(() => deviceWrites([{ allow: true, access: "rwx" }], [])).toThrow('linux.resources.devices[0].access: "rwx": want letters of rwm');
+    expect(() => deviceWrites([{ allow: true, type: "c", major: 2 ** 31 }], [])).toThrow("linux.resources.devices[0].major: 2147483648: want a whole number up to 2147483647, or -1 for any");
   });
 });
 

@@ -1,0 +1,45 @@
+// Where a container's device rules go: a v1 devices hierarchy gets them
+// written (the kernel keeps the list); without one, the container's cgroup2
+// directory gets an eBPF program compiled from the same rules. Applied before
+// the container's command runs; an fd opened earlier is never checked again.
+import { readFileSync } from "node:fs";
+import type { CgroupPath } from "../../cgroups/index.ts";
+import { attachDeviceProgram } from "./attach.ts";
+import { realBpf, type BpfOps } from "./bpf-ops.ts";
+import { emulate } from "./emulate.ts";
+import { compileProgram } from "./program.ts";
+import type { Rule } from "./rules.ts";
+import { writeV1Rules } from "./v1.ts";
+
+export interface RestrictOptions {
+  ops?: BpfOps;
+  /** Whether this process may load BPF programs; default: root outside any user namespace. */
+  privileged?: boolean;
+}
+
+/** Which hierarchy enforces the rules now, or null when none can (no cgroup of its own, rootless). */
+export function restrictDevices(paths: CgroupPath[], rules: Rule[], o: RestrictOptions = {}): "v1" | "v2" | null {
+  const v1 = paths.find((p) => p.version === 1 && p.controllers.includes("devices"));
+  if (v1) {
+    writeV1Rules(v1.dir, rules);
+    return "v1";
+  }
+  const v2 = paths.find((p) => p.version === 2);
+  if (!v2) return null;
+  // bpf(2) wants CAP_BPF or CAP_SYS_ADMIN in the initial user namespace.
+  // Rootless, runc skips device rules on v2 too: the container has only the
+  // nodes it was given, and no CAP_MKNOD in the initial namespace.
+  if (!(o.privileged ?? mayLoadBpf())) return null;
+  attachDeviceProgram(v2.dir, compileProgram(emulate(rules)), o.ops ?? realBpf);
+  return "v2";
+}
+
+function mayLoadBpf(): boolean {
+  if (process.geteuid?.() !== 0) return false;
+  try {
+    // The initial user namespace maps all of 0..2^32-2 onto itself.
+    return readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/).join(" ") === "0 0 4294967295";
+  } catch {
+    return false;
+  }
+}
