@@ -17,6 +17,7 @@ import { resolveSecurity, type Security } from "./security.ts";
 import { removeTree } from "./remove.ts";
 import { Cleanup } from "../util/cleanup.ts";
 import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "./network.ts";
+import { containerRules } from "../runtime/device-cgroup/rules.ts";
 
 export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } = {}): Promise<number> {
   // Kept containers (and -d) live in the container store under a monitor.
@@ -46,6 +47,8 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } =
       parent,
       name: `zoo-${id.slice(0, 12)}`,
       flagHints: { memory: "-m", cpu: "--cpus", pids: "--pids-limit" },
+      // Docker's: deny-all plus the default devices; --privileged gets them all.
+      devices: f.privileged ? undefined : containerRules([], spec.linux?.devices ?? []),
     });
     const result = await runForeground(spec, {
       cgroups,

@@ -14,6 +14,7 @@ import { containerCgroups } from "../runtime/cgroup-setup.ts";
 import { cgroupParentFor } from "../cgroups/systemd/index.ts";
 import { zookeeperSeccomp } from "../runtime/seccomp-setup.ts";
 import { formatBytes } from "../util/format.ts";
+import { containerRules } from "../runtime/device-cgroup/rules.ts";
 
 export async function zookeeperMain(argv: string[]): Promise<number> {
   const o = parseZookeeperArgs(argv, availableParallelism());
@@ -55,6 +56,7 @@ async function runSpec(o: ZookeeperOptions, spec: Spec, helper: Helper | undefin
     parent,
     nameForPid: (pid) => `zoo-${pid}`,
     flagHints: { memory: "-m", cpu: "-c", pids: "-p" },
+    devices: containerRules([], spec.linux?.devices ?? []),
   });
   // The README's seccomp experiment compares with and without the filter,
   // as Docker's --security-opt seccomp=unconfined does.

@@ -5,6 +5,8 @@ import { closeSync } from "node:fs";
 import { createContainerCgroup, type ContainerCgroup, type Controller, type Resources } from "../cgroups/index.ts";
 import type { Cleanup } from "../util/cleanup.ts";
 import type { ContainerCgroups } from "./cgroups.ts";
+import { restrictDevices } from "./device-cgroup/apply.ts";
+import type { Rule } from "./device-cgroup/rules.ts";
 
 export interface CgroupNaming {
   /** Known before clone: created first, the child is cloned straight into the v2 cgroup. */
@@ -15,6 +17,12 @@ export interface CgroupNaming {
   flagHints?: Partial<Record<Controller, string>>;
   /** Parent cgroup (relative = below our own cgroup), as the cgroup layer's `parent` option. */
   parent?: string;
+  /**
+   * Device rules applied once the child is in (it runs nothing before
+   * SETUP_DONE): the v1 devices cgroup or an eBPF program on v2. Absent: all
+   * devices (--privileged). zoo-runtime applies its own after create instead.
+   */
+  devices?: Rule[];
 }
 
 export function containerCgroups(resources: Resources, naming: CgroupNaming): ContainerCgroups {
@@ -38,6 +46,7 @@ export function containerCgroups(resources: Resources, naming: CgroupNaming): Co
     attach(pid, cleanup) {
       if (!cg && naming.nameForPid) cg = make(naming.nameForPid(pid), cleanup);
       cg?.addProcess(pid, { skipV2: clonedIntoV2 });
+      if (cg && naming.devices) restrictDevices(cg.paths, naming.devices);
     },
     dirs() {
       return cg ? cg.paths.map((p) => p.dir) : [];

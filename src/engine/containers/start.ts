@@ -22,6 +22,7 @@ import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "../network.ts
 import { specFromImage } from "../image-spec.ts";
 import { resolveSecurity } from "../security.ts";
 import type { Containers, ContainerState, Resources } from "./store.ts";
+import { containerRules } from "../../runtime/device-cgroup/rules.ts";
 
 /** argv that runs this zoo again: the compiled binary, or bun with the entry script. */
 export function selfCommand(): string[] {
@@ -84,6 +85,8 @@ async function start(cs: Containers, id: string, lockFd: number, prev: Container
     parent,
     name: `zoo-${id.slice(0, 12)}`,
     flagHints: { memory: "-m", cpu: "--cpus", pids: "--pids-limit" },
+    // Docker's: deny-all plus the default devices; --privileged gets them all.
+    devices: f.privileged ? undefined : containerRules([], spec.linux?.devices ?? []),
   });
   const resources: Resources = { cgroup: null, rootMount: null, scratchDirs: [], helpers: [] };
   if (net.attachment) {

@@ -13,28 +13,29 @@ import { writeV1Rules } from "./v1.ts";
 
 export interface RestrictOptions {
   ops?: BpfOps;
-  /** Whether this process may load BPF programs; default: root outside any user namespace. */
+  /** Whether this process may set device rules; default: root outside any user namespace. */
   privileged?: boolean;
 }
 
 /** Which hierarchy enforces the rules now, or null when none can (no cgroup of its own, rootless). */
 export function restrictDevices(paths: CgroupPath[], rules: Rule[], o: RestrictOptions = {}): "v1" | "v2" | null {
   const v1 = paths.find((p) => p.version === 1 && p.controllers.includes("devices"));
+  const v2 = paths.find((p) => p.version === 2);
+  if (!v1 && !v2) return null;
+  // Writing devices.allow/deny and bpf(2) both want CAP_SYS_ADMIN (or
+  // CAP_BPF) in the initial user namespace. Rootless, runc skips device
+  // rules too: the container has only the nodes it was given, and its
+  // CAP_MKNOD counts only in its own user namespace.
+  if (!(o.privileged ?? initialNsRoot())) return null;
   if (v1) {
     writeV1Rules(v1.dir, rules);
     return "v1";
   }
-  const v2 = paths.find((p) => p.version === 2);
-  if (!v2) return null;
-  // bpf(2) wants CAP_BPF or CAP_SYS_ADMIN in the initial user namespace.
-  // Rootless, runc skips device rules on v2 too: the container has only the
-  // nodes it was given, and no CAP_MKNOD in the initial namespace.
-  if (!(o.privileged ?? mayLoadBpf())) return null;
-  attachDeviceProgram(v2.dir, compileProgram(emulate(rules)), o.ops ?? realBpf);
+  attachDeviceProgram(v2!.dir, compileProgram(emulate(rules)), o.ops ?? realBpf);
   return "v2";
 }
 
-function mayLoadBpf(): boolean {
+function initialNsRoot(): boolean {
   if (process.geteuid?.() !== 0) return false;
   try {
     // The initial user namespace maps all of 0..2^32-2 onto itself.
