@@ -32,7 +32,7 @@ export function features() {
       intelRdt: { enabled: false },
     },
     annotations: {
-      "org.zoo.runtime.devices-cgroup": "cgroup v1 only (not enforced where only cgroup v2 or no delegated devices hierarchy exists)",
+      "org.zoo.runtime.devices-cgroup": "cgroup v1 devices hierarchy, else an eBPF device program on the cgroup v2 directory; not applied rootless",
       // Refused at create with a message naming the field, never silently dropped.
       "org.zoo.runtime.unsupported": "linux.personality.flags, linux.timeOffsets, linux.intelRdt, linux.resources.{blockIO,hugepageLimits,network,rdma,unified}",
     },
