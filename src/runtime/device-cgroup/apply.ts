@@ -2,8 +2,8 @@
 // written (the kernel keeps the list); without one, the container's cgroup2
 // directory gets an eBPF program compiled from the same rules. Applied before
 // the container's command runs; an fd opened earlier is never checked again.
-import { readFileSync } from "node:fs";
 import type { CgroupPath } from "../../cgroups/index.ts";
+import { inUserNamespace } from "../oci/root-dir.ts";
 import { attachDeviceProgram } from "./attach.ts";
 import { realBpf, type BpfOps } from "./bpf-ops.ts";
 import { emulate } from "./emulate.ts";
@@ -35,12 +35,4 @@ export function restrictDevices(paths: CgroupPath[], rules: Rule[], o: RestrictO
   return "v2";
 }
 
-function initialNsRoot(): boolean {
-  if (process.geteuid?.() !== 0) return false;
-  try {
-    // The initial user namespace maps all of 0..2^32-2 onto itself.
-    return readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/).join(" ") === "0 0 4294967295";
-  } catch {
-    return false;
-  }
-}
+const initialNsRoot = () => process.geteuid?.() === 0 && !inUserNamespace();

@@ -14,7 +14,7 @@ const LOG_SIZE = 1 << 16;
 
 export class DeviceCgroupError extends ZooError {
   constructor(message: string) {
-    super(message, 1);
+    super(message);
     this.name = "DeviceCgroupError";
   }
 }
