@@ -15,9 +15,10 @@ if [ -n "${QUICK:-}" ]; then
   export RUNS=${RUNS:-5} N=${N:-5} ITERATIONS=${ITERATIONS:-100000} ROUNDS=${ROUNDS:-3} MB=${MB:-32} REQUESTS=${REQUESTS:-50}
 fi
 scripts=(${ONLY:-runtime engine memory images concurrent monitor net seccomp})
-failed=()
+failed=() loads=()
 for s in "${scripts[@]}"; do
   echo "== $s ($(date -u +%T), load $(cut -d' ' -f1-3 /proc/loadavg))"
+  loads+=("$s $(cut -d' ' -f1 /proc/loadavg)")
   start=$(date +%s)
   if [ "$s" = seccomp ]; then
     node_modules/.bin/bun bench/seccomp.ts
@@ -28,8 +29,8 @@ for s in "${scripts[@]}"; do
   echo "== $s: exit $rc after $(( $(date +%s) - start )) s"
   [ $rc = 0 ] || failed+=("$s")
 done
-note=
-[ -n "${QUICK:-}" ] && note="QUICK=1 run (RUNS=$RUNS, N=$N): a smoke test, not a measurement."
+note="Load average (1 min) as each script started: $(IFS=,; echo "${loads[*]}" | sed 's/,/, /g')."
+[ -n "${QUICK:-}" ] && note="$note QUICK=1 run (RUNS=$RUNS, N=$N): a smoke test, not a measurement."
 [ ${#failed[@]} = 0 ] || note="$note Failed this run (older results, if any, are shown): ${failed[*]}."
 node_modules/.bin/bun bench/summary.ts "$note" >/dev/null
 echo "summary: bench/results/SUMMARY.md"
