@@ -14,7 +14,11 @@ cd "$(dirname "$0")/.."
 if [ -n "${QUICK:-}" ]; then
   export RUNS=${RUNS:-5} N=${N:-5} ITERATIONS=${ITERATIONS:-100000} ROUNDS=${ROUNDS:-3} MB=${MB:-32} REQUESTS=${REQUESTS:-50}
 fi
-scripts=(${ONLY:-runtime engine memory images concurrent monitor net seccomp})
+all=(runtime engine memory images concurrent monitor net seccomp)
+scripts=(${ONLY:-${all[*]}})
+for s in "${scripts[@]}"; do
+  [[ " ${all[*]} " == *" $s "* ]] || { echo "all.sh: no bench \"$s\" in ONLY (choose from: ${all[*]})" >&2; exit 2; }
+done
 failed=() loads=()
 for s in "${scripts[@]}"; do
   echo "== $s ($(date -u +%T), load $(cut -d' ' -f1-3 /proc/loadavg))"
