@@ -5,7 +5,7 @@
 # in a temp dir and the --ulimit flags this host needs (root here lacks
 # CAP_SYS_RESOURCE and podman's default nofile is above the hard limit).
 # Needs root and a build; installs hyperfine, podman, runc, crun if missing.
-# Writes bench/results/engine.md.
+# Writes bench/results/engine.md and engine.json (for bench/summary.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive PATH="$PATH:/usr/sbin:/sbin"
@@ -24,7 +24,7 @@ mkdir -p bench/results
   echo "$(date -u +%F), $(nproc) cores, $(uname -r), $($P --version); \`run --rm IMAGE true\`, busybox root filesystem."
   echo
 } >"$out"
-hyperfine ${HF_OPTS:-} -N -w 3 -r "${RUNS:-20}" --export-markdown "$work/e.md" \
+hyperfine ${HF_OPTS:-} -N -w 3 -r "${RUNS:-20}" --export-markdown "$work/e.md" --export-json "$PWD/bench/results/engine.json" \
   -n "zoo run --network none" "$Z run --rm --network none busybox true" \
   -n "podman (crun) --network none" "$P --runtime crun run --rm --network none $U localhost/busybox:bench true" \
   -n "podman (runc) --network none" "$P --runtime runc run --rm --network none $U localhost/busybox:bench true" \
