@@ -95,6 +95,8 @@ export function updateRequest(json: string | undefined, a: Omit<UpdateArgs, "id"
   set(mem, "limit", a.memory);
   set(mem, "swap", a.memorySwap);
   set(mem, "reservation", a.memoryReservation);
+  set(mem, "kernel", a.kernelMemory);
+  set(mem, "kernelTCP", a.kernelMemoryTcp);
   const cpu = { ...r.cpu };
   set(cpu, "shares", a.cpuShares);
   set(cpu, "quota", a.cpuQuota);

@@ -14,6 +14,7 @@ describe("update", () => {
     expect(a).toMatchObject({ id: "c", memory: 64 << 20, memorySwap: -1, cpuQuota: -1, cpuShares: 512, pidsLimit: -1, cpusetCpus: "0-1" });
     expect(() => parseUpdate(["--cpu-shares", "-1", "c"])).toThrow('update: --cpu-shares "-1": want a whole number');
     expect(parseUpdate(["--cpu-rt-period", "1000000", "--cpu-rt-runtime", "-1", "c"])).toMatchObject({ cpuRtPeriod: 1_000_000, cpuRtRuntime: -1 });
+    expect(updateRequest(undefined, parseUpdate(["--kernel-memory", "1m", "--kernel-memory-tcp", "-1", "c"])).resources).toEqual({ memory: { kernel: 1 << 20, kernelTCP: -1 } });
     expect(() => parseUpdate(["c", "d"])).toThrow("update: expected ID, got 2 arguments");
   });
   test("the JSON first, flags over it; only what is named is in the request", () => {
