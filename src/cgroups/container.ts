@@ -54,6 +54,15 @@ function hostOf(hs: readonly Hierarchy[], ctl: string): Hierarchy | undefined {
   return hierarchyFor(hs, ctl);
 }
 
+/** Which requested limit a v2 controller is enabled for, in words for an error. */
+function whatNeeds(ctl: string, required: readonly Controller[], r: Resources): string {
+  if (ctl === "io") return LIMIT_WHAT.blkio;
+  if (required.includes(ctl as Controller)) return LIMIT_WHAT[ctl as Controller];
+  const keys = Object.keys(r.unified ?? {}).filter((k) => k.startsWith(`${ctl}.`));
+  if (keys.length) return `linux.resources.unified[${JSON.stringify(keys[0])}]`;
+  return LIMIT_WHAT[ctl as Controller] ?? `the ${ctl} controller`;
+}
+
 /** The names cgroup.subtree_control knows for a logical controller in a v2 tree. */
 function v2Names(ctl: Controller, r: Resources): string[] {
   if (ctl === "blkio") return ["io"];
@@ -288,7 +297,7 @@ export class ContainerCgroup {
     const hosted = (ctl: string) => hierarchyFor(this.hierarchies, ctl) === h;
     const requiredHere = new Set<string>(required.filter((c) => hostOf(this.hierarchies, c) === h).flatMap((c) => (h.version === 2 ? v2Names(c, resources) : [c])));
     const wanted = [...new Set([...requiredHere, ...V2_ALWAYS_WANTED.filter(hosted)])];
-    const why = (ctl: string) => `cannot set ${LIMIT_WHAT[ctl as Controller] ?? `the ${ctl} controller`}`;
+    const why = (ctl: string) => `cannot set ${whatNeeds(ctl, required, resources)}`;
 
     const missing: string[] = [];
     let base = t.parentDir;

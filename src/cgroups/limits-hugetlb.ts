@@ -1,7 +1,7 @@
 // linux.resources.hugepageLimits → hugetlb.<size>.limit_in_bytes (v1) or
 // hugetlb.<size>.max (v2), plus the reservation limit where the kernel has one.
 import type { CgroupVersion } from "./detect.ts";
-import { CgroupConfigError } from "./errors.ts";
+import { CgroupConfigError, CgroupError } from "./errors.ts";
 import { checkInt, checkList } from "./limits-check.ts";
 import type { PlanProbe, WritePlan } from "./limits.ts";
 
@@ -42,6 +42,8 @@ export function hugetlbWrites(l: HugepageLimit[], version: CgroupVersion, probe:
       version === 1
         ? [`hugetlb.${h.pageSize}.limit_in_bytes`, `hugetlb.${h.pageSize}.rsvd.limit_in_bytes`]
         : [`hugetlb.${h.pageSize}.max`, `hugetlb.${h.pageSize}.rsvd.max`];
+    // A cgroup made before hugetlb was enabled above it has none of its files (update).
+    if (!probe.has("hugetlb", limit)) throw new CgroupError(`cannot set hugepageLimits[${i}]: the container's cgroup has no ${limit} (the hugetlb controller was not enabled for it when it was made)`);
     plan.writes.push({ controller: "hugetlb", file: limit, value: String(h.limit) });
     // Pages reserved by mmap but not yet faulted in count here; without the
     // same limit a process could reserve past it and die on the fault instead.

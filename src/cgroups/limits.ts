@@ -197,13 +197,14 @@ export function validateResources(r: Resources): void {
   validateUnified(r.unified);
 }
 
-const MEMORY_FIELDS = ["limit", "swap", "reservation", "swappiness", "kernel", "kernelTCP", "disableOOMKiller", "useHierarchy"] as const;
+const MEMORY_FIELDS = ["limit", "swap", "reservation", "swappiness", "kernel", "kernelTCP"] as const;
 
 /** Controllers that must be present and writable for `r` to be applied. */
 export function requiredControllers(r: Resources): Controller[] {
   const out: Controller[] = [];
   const m = r.memory;
-  if (m && MEMORY_FIELDS.some((k) => m[k] !== undefined)) out.push("memory");
+  // OOM killer on and hierarchical accounting are the defaults: asking for them needs no memory cgroup (CRI sends them everywhere).
+  if (m && (MEMORY_FIELDS.some((k) => m[k] !== undefined) || m.disableOOMKiller || m.useHierarchy === false)) out.push("memory");
   const c = r.cpu;
   if (c && (c.shares || [c.quota, c.period, c.realtimeRuntime, c.realtimePeriod, c.idle, c.burst].some((v) => v !== undefined))) out.push("cpu");
   if (c && (c.cpus !== undefined || c.mems !== undefined)) out.push("cpuset");
@@ -267,8 +268,9 @@ function v1Memory(m: MemoryResources, probe: PlanProbe, plan: WritePlan): void {
     if (probe.has("memory", file)) w(file, m[key]);
     else plan.warnings.push(`memory.${key} ignored: the kernel has no ${file}`);
   }
-  if (m.disableOOMKiller !== undefined) w("memory.oom_control", m.disableOOMKiller ? 1 : 0);
-  if (m.useHierarchy !== undefined) w("memory.use_hierarchy", m.useHierarchy ? 1 : 0);
+  // Only what differs from the defaults is written, as runc does.
+  if (m.disableOOMKiller) w("memory.oom_control", 1);
+  if (m.useHierarchy === false) w("memory.use_hierarchy", 0);
 }
 
 /** memory.checkBeforeUpdate: a limit under what is charged now would make the kernel reclaim or OOM-kill. */

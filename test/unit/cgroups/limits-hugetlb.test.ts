@@ -65,6 +65,15 @@ describe("hugepageLimits", () => {
     expect(f.leftovers()).toEqual([]);
   });
 
+  test("update of a cgroup made before hugetlb was enabled above it: the missing file is named", () => {
+    const { f, make } = setup(hybridMounts());
+    const cg = make("zoo-late").create({});
+    expect(f.exists(f.abs("/sys/fs/cgroup/unified/zoo-late/hugetlb.2MB.max"))).toBe(false);
+    expect(() => cg.update({ hugepageLimits: [{ pageSize: "2MB", limit: 0 }] })).toThrow(
+      "cannot set hugepageLimits[0]: the container's cgroup has no hugetlb.2MB.max (the hugetlb controller was not enabled for it when it was made)",
+    );
+  });
+
   test("no hugetlb anywhere: the field and the missing controller are named", () => {
     const { f, make } = setup(v2Mounts("/").map((m) => ({ ...m, controllers: m.controllers.filter((c) => c !== "hugetlb") })));
     expect(() => make("zoo-no").create({ hugepageLimits: [{ pageSize: "2MB", limit: 0 }] })).toThrow(

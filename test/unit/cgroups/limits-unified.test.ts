@@ -28,7 +28,7 @@ test("hybrid (this host): hugetlb and core files in the v2 directory, the contro
 test("a controller that is not enabled in the v2 directory, or a file that does not exist, is named", () => {
   const { f, make } = setup(hybridMounts());
   // memory is a v1 controller here: the v2 tree cannot hand it down.
-  expect(() => make("zoo-m").create({ unified: { "memory.max": "1" } })).toThrow("the memory controller is not available in");
+  expect(() => make("zoo-m").create({ unified: { "memory.max": "1" } })).toThrow('cannot set linux.resources.unified["memory.max"]: the memory controller is not available in');
   expect(() => make("zoo-x").create({ unified: { "hugetlb.3MB.max": "1" } })).toThrow(
     'cannot set unified["hugetlb.3MB.max"]: the container\'s cgroup v2 directory has no such file',
   );

@@ -179,8 +179,11 @@ describe("hybrid routing and validation", () => {
 describe("the rest of memory and cpu", () => {
   const V1_MORE = { ...V1_FILES, "memory.kmem.limit_in_bytes": V1_UNLIMITED, "memory.kmem.tcp.limit_in_bytes": V1_UNLIMITED, "memory.usage_in_bytes": String(10 * MiB) };
   test("v1: kernel limits where the files are, oom_control, use_hierarchy", () => {
-    const r: Resources = { memory: { kernel: 64 * MiB, kernelTCP: 8 * MiB, disableOOMKiller: true, useHierarchy: true } };
-    expect(flat(r, v1, V1_MORE)).toEqual([`memory.kmem.limit_in_bytes=${64 * MiB}`, `memory.kmem.tcp.limit_in_bytes=${8 * MiB}`, "memory.oom_control=1", "memory.use_hierarchy=1"]);
+    const r: Resources = { memory: { kernel: 64 * MiB, kernelTCP: 8 * MiB, disableOOMKiller: true, useHierarchy: false } };
+    expect(flat(r, v1, V1_MORE)).toEqual([`memory.kmem.limit_in_bytes=${64 * MiB}`, `memory.kmem.tcp.limit_in_bytes=${8 * MiB}`, "memory.oom_control=1", "memory.use_hierarchy=0"]);
+    // The defaults ask for nothing: no write, and no memory cgroup needed for them.
+    expect(flat({ memory: { disableOOMKiller: false, useHierarchy: true, checkBeforeUpdate: true } }, v1, V1_MORE)).toEqual([]);
+    expect(requiredControllers({ memory: { disableOOMKiller: false, useHierarchy: true } })).toEqual([]);
     const plan = planWrites({ memory: { kernel: MiB } }, v1, probe(V1_FILES));
     expect([plan.writes, plan.warnings]).toEqual([[], ["memory.kernel ignored: the kernel has no memory.kmem.limit_in_bytes"]]);
   });
@@ -227,7 +230,7 @@ describe("the rest of memory and cpu", () => {
 
   test("requiredControllers covers every kind", () => {
     const r: Resources = {
-      memory: { disableOOMKiller: false },
+      memory: { disableOOMKiller: true },
       cpu: { idle: 0 },
       blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] },
       hugepageLimits: [{ pageSize: "2MB", limit: 0 }],
