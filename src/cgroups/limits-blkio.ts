@@ -47,7 +47,7 @@ export function blkioToIoWeight(weight: number): number {
 }
 
 export function validateBlockIO(b: BlockIOResources | undefined): void {
-  if (b === undefined) return;
+  if (b === undefined || b === null) return;
   checkObject("blockIO", b);
   checkInt("blockIO.weight", b.weight, weightOk, WEIGHT_RULE);
   checkInt("blockIO.leafWeight", b.leafWeight, weightOk, WEIGHT_RULE);

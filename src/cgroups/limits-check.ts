@@ -7,8 +7,9 @@ export function checkInt(what: string, v: number | undefined, ok: (n: number) =>
   if (!Number.isSafeInteger(v) || !ok(v)) throw new CgroupConfigError(`${what} must be ${rule}, got ${JSON.stringify(v)}`);
 }
 
-export function checkList<T>(what: string, v: T[] | undefined, each: (x: T, field: string) => void): void {
-  if (v === undefined) return;
+// null counts as absent in lists and objects: some callers serialise unset fields as null.
+export function checkList<T>(what: string, v: T[] | undefined | null, each: (x: T, field: string) => void): void {
+  if (v === undefined || v === null) return;
   if (!Array.isArray(v)) throw new CgroupConfigError(`${what} must be an array, got ${JSON.stringify(v)}`);
   v.forEach((x, i) => {
     const field = `${what}[${i}]`;
@@ -18,7 +19,7 @@ export function checkList<T>(what: string, v: T[] | undefined, each: (x: T, fiel
 }
 
 export function checkObject(what: string, v: unknown): void {
-  if (v !== undefined && (typeof v !== "object" || v === null || Array.isArray(v))) {
+  if (v !== undefined && v !== null && (typeof v !== "object" || Array.isArray(v))) {
     throw new CgroupConfigError(`${what} must be an object, got ${JSON.stringify(v)}`);
   }
 }

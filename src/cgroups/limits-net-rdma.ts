@@ -15,7 +15,7 @@ const IFNAME = /^[^\s/:]{1,15}$/;
 const U32 = (n: number) => n >= 0 && n <= 0xffffffff;
 
 export function validateNetwork(n: NetworkResources | undefined): void {
-  if (n === undefined) return;
+  if (n === undefined || n === null) return;
   checkObject("network", n);
   checkInt("network.classID", n.classID, U32, "an integer 0..4294967295 (0xAAAABBBB: major AAAA, minor BBBB)");
   checkList("network.priorities", n.priorities, (p, field) => {
@@ -25,12 +25,12 @@ export function validateNetwork(n: NetworkResources | undefined): void {
 }
 
 export function validateRdma(r: RdmaResources | undefined): void {
-  if (r === undefined) return;
+  if (r === undefined || r === null) return;
   checkObject("rdma", r);
   for (const [dev, l] of Object.entries(r)) {
     const field = `rdma[${JSON.stringify(dev)}]`;
     if (!/^[^\s/]{1,64}$/.test(dev)) throw new CgroupConfigError(`${field}: not an RDMA device name`);
-    checkObject(field, l);
+    if (typeof l !== "object" || l === null || Array.isArray(l)) throw new CgroupConfigError(`${field} must be an object like {"hcaHandles": 2}, got ${JSON.stringify(l)}`);
     checkInt(`${field}.hcaHandles`, l.hcaHandles, U32, "an integer 0..4294967295");
     checkInt(`${field}.hcaObjects`, l.hcaObjects, U32, "an integer 0..4294967295");
   }

@@ -9,7 +9,7 @@ import { parseControllerList } from "./detect.ts";
 const MANAGED = new Set(["cgroup.procs", "cgroup.threads", "cgroup.kill", "cgroup.freeze", "cgroup.subtree_control", "cgroup.type"]);
 
 export function validateUnified(u: Record<string, string> | undefined): void {
-  if (u === undefined) return;
+  if (u === undefined || u === null) return;
   checkObject("unified", u);
   for (const [key, value] of Object.entries(u)) {
     const field = `unified[${JSON.stringify(key)}]`;

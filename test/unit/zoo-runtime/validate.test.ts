@@ -115,6 +115,8 @@ describe("validateConfig", () => {
     expect(res({ hugepageLimits: [{ pageSize: "2MB", limit: -1 }] })).toThrow("hugepageLimits[0].limit must be a byte count (0 or more), got -1");
     expect(res({ network: { priorities: [{ name: "a/b", priority: 1 }] } })).toThrow('network.priorities[0].name must be a network interface name, got "a/b"');
     expect(res({ rdma: { mlx: { hcaHandles: -2 } } })).toThrow('rdma["mlx"].hcaHandles must be an integer 0..4294967295, got -2');
+    expect(res({ rdma: { mlx: null } })).toThrow('rdma["mlx"] must be an object like {"hcaHandles": 2}, got null');
+    expect(res({ blockIO: null, network: null, hugepageLimits: null })().linux?.resources).toEqual({ blockIO: null, network: null, hugepageLimits: null } as never);
     expect(res({ unified: { "../memory.max": "1" } })).toThrow('unified["../memory.max"]: not a cgroup v2 file name');
     expect(res({ unified: { "cgroup.procs": "1" } })).toThrow('unified["cgroup.procs"]: zoo-runtime manages this file itself; remove it');
     expect(res({ unified: { "pids.max": 5 } })).toThrow('unified["pids.max"] must be a string, got 5');
