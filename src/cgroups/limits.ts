@@ -156,8 +156,8 @@ export function validateResources(r: Resources): void {
     checkInt("memory+swap limit", m.swap, (n) => n === -1 || n > 0, "-1 or a positive byte count");
     checkInt("memory reservation", m.reservation, (n) => n >= -1, "-1 or a byte count");
     checkInt("memory swappiness", m.swappiness, (n) => n >= 0 && n <= 100, "0..100");
-    checkInt("memory.kernel", m.kernel, (n) => n === -1 || n > 0, "-1 or a positive byte count");
-    checkInt("memory.kernelTCP", m.kernelTCP, (n) => n === -1 || n > 0, "-1 or a positive byte count");
+    checkInt("memory.kernel", m.kernel, (n) => n >= -1, "-1, 0 (unset) or a byte count");
+    checkInt("memory.kernelTCP", m.kernelTCP, (n) => n >= -1, "-1, 0 (unset) or a byte count");
     for (const k of ["disableOOMKiller", "useHierarchy", "checkBeforeUpdate"] as const) {
       if (m[k] !== undefined && typeof m[k] !== "boolean") throw new CgroupConfigError(`memory.${k} must be true or false, got ${JSON.stringify(m[k])}`);
     }
@@ -197,14 +197,14 @@ export function validateResources(r: Resources): void {
   validateUnified(r.unified);
 }
 
-const MEMORY_FIELDS = ["limit", "swap", "reservation", "swappiness", "kernel", "kernelTCP"] as const;
+const MEMORY_FIELDS = ["limit", "swap", "reservation", "swappiness"] as const;
 
 /** Controllers that must be present and writable for `r` to be applied. */
 export function requiredControllers(r: Resources): Controller[] {
   const out: Controller[] = [];
   const m = r.memory;
   // OOM killer on and hierarchical accounting are the defaults: asking for them needs no memory cgroup (CRI sends them everywhere).
-  if (m && (MEMORY_FIELDS.some((k) => m[k] !== undefined) || m.disableOOMKiller || m.useHierarchy === false)) out.push("memory");
+  if (m && (MEMORY_FIELDS.some((k) => m[k] !== undefined) || m.kernel || m.kernelTCP || m.disableOOMKiller || m.useHierarchy === false)) out.push("memory");
   const c = r.cpu;
   if (c && (c.shares || [c.quota, c.period, c.realtimeRuntime, c.realtimePeriod, c.idle, c.burst].some((v) => v !== undefined))) out.push("cpu");
   if (c && (c.cpus !== undefined || c.mems !== undefined)) out.push("cpuset");
@@ -264,8 +264,9 @@ function v1Memory(m: MemoryResources, probe: PlanProbe, plan: WritePlan): void {
     ["kernel", "memory.kmem.limit_in_bytes"],
     ["kernelTCP", "memory.kmem.tcp.limit_in_bytes"],
   ] as const) {
-    if (m[key] === undefined) continue;
-    if (probe.has("memory", file)) w(file, m[key]);
+    const v = m[key];
+    if (!v) continue; // 0 = unset, as runc reads it
+    if (probe.has("memory", file)) w(file, v);
     else plan.warnings.push(`memory.${key} ignored: the kernel has no ${file}`);
   }
   // Only what differs from the defaults is written, as runc does.
@@ -296,7 +297,7 @@ function v2Memory(m: MemoryResources, probe: PlanProbe, plan: WritePlan): void {
   }
   if (m.reservation !== undefined) w("memory.low", max(m.reservation));
   if (m.swappiness !== undefined) plan.warnings.push("memory swappiness ignored: cgroup v2 has no per-cgroup swappiness");
-  if (m.kernel !== undefined || m.kernelTCP !== undefined) plan.warnings.push("memory.kernel/kernelTCP ignored: cgroup v2 charges kernel memory to memory.max");
+  if (m.kernel || m.kernelTCP) plan.warnings.push("memory.kernel/kernelTCP ignored: cgroup v2 charges kernel memory to memory.max");
   if (m.useHierarchy === false) plan.warnings.push("memory.useHierarchy false ignored: cgroup v2 is always hierarchical");
 }
 

@@ -183,7 +183,7 @@ describe("the rest of memory and cpu", () => {
     expect(flat(r, v1, V1_MORE)).toEqual([`memory.kmem.limit_in_bytes=${64 * MiB}`, `memory.kmem.tcp.limit_in_bytes=${8 * MiB}`, "memory.oom_control=1", "memory.use_hierarchy=0"]);
     // The defaults ask for nothing: no write, and no memory cgroup needed for them.
     expect(flat({ memory: { disableOOMKiller: false, useHierarchy: true, checkBeforeUpdate: true } }, v1, V1_MORE)).toEqual([]);
-    expect(requiredControllers({ memory: { disableOOMKiller: false, useHierarchy: true } })).toEqual([]);
+    expect(requiredControllers({ memory: { disableOOMKiller: false, useHierarchy: true, kernel: 0, kernelTCP: 0 } })).toEqual([]);
     const plan = planWrites({ memory: { kernel: MiB } }, v1, probe(V1_FILES));
     expect([plan.writes, plan.warnings]).toEqual([[], ["memory.kernel ignored: the kernel has no memory.kmem.limit_in_bytes"]]);
   });
