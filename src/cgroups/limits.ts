@@ -22,7 +22,7 @@ export interface MemoryResources {
   reservation?: number;
   /** 0..100; cgroup v1 only (v2 has no per-cgroup swappiness). */
   swappiness?: number;
-  /** v1 kernel-memory limits, bytes; -1 = unlimited. Kernels since 6.1 accept and ignore the first; v2 has neither. */
+  /** v1 kernel-memory limits, bytes; -1 = unlimited, 0 = unset. The first is deprecated (recent kernels take the write and enforce nothing); v2 has neither. */
   kernel?: number;
   kernelTCP?: number;
   /** v1 memory.oom_control; cgroup v2 cannot turn the OOM killer off. */

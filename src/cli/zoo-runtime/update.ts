@@ -17,7 +17,7 @@ export interface UpdateArgs {
   cpusetMems?: string;
   pidsLimit?: number;
   blkioWeight?: number;
-  /** v1 only; kernels since 6.1 take and ignore the first (see limits.ts). */
+  /** v1 only; the first is deprecated by the kernel (see limits.ts). */
   kernelMemory?: number;
   kernelMemoryTcp?: number;
   cpuRtPeriod?: number;
