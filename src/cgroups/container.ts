@@ -4,7 +4,9 @@
 import { cgroupDir, detectHierarchies, hierarchyFor, type CgroupVersion, type DetectOptions, type Hierarchy } from "./detect.ts";
 import { CgroupError, CgroupFsError, errnoCode } from "./errors.ts";
 import { O_CLOEXEC, O_DIRECTORY, O_PATH, readPids, realFs, writeControl, type CgroupFs } from "./fs.ts";
-import { LIMIT_WHAT, planWrites, requiredControllers, validateResources, type Controller, type Resources } from "./limits.ts";
+import { LIMIT_WHAT, missingControllerMessage, planWrites, requiredControllers, validateResources, type Controller, type Resources } from "./limits.ts";
+import { unifiedControllers } from "./limits-unified.ts";
+import { realHost, type HostInfo } from "./host.ts";
 import {
   killQuietly,
   subtreeDeepestFirst,
@@ -41,6 +43,31 @@ export interface CgroupOptions {
   flagHints?: Partial<Record<Controller, string>>;
   /** How long destroy() keeps retrying rmdir on EBUSY; default 5000 ms. */
   removeTimeoutMs?: number;
+  /** Huge page sizes and block devices of the host; default from /sys. */
+  host?: HostInfo;
+}
+
+/** The hierarchy a logical controller lives in: blkio is "io" on v2, unified is the v2 tree itself. */
+function hostOf(hs: readonly Hierarchy[], ctl: string): Hierarchy | undefined {
+  if (ctl === "unified") return hs.find((h) => h.version === 2);
+  if (ctl === "blkio") return hierarchyFor(hs, "blkio") ?? hierarchyFor(hs, "io");
+  return hierarchyFor(hs, ctl);
+}
+
+/** Which requested limit a v2 controller is enabled for, in words for an error. */
+function whatNeeds(ctl: string, required: readonly Controller[], r: Resources): string {
+  if (ctl === "io") return LIMIT_WHAT.blkio;
+  if (required.includes(ctl as Controller)) return LIMIT_WHAT[ctl as Controller];
+  const keys = Object.keys(r.unified ?? {}).filter((k) => k.startsWith(`${ctl}.`));
+  if (keys.length) return `linux.resources.unified[${JSON.stringify(keys[0])}]`;
+  return LIMIT_WHAT[ctl as Controller] ?? `the ${ctl} controller`;
+}
+
+/** The names cgroup.subtree_control knows for a logical controller in a v2 tree. */
+function v2Names(ctl: Controller, r: Resources): string[] {
+  if (ctl === "blkio") return ["io"];
+  if (ctl === "unified") return unifiedControllers(r.unified);
+  return [ctl];
 }
 
 export interface CgroupPath {
@@ -144,8 +171,8 @@ export class ContainerCgroup {
       else refused.set(h, d);
     }
     for (const ctl of required) {
-      const host = hierarchyFor(this.hierarchies, ctl);
-      if (!host) throw new CgroupError(`cannot set ${LIMIT_WHAT[ctl]}: no mounted cgroup hierarchy provides the ${ctl} controller`);
+      const host = hostOf(this.hierarchies, ctl);
+      if (!host) throw new CgroupError(missingControllerMessage(ctl));
       const d = refused.get(host);
       if (d) throw delegationError(ctl, d, this.uid, this.opts.flagHints?.[ctl] ?? DEFAULT_FLAG_HINTS[ctl]);
     }
@@ -161,7 +188,7 @@ export class ContainerCgroup {
     this.targets = usable;
     const created: string[] = [];
     try {
-      for (const t of usable) this.makeDirs(t, required, created);
+      for (const t of usable) this.makeDirs(t, required, resources, created);
       this.warnings.push(...this.applyResources(resources));
     } catch (err) {
       // Nothing has joined these yet, so plain rmdir in reverse order suffices.
@@ -183,7 +210,10 @@ export class ContainerCgroup {
   /** Write `resources` into the directories made so far; returns the warnings. */
   private applyResources(resources: Resources): string[] {
     const hostDir = (ctl: Controller) => this.targetFor(ctl)?.dir;
+    const host = this.opts.host ?? realHost;
     const plan = planWrites(resources, (ctl) => this.targetFor(ctl)?.hierarchy.version, {
+      hugePageSizes: () => host.hugePageSizes(),
+      blockDevice: (major, minor) => host.blockDevice(major, minor),
       has: (ctl, file) => {
         const dir = hostDir(ctl);
         return dir !== undefined && this.cfs.exists(`${dir}/${file}`);
@@ -261,13 +291,13 @@ export class ContainerCgroup {
   }
 
   /** Create missing parent levels, delegate v2 controllers level by level, then the container's own dir. */
-  private makeDirs(t: Target, required: readonly Controller[], created: string[]): void {
+  private makeDirs(t: Target, required: readonly Controller[], resources: Resources, created: string[]): void {
     const h = t.hierarchy;
     const mgr = MANAGERS[h.version];
     const hosted = (ctl: string) => hierarchyFor(this.hierarchies, ctl) === h;
-    const requiredHere = new Set<string>(required.filter(hosted));
+    const requiredHere = new Set<string>(required.filter((c) => hostOf(this.hierarchies, c) === h).flatMap((c) => (h.version === 2 ? v2Names(c, resources) : [c])));
     const wanted = [...new Set([...requiredHere, ...V2_ALWAYS_WANTED.filter(hosted)])];
-    const why = (ctl: string) => `cannot set ${LIMIT_WHAT[ctl as Controller] ?? `the ${ctl} controller`}`;
+    const why = (ctl: string) => `cannot set ${whatNeeds(ctl, required, resources)}`;
 
     const missing: string[] = [];
     let base = t.parentDir;
@@ -304,7 +334,7 @@ export class ContainerCgroup {
   }
 
   private targetFor(ctl: string): Target | undefined {
-    const h = hierarchyFor(
+    const h = hostOf(
       this.targets.map((t) => t.hierarchy),
       ctl,
     );

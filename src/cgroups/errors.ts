@@ -17,6 +17,7 @@ const STRERROR: Record<string, string> = {
   EBUSY: "Device or resource busy",
   EEXIST: "File exists",
   EXDEV: "Invalid cross-device link",
+  ENODEV: "No such device",
   ENOTDIR: "Not a directory",
   EISDIR: "Is a directory",
   EINVAL: "Invalid argument",

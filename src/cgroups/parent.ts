@@ -13,6 +13,12 @@ export const DEFAULT_FLAG_HINTS: Record<Controller, string> = {
   cpu: "--cpus",
   cpuset: "--cpuset-cpus",
   pids: "--pids-limit",
+  blkio: "linux.resources.blockIO",
+  hugetlb: "linux.resources.hugepageLimits",
+  net_cls: "linux.resources.network.classID",
+  net_prio: "linux.resources.network.priorities",
+  rdma: "linux.resources.rdma",
+  unified: "linux.resources.unified",
 };
 
 export function validateCgroupName(name: string): void {

@@ -57,7 +57,8 @@ Commands:
   pause ID / resume ID  freeze / thaw every process of the container
   update [-r FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-shares N]
          [--cpu-quota N] [--cpu-period N] [--cpuset-cpus S] [--cpuset-mems S] [--pids-limit N]
-         [--blkio-weight N] ID
+         [--blkio-weight N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--kernel-memory N]
+         [--kernel-memory-tcp N] ID     -r takes any OCI linux.resources JSON
   events [--stats] [--interval D] ID
                         one stats object, or stats every D (default 5s) and oom events until it stops
   list [--format table|json] [--quiet]

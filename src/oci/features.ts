@@ -18,7 +18,7 @@ export function features() {
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
       capabilities: [...ALL_CAPS],
-      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
       seccomp: {
         enabled: true,
         actions: ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"],
@@ -34,7 +34,9 @@ export function features() {
     annotations: {
       "org.zoo.runtime.devices-cgroup": "cgroup v1 devices hierarchy, else an eBPF device program on the cgroup v2 directory; not applied rootless",
       // Refused at create with a message naming the field, never silently dropped.
-      "org.zoo.runtime.unsupported": "linux.personality.flags, linux.timeOffsets, linux.intelRdt, linux.resources.{blockIO,hugepageLimits,network,rdma,unified}",
+      "org.zoo.runtime.unsupported": "linux.personality.flags, linux.timeOffsets, linux.intelRdt",
+      // runc skips these silently where the controller is missing; zoo-runtime refuses.
+      "org.zoo.runtime.resources-need-controller": "linux.resources.network (net_cls/net_prio, cgroup v1 only), linux.resources.rdma, linux.resources.unified (cgroup v2)",
     },
   };
 }

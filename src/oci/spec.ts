@@ -1,6 +1,8 @@
 // OCI runtime-spec config types (the subset zoo understands so far).
 // Field names follow the spec exactly so a runc bundle's config.json parses as-is.
 
+import type { Resources as CgroupResources } from "../cgroups/limits.ts";
+
 export interface Spec {
   ociVersion: string;
   process?: Process;
@@ -76,9 +78,8 @@ export interface Device {
   gid?: number;
 }
 
-export interface Resources {
-  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number };
-  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+// The cgroup layer's model is the OCI one field for field; devices are zoo-runtime's own (devices-cgroup.ts).
+export interface Resources extends Omit<CgroupResources, "pids"> {
   pids?: { limit: number };
   devices?: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
 }

@@ -6,6 +6,8 @@ import { capBit } from "./caps.ts";
 import { PROPAGATION } from "./mount-options.ts";
 import type { Spec } from "./spec.ts";
 import { RLIMIT } from "../sys/constants.ts";
+import { CgroupConfigError } from "../cgroups/errors.ts";
+import { validateResources, type Resources as CgroupResources } from "../cgroups/limits.ts";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -22,8 +24,9 @@ export interface ValidateContext {
 
 const NAMESPACES = new Set(["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]);
 const RLIM_INFINITY = 0xffffffffffffffffn;
-// devices: zoo-runtime writes them to the v1 devices cgroup itself (devices-cgroup.ts).
-const SUPPORTED_RESOURCES = new Set(["memory", "cpu", "pids", "devices"]);
+// devices: zoo-runtime writes them to the v1 devices cgroup itself (devices-cgroup.ts);
+// the rest go through the cgroup layer's resource model (src/cgroups/limits.ts).
+const SUPPORTED_RESOURCES = new Set(["memory", "cpu", "pids", "devices", "blockIO", "hugepageLimits", "network", "rdma", "unified"]);
 // Every field zoo-runtime honours (or refuses with its own message above):
 // a newer field it does not know (scheduler, ioPriority, memoryPolicy,
 // netDevices...) is refused rather than silently dropped.
@@ -164,8 +167,16 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
     if (parts.includes("..") || parts.includes(".")) fail("linux.cgroupsPath", `${show(cp)} must not contain "." or ".."`);
   }
   if (linux.resources !== undefined) {
-    for (const k of Object.keys(obj(linux.resources, "linux.resources"))) {
-      if (!SUPPORTED_RESOURCES.has(k)) fail(`linux.resources.${k}`, "is not supported yet");
+    const { devices: _devices, ...limits } = obj(linux.resources, "linux.resources");
+    for (const k of Object.keys(limits)) {
+      if (!SUPPORTED_RESOURCES.has(k)) fail(`linux.resources.${k}`, "is not supported");
+    }
+    // Ranges and shapes now, before anything exists; what the host has (devices, page sizes, controllers) at create.
+    try {
+      validateResources(limits as CgroupResources);
+    } catch (e) {
+      if (e instanceof CgroupConfigError) fail("linux.resources", e.message);
+      throw e;
     }
   }
   if (linux.sysctl !== undefined) checkSysctl(obj(linux.sysctl, "linux.sysctl"), seen, nsList as Obj[]);

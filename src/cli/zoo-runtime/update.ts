@@ -17,6 +17,11 @@ export interface UpdateArgs {
   cpusetMems?: string;
   pidsLimit?: number;
   blkioWeight?: number;
+  /** v1 only; the first is deprecated by the kernel (see limits.ts). */
+  kernelMemory?: number;
+  kernelMemoryTcp?: number;
+  cpuRtPeriod?: number;
+  cpuRtRuntime?: number;
 }
 
 const W = "update";
@@ -47,12 +52,12 @@ export function parseUpdate(argv: string[]): UpdateArgs {
         "memory-swap": "memorySwap",
         "memory-reservation": "memoryReservation",
         "kernel-memory": "kernelMemory",
-        "kernel-memory-tcp": "kernelMemory",
+        "kernel-memory-tcp": "kernelMemoryTcp",
         "cpu-shares": "cpuShares",
         "cpu-quota": "cpuQuota",
         "cpu-period": "cpuPeriod",
-        "cpu-rt-period": "cpuRt",
-        "cpu-rt-runtime": "cpuRt",
+        "cpu-rt-period": "cpuRtPeriod",
+        "cpu-rt-runtime": "cpuRtRuntime",
         "cpuset-cpus": "cpusetCpus",
         "cpuset-mems": "cpusetMems",
         "pids-limit": "pidsLimit",
@@ -64,8 +69,6 @@ export function parseUpdate(argv: string[]): UpdateArgs {
     W,
   );
   const [id] = expectArgs(args, ["ID"], W);
-  if (flags.kernelMemory !== undefined) throw new UsageError(`${W}: --kernel-memory is not supported (the kernel dropped kernel memory limits)`);
-  if (flags.cpuRt !== undefined) throw new UsageError(`${W}: --cpu-rt-period/--cpu-rt-runtime are not supported yet`);
   if (flags.rdt !== undefined) throw new UsageError(`${W}: Intel RDT schemas are not supported`);
   const blkioWeight = int(str(flags.blkioWeight), "--blkio-weight");
   if (blkioWeight !== undefined && (blkioWeight < 10 || blkioWeight > 1000)) throw new UsageError(`${W}: --blkio-weight ${blkioWeight}: want 10..1000`);
@@ -82,5 +85,9 @@ export function parseUpdate(argv: string[]): UpdateArgs {
     cpusetMems: str(flags.cpusetMems),
     pidsLimit: int(str(flags.pidsLimit), "--pids-limit", true),
     blkioWeight,
+    kernelMemory: bytes(str(flags.kernelMemory), "--kernel-memory"),
+    kernelMemoryTcp: bytes(str(flags.kernelMemoryTcp), "--kernel-memory-tcp"),
+    cpuRtPeriod: int(str(flags.cpuRtPeriod), "--cpu-rt-period"),
+    cpuRtRuntime: int(str(flags.cpuRtRuntime), "--cpu-rt-runtime", true),
   };
 }

@@ -2,24 +2,31 @@
 // the same resource model and write plan create uses (src/cgroups/limits.ts).
 import { readFileSync } from "node:fs";
 import type { UpdateArgs } from "../../cli/zoo-runtime/update.ts";
-import { CgroupWriteError, ContainerCgroup, realFs, type Resources } from "../../cgroups/index.ts";
+import { ContainerCgroup, type Resources } from "../../cgroups/index.ts";
 import { RuntimeError } from "./errors.ts";
 import { statusOf, type Store } from "./store.ts";
 
 export interface UpdateRequest {
   resources: Resources;
-  /** 10..1000; outside the resource model: only update sets it. */
-  blkioWeight?: number;
 }
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const KNOWN = new Set(["memory", "cpu", "pids", "blockIO", "devices"]);
+// Taken whole: their shapes and ranges are checked by the cgroup layer's validateResources.
+const PASSED = ["blockIO", "hugepageLimits", "network", "rdma", "unified"] as const;
+const KNOWN = new Set<string>(["memory", "cpu", "pids", "devices", ...PASSED]);
 
 function num(o: Obj, key: string, field: string): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new RuntimeError(`--resources: ${field}.${key}: want an integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function bool(o: Obj, key: string, field: string): boolean | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "boolean") throw new RuntimeError(`--resources: ${field}.${key}: want true or false, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -30,10 +37,14 @@ function text(o: Obj, key: string, field: string): string | undefined {
   return v;
 }
 
+const drop = <T extends object>(o: T): T | undefined => {
+  const e = Object.entries(o).filter(([, v]) => v !== undefined);
+  return e.length ? (Object.fromEntries(e) as T) : undefined;
+};
+
 /** OCI linux.resources JSON, then the flags on top (runc's order). Pure. */
 export function updateRequest(json: string | undefined, a: Omit<UpdateArgs, "id" | "resourcesFile">): UpdateRequest {
   const r: Resources = {};
-  let blkioWeight: number | undefined;
   if (json !== undefined) {
     let raw: unknown;
     try {
@@ -53,14 +64,29 @@ export function updateRequest(json: string | undefined, a: Omit<UpdateArgs, "id"
         reservation: num(m, "reservation", "memory"),
         swap: num(m, "swap", "memory"),
         swappiness: num(m, "swappiness", "memory"),
+        kernel: num(m, "kernel", "memory"),
+        kernelTCP: num(m, "kernelTCP", "memory"),
+        disableOOMKiller: bool(m, "disableOOMKiller", "memory"),
+        useHierarchy: bool(m, "useHierarchy", "memory"),
+        checkBeforeUpdate: bool(m, "checkBeforeUpdate", "memory"),
       };
     }
     if (isObj(raw.cpu)) {
       const c = raw.cpu;
-      r.cpu = { shares: num(c, "shares", "cpu"), quota: num(c, "quota", "cpu"), period: num(c, "period", "cpu"), cpus: text(c, "cpus", "cpu"), mems: text(c, "mems", "cpu") };
+      r.cpu = {
+        shares: num(c, "shares", "cpu"),
+        quota: num(c, "quota", "cpu"),
+        period: num(c, "period", "cpu"),
+        realtimeRuntime: num(c, "realtimeRuntime", "cpu"),
+        realtimePeriod: num(c, "realtimePeriod", "cpu"),
+        idle: num(c, "idle", "cpu"),
+        burst: num(c, "burst", "cpu"),
+        cpus: text(c, "cpus", "cpu"),
+        mems: text(c, "mems", "cpu"),
+      };
     }
     if (isObj(raw.pids)) r.pids = { limit: num(raw.pids, "limit", "pids") };
-    if (isObj(raw.blockIO)) blkioWeight = num(raw.blockIO, "weight", "blockIO");
+    for (const k of PASSED) if (raw[k] !== undefined && raw[k] !== null) (r as Obj)[k] = raw[k];
   }
   const set = <T, K extends keyof T>(o: T, k: K, v: T[K] | undefined) => {
     if (v !== undefined) o[k] = v;
@@ -69,16 +95,16 @@ export function updateRequest(json: string | undefined, a: Omit<UpdateArgs, "id"
   set(mem, "limit", a.memory);
   set(mem, "swap", a.memorySwap);
   set(mem, "reservation", a.memoryReservation);
+  set(mem, "kernel", a.kernelMemory);
+  set(mem, "kernelTCP", a.kernelMemoryTcp);
   const cpu = { ...r.cpu };
   set(cpu, "shares", a.cpuShares);
   set(cpu, "quota", a.cpuQuota);
   set(cpu, "period", a.cpuPeriod);
+  set(cpu, "realtimeRuntime", a.cpuRtRuntime);
+  set(cpu, "realtimePeriod", a.cpuRtPeriod);
   set(cpu, "cpus", a.cpusetCpus);
   set(cpu, "mems", a.cpusetMems);
-  const drop = <T extends object>(o: T): T | undefined => {
-    const e = Object.entries(o).filter(([, v]) => v !== undefined);
-    return e.length ? (Object.fromEntries(e) as T) : undefined;
-  };
   const out: Resources = {};
   const m = drop(mem);
   const c = drop(cpu);
@@ -86,24 +112,9 @@ export function updateRequest(json: string | undefined, a: Omit<UpdateArgs, "id"
   if (m) out.memory = m;
   if (c) out.cpu = c;
   if (pids !== undefined) out.pids = { limit: pids };
-  blkioWeight = a.blkioWeight ?? blkioWeight;
-  return { resources: out, ...(blkioWeight !== undefined && blkioWeight !== 0 ? { blkioWeight } : {}) };
-}
-
-// Which file carries the weight depends on the I/O scheduler: CFQ's is gone, BFQ's has its own name.
-const WEIGHT_FILES = { 1: ["blkio.weight", "blkio.bfq.weight"], 2: ["io.weight", "io.bfq.weight"] } as const;
-
-function setBlkioWeight(cg: ContainerCgroup, weight: number): void {
-  const where = cg.dirFor("blkio") ?? cg.dirFor("io");
-  if (!where) throw new RuntimeError("cannot set a blkio weight: no cgroup hierarchy provides the blkio (v1) or io (v2) controller");
-  const files = WEIGHT_FILES[where.version];
-  const file = files.find((f) => realFs.exists(`${where.dir}/${f}`));
-  if (!file) throw new RuntimeError(`cannot set a blkio weight: neither ${files.join(" nor ")} exists in ${where.dir} (no weight-based I/O scheduler on this host)`);
-  try {
-    realFs.writeFile(`${where.dir}/${file}`, String(weight));
-  } catch (e) {
-    throw new CgroupWriteError(where.dir, file, String(weight), e);
-  }
+  for (const k of PASSED) if (r[k] !== undefined) (out as Obj)[k] = r[k];
+  if (a.blkioWeight !== undefined) out.blockIO = { ...out.blockIO, weight: a.blkioWeight };
+  return { resources: out };
 }
 
 function readInput(file: string): string {
@@ -122,8 +133,6 @@ export async function update(store: Store, a: UpdateArgs): Promise<string[]> {
     if (statusOf(s) === "stopped") throw new RuntimeError("cannot update a stopped container");
     if (!s.cgroup) throw new RuntimeError(`cannot update ${a.id}: it has no cgroup (rootless without a delegated cgroup)`);
     const cg = ContainerCgroup.restore(s.cgroup);
-    const warnings = Object.keys(req.resources).length ? cg.update(req.resources) : [];
-    if (req.blkioWeight !== undefined) setBlkioWeight(cg, req.blkioWeight);
-    return warnings;
+    return Object.keys(req.resources).length ? cg.update(req.resources) : [];
   });
 }

@@ -4,7 +4,7 @@
 // from the host's static busybox, in a private podman store (vfs: no mounts
 // to leak), with no network so the host's is left alone.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DIST, ensureTestUser, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, type LeakSnapshot, type TestUser } from "../../helpers/env.ts";
 import { addedSince } from "../../helpers/zoo-runtime.ts";
@@ -80,6 +80,17 @@ describe.skipIf(!PODMAN || !IS_ROOT)("podman --runtime zoo-runtime (root)", () =
     // Other sessions' containers come and go meanwhile: only what stays counts.
     const added = await addedSince(before, 10_000);
     expect([added.tmpdirs, added.mounts]).toEqual([[], []]);
+  }, 60_000);
+
+  // (No --blkio-weight: podman itself drops it where the host root has no blkio.weight, as here.)
+  test("--device-read-bps and --device-write-iops reach the container's cgroup as linux.resources.blockIO", async () => {
+    const name = readdirSync("/sys/block").find((b) => !/^(loop|zram|ram)/.test(b)) ?? readdirSync("/sys/block")[0]!;
+    const dev = readFileSync(`/sys/block/${name}/dev`, "utf8").trim();
+    const v1 = existsSync("/sys/fs/cgroup/blkio");
+    const show = v1 ? "cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device" : "cat /sys/fs/cgroup/io.max";
+    const r = await podman([...runArgs, "--device-read-bps", `/dev/${name}:1mb`, "--device-write-iops", `/dev/${name}:70`, IMAGE, "sh", "-c", show]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toBe(v1 ? `${dev} 1048576\n${dev} 70\n` : `${dev} rbps=1048576 wbps=max riops=max wiops=70\n`);
   }, 60_000);
 
   test("run -d, exec, exec -it, logs, stop, rm: exec's exit code is the command's; stop's SIGTERM reaches the process", async () => {

@@ -382,6 +382,8 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect(f.ociVersionMin).toBe("1.0.0");
     expect(f.linux.namespaces).toContain("user");
     expect(f.linux.cgroup.systemd).toBe(true);
+    expect(f.linux.cgroup.rdma).toBe(true);
+    expect(f.annotations["org.zoo.runtime.unsupported"]).not.toContain("linux.resources");
     expect(f.linux.seccomp.enabled).toBe(true);
     expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
   });

@@ -29,6 +29,10 @@ export interface FakeOptions {
   noCgroupKill?: boolean;
   /** Omit freezer.state. */
   noFreezer?: boolean;
+  /** Omit cpu.rt_* (kernel without CONFIG_RT_GROUP_SCHED). */
+  noRtGroupSched?: boolean;
+  /** Omit io.weight (v2 without blk-iocost or BFQ). */
+  noIoWeight?: boolean;
 }
 
 export class FakeCgroupFs implements CgroupFs {
@@ -112,6 +116,8 @@ export class FakeCgroupFs implements CgroupFs {
     f["cgroup.controllers"] = available.join(" ");
     f["cgroup.subtree_control"] = "";
     f["cgroup.freeze"] = "0";
+    f["cgroup.max.depth"] = "max";
+    f["cgroup.max.descendants"] = "max";
     f["cpu.stat"] = "usage_usec 0\nuser_usec 0\nsystem_usec 0\n";
     if (!this.opts.noCgroupKill) f["cgroup.kill"] = "";
     if (!isRoot) for (const c of available) Object.assign(f, this.v2Files(c));
@@ -128,10 +134,38 @@ export class FakeCgroupFs implements CgroupFs {
           "memory.failcnt": "0",
           "memory.swappiness": "60",
           "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
+          "memory.use_hierarchy": "1",
+          "memory.kmem.limit_in_bytes": V1_UNLIMITED,
+          "memory.kmem.tcp.limit_in_bytes": V1_UNLIMITED,
           ...(this.opts.noMemsw ? {} : { "memory.memsw.limit_in_bytes": V1_UNLIMITED }),
         };
       case "cpu":
-        return { "cpu.shares": "1024", "cpu.cfs_quota_us": "-1", "cpu.cfs_period_us": "100000" };
+        return {
+          "cpu.shares": "1024",
+          "cpu.cfs_quota_us": "-1",
+          "cpu.cfs_period_us": "100000",
+          "cpu.cfs_burst_us": "0",
+          "cpu.idle": "0",
+          ...(this.opts.noRtGroupSched ? {} : { "cpu.rt_runtime_us": "0", "cpu.rt_period_us": "1000000" }),
+        };
+      case "blkio":
+        // A kernel without CFQ: BFQ's weights and the throttles.
+        return {
+          "blkio.bfq.weight": "100",
+          "blkio.bfq.weight_device": "",
+          "blkio.throttle.read_bps_device": "",
+          "blkio.throttle.write_bps_device": "",
+          "blkio.throttle.read_iops_device": "",
+          "blkio.throttle.write_iops_device": "",
+        };
+      case "hugetlb":
+        return { "hugetlb.2MB.limit_in_bytes": V1_UNLIMITED, "hugetlb.2MB.rsvd.limit_in_bytes": V1_UNLIMITED };
+      case "net_cls":
+        return { "net_cls.classid": "0" };
+      case "net_prio":
+        return { "net_prio.ifpriomap": "lo 0\n", "net_prio.prioidx": "1" };
+      case "rdma":
+        return { "rdma.max": "" };
       case "cpuacct":
         return { "cpuacct.usage": "0" };
       case "cpuset":
@@ -156,11 +190,17 @@ export class FakeCgroupFs implements CgroupFs {
           "memory.events": "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
         };
       case "cpu":
-        return { "cpu.weight": "100", "cpu.max": "max 100000" };
+        return { "cpu.weight": "100", "cpu.max": "max 100000", "cpu.max.burst": "0", "cpu.idle": "0" };
       case "cpuset":
         return { "cpuset.cpus": "", "cpuset.mems": "" };
       case "pids":
         return { "pids.max": "max", "pids.current": "0" };
+      case "io":
+        return { "io.max": "", ...(this.opts.noIoWeight ? {} : { "io.weight": "default 100" }) };
+      case "hugetlb":
+        return { "hugetlb.2MB.max": "max", "hugetlb.2MB.rsvd.max": "max", "hugetlb.1GB.max": "max", "hugetlb.1GB.rsvd.max": "max" };
+      case "rdma":
+        return { "rdma.max": "" };
       default:
         return {};
     }
@@ -370,4 +410,10 @@ export function v1CoMountedMounts(own = "/user.slice"): FakeMount[] {
     { at: "/sys/fs/cgroup/freezer", version: 1, controllers: ["freezer"], ownPath: "/" },
     { at: "/sys/fs/cgroup/systemd", version: 1, controllers: ["name=systemd"], ownPath: own },
   ];
+}
+
+/** Pure v1 with every controller zoo can write, net_cls and net_prio co-mounted. */
+export function v1AllMounts(own = "/"): FakeMount[] {
+  const v1 = (cs: string[]): FakeMount => ({ at: `/sys/fs/cgroup/${cs.join(",")}`, version: 1, controllers: cs, ownPath: own });
+  return [v1(["cpu", "cpuacct"]), v1(["memory"]), v1(["pids"]), v1(["blkio"]), v1(["hugetlb"]), v1(["net_cls", "net_prio"]), v1(["rdma"])];
 }

@@ -175,3 +175,70 @@ describe("hybrid routing and validation", () => {
     expect(() => planWrites(r, v1, probe(V1_FILES))).toThrow(msg);
   });
 });
+
+describe("the rest of memory and cpu", () => {
+  const V1_MORE = { ...V1_FILES, "memory.kmem.limit_in_bytes": V1_UNLIMITED, "memory.kmem.tcp.limit_in_bytes": V1_UNLIMITED, "memory.usage_in_bytes": String(10 * MiB) };
+  test("v1: kernel limits where the files are, oom_control, use_hierarchy", () => {
+    const r: Resources = { memory: { kernel: 64 * MiB, kernelTCP: 8 * MiB, disableOOMKiller: true, useHierarchy: false } };
+    expect(flat(r, v1, V1_MORE)).toEqual([`memory.kmem.limit_in_bytes=${64 * MiB}`, `memory.kmem.tcp.limit_in_bytes=${8 * MiB}`, "memory.oom_control=1", "memory.use_hierarchy=0"]);
+    // The defaults ask for nothing: no write, and no memory cgroup needed for them.
+    expect(flat({ memory: { disableOOMKiller: false, useHierarchy: true, checkBeforeUpdate: true } }, v1, V1_MORE)).toEqual([]);
+    expect(requiredControllers({ memory: { disableOOMKiller: false, useHierarchy: true, kernel: 0, kernelTCP: 0 } })).toEqual([]);
+    const plan = planWrites({ memory: { kernel: MiB } }, v1, probe(V1_FILES));
+    expect([plan.writes, plan.warnings]).toEqual([[], ["memory.kernel ignored: the kernel has no memory.kmem.limit_in_bytes"]]);
+  });
+
+  test("v2: kernel limits and useHierarchy false are warnings, disableOOMKiller is refused", () => {
+    const plan = planWrites({ memory: { kernel: MiB, useHierarchy: false, disableOOMKiller: false } }, v2, probe(V2_FILES));
+    expect([plan.writes, plan.warnings]).toEqual([
+      [],
+      ["memory.kernel/kernelTCP ignored: cgroup v2 charges kernel memory to memory.max", "memory.useHierarchy false ignored: cgroup v2 is always hierarchical"],
+    ]);
+    expect(() => planWrites({ memory: { disableOOMKiller: true } }, v2, probe(V2_FILES))).toThrow(
+      "cannot set memory.disableOOMKiller: cgroup v2 cannot turn the OOM killer off for a cgroup; remove it",
+    );
+  });
+
+  test("checkBeforeUpdate refuses a limit under the current usage", () => {
+    expect(() => planWrites({ memory: { limit: MiB, checkBeforeUpdate: true } }, v1, probe(V1_MORE))).toThrow(
+      `memory limit ${MiB} is below the current usage ${10 * MiB} (memory.checkBeforeUpdate is set)`,
+    );
+    expect(() => planWrites({ memory: { limit: MiB, checkBeforeUpdate: true } }, v2, probe({ ...V2_FILES, "memory.current": "5000000" }))).toThrow("below the current usage 5000000");
+    expect(flat({ memory: { limit: 20 * MiB, checkBeforeUpdate: true } }, v1, V1_MORE)).toEqual([`memory.limit_in_bytes=${20 * MiB}`]);
+    expect(flat({ memory: { limit: MiB } }, v1, V1_MORE)).toEqual([`memory.limit_in_bytes=${MiB}`]);
+  });
+
+  const CPU_V1 = { "cpu.rt_period_us": "1000000", "cpu.rt_runtime_us": "0", "cpu.idle": "0", "cpu.cfs_burst_us": "0" };
+  test("v1 cpu: real-time period before runtime, idle, burst", () => {
+    expect(flat({ cpu: { realtimeRuntime: 10_000, realtimePeriod: 500_000, idle: 1, burst: 5000 } }, v1, CPU_V1)).toEqual([
+      "cpu.rt_period_us=500000",
+      "cpu.rt_runtime_us=10000",
+      "cpu.idle=1",
+      "cpu.cfs_burst_us=5000",
+    ]);
+    expect(() => planWrites({ cpu: { realtimeRuntime: 1 } }, v1, probe({}))).toThrow(
+      "cannot set cpu.realtimeRuntime: the kernel has no cpu.rt_runtime_us (built without CONFIG_RT_GROUP_SCHED)",
+    );
+    const plan = planWrites({ cpu: { burst: 1 } }, v1, probe({}));
+    expect(plan.warnings).toEqual(["cpu.burst ignored: the kernel has no cpu.cfs_burst_us (Linux 5.14 or later)"]);
+  });
+
+  test("v2 cpu: idle and cpu.max.burst; real-time limits refused", () => {
+    expect(flat({ cpu: { idle: 1, burst: 2000 } }, v2, { "cpu.idle": "0", "cpu.max.burst": "0" })).toEqual(["cpu.idle=1", "cpu.max.burst=2000"]);
+    expect(() => planWrites({ cpu: { realtimePeriod: 1000 } }, v2, probe({}))).toThrow("cgroup v2 has no real-time CPU limits; remove them");
+  });
+
+  test("requiredControllers covers every kind", () => {
+    const r: Resources = {
+      memory: { disableOOMKiller: true },
+      cpu: { idle: 0 },
+      blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] },
+      hugepageLimits: [{ pageSize: "2MB", limit: 0 }],
+      network: { classID: 1, priorities: [{ name: "lo", priority: 1 }] },
+      rdma: { mlx5_0: {} },
+      unified: { "cgroup.max.depth": "1" },
+    };
+    expect(requiredControllers(r)).toEqual(["memory", "cpu", "blkio", "hugetlb", "net_cls", "net_prio", "rdma", "unified"]);
+    expect(requiredControllers({ blockIO: { weight: 0, weightDevice: [] }, hugepageLimits: [], rdma: {}, unified: {}, network: {} })).toEqual([]);
+  });
+});

@@ -13,18 +13,31 @@ describe("update", () => {
     const a = parseUpdate(["--memory", "64m", "--memory-swap=-1", "--cpu-quota", "-1", "--cpu-shares", "512", "--pids-limit", "-1", "--cpuset-cpus", "0-1", "c"]);
     expect(a).toMatchObject({ id: "c", memory: 64 << 20, memorySwap: -1, cpuQuota: -1, cpuShares: 512, pidsLimit: -1, cpusetCpus: "0-1" });
     expect(() => parseUpdate(["--cpu-shares", "-1", "c"])).toThrow('update: --cpu-shares "-1": want a whole number');
-    expect(() => parseUpdate(["--cpu-rt-period", "1", "c"])).toThrow("--cpu-rt-period/--cpu-rt-runtime are not supported yet");
+    expect(parseUpdate(["--cpu-rt-period", "1000000", "--cpu-rt-runtime", "-1", "c"])).toMatchObject({ cpuRtPeriod: 1_000_000, cpuRtRuntime: -1 });
+    expect(updateRequest(undefined, parseUpdate(["--kernel-memory", "1m", "--kernel-memory-tcp", "-1", "c"])).resources).toEqual({ memory: { kernel: 1 << 20, kernelTCP: -1 } });
     expect(() => parseUpdate(["c", "d"])).toThrow("update: expected ID, got 2 arguments");
   });
   test("the JSON first, flags over it; only what is named is in the request", () => {
     const json = JSON.stringify({ memory: { limit: 100, swap: 200 }, cpu: { shares: 10, cpus: "" }, pids: { limit: 5 }, blockIO: { weight: 300 }, devices: [{ allow: false, access: "rwm" }] });
     expect(updateRequest(json, { memory: 150, pidsLimit: 6 })).toEqual({
-      resources: { memory: { limit: 150, swap: 200 }, cpu: { shares: 10 }, pids: { limit: 6 } },
-      blkioWeight: 300,
+      resources: { memory: { limit: 150, swap: 200 }, cpu: { shares: 10 }, pids: { limit: 6 }, blockIO: { weight: 300 } },
     });
+    expect(updateRequest(json, { blkioWeight: 500 }).resources.blockIO).toEqual({ weight: 500 });
     expect(updateRequest(undefined, { cpuPeriod: 100000 })).toEqual({ resources: { cpu: { period: 100000 } } });
     expect(updateRequest(undefined, {})).toEqual({ resources: {} });
-    expect(() => updateRequest(JSON.stringify({ rdma: { x: {} } }), {})).toThrow("--resources: rdma: not supported by update");
+    // The rest of linux.resources goes to the cgroup layer as given.
+    const more = {
+      blockIO: { throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1024 }] },
+      hugepageLimits: [{ pageSize: "2MB", limit: 0 }],
+      network: { classID: 1 },
+      rdma: { mlx5_0: { hcaHandles: 2 } },
+      unified: { "cgroup.max.descendants": "5" },
+    };
+    expect(updateRequest(JSON.stringify({ ...more, memory: { disableOOMKiller: true, checkBeforeUpdate: true }, cpu: { idle: 1, burst: 0, realtimePeriod: 1000 } }), { cpuRtRuntime: 10 })).toEqual({
+      resources: { ...more, memory: { disableOOMKiller: true, checkBeforeUpdate: true }, cpu: { idle: 1, burst: 0, realtimePeriod: 1000, realtimeRuntime: 10 } },
+    });
+    expect(() => updateRequest(JSON.stringify({ intelRdt: {} }), {})).toThrow("--resources: intelRdt: not supported by update");
+    expect(() => updateRequest(JSON.stringify({ memory: { disableOOMKiller: 1 } }), {})).toThrow("--resources: memory.disableOOMKiller: want true or false, got 1");
     expect(() => updateRequest(JSON.stringify({ memory: { limit: "1g" } }), {})).toThrow('--resources: memory.limit: want an integer, got "1g"');
     expect(() => updateRequest("[", {})).toThrow("--resources: invalid JSON");
   });

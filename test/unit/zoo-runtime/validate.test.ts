@@ -35,7 +35,7 @@ describe("validateConfig", () => {
     expect(check((s) => (s.linux.sysctl = { "net.ipv4/../../x": "1" }))).toThrow("is not a sysctl name");
     expect(check((s) => (s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== "network"), (s.linux.sysctl = { "net.ipv4.ip_forward": "1" })))).toThrow("is not allowed");
     expect(validateConfig({ ...base(), linux: { ...base().linux, sysctl: { "net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "1" } } }, ctx).linux?.sysctl).toEqual({ "net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "1" });
-    expect(check((s) => (s.linux.resources = { blockIO: {} }))).toThrow("linux.resources.blockIO: is not supported yet");
+    expect(check((s) => (s.linux.resources = { memoryPolicy: {} }))).toThrow("linux.resources.memoryPolicy: is not supported");
     expect(check((s) => (s.linux.cgroupsPath = "system.slice:zoo:c1"))).toThrow('"system.slice:zoo:c1" looks like a systemd slice:prefix:name path; pass --systemd-cgroup');
   });
 
@@ -97,6 +97,35 @@ describe("validateConfig", () => {
     expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 1024, hard: 524288 }]))).not.toThrow();
     // No ceiling: this process may raise it.
     expect(check((s) => (s.process.rlimits = [{ type: "RLIMIT_CORE", soft: 0, hard: 1e12 }]))).not.toThrow();
+  });
+
+  test("linux.resources: every field's shape and range before anything exists, one line naming it", () => {
+    const res = (r: object) => () => validateConfig({ ...base(), linux: { ...base().linux, resources: r } }, ctx);
+    const all = {
+      blockIO: { weight: 500, weightDevice: [{ major: 254, minor: 0, weight: 100 }], throttleWriteIOPSDevice: [{ major: 254, minor: 0, rate: 10 }] },
+      hugepageLimits: [{ pageSize: "2MB", limit: 4 << 20 }],
+      network: { classID: 0x100001, priorities: [{ name: "eth0", priority: 5 }] },
+      rdma: { mlx5_0: { hcaHandles: 3, hcaObjects: 100 } },
+      unified: { "hugetlb.2MB.max": "0" },
+      memory: { kernel: -1, disableOOMKiller: false },
+      cpu: { realtimePeriod: 1_000_000, realtimeRuntime: 0, idle: 0 },
+    };
+    expect(res(all)().linux?.resources).toEqual(all);
+    expect(res({ blockIO: { weight: 5 } })).toThrow("linux.resources: blockIO.weight must be 10..1000 (or 0 for unset), got 5");
+    expect(res({ blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: -1 }] } })).toThrow("linux.resources: blockIO.throttleReadBpsDevice[0].rate must be 0 (no limit) or a positive rate per second, got -1");
+    expect(res({ blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0 }] } })).toThrow("blockIO.throttleReadBpsDevice[0].rate is missing");
+    expect(res({ hugepageLimits: [{ pageSize: "2M", limit: 1 }] })).toThrow('linux.resources: hugepageLimits[0].pageSize must be a size like "2MB" or "1GB", got "2M"');
+    expect(res({ hugepageLimits: [{ pageSize: "2MB", limit: -1 }] })).toThrow("hugepageLimits[0].limit must be a byte count (0 or more), got -1");
+    expect(res({ network: { priorities: [{ name: "a/b", priority: 1 }] } })).toThrow('network.priorities[0].name must be a network interface name, got "a/b"');
+    expect(res({ rdma: { mlx: { hcaHandles: -2 } } })).toThrow('rdma["mlx"].hcaHandles must be an integer 0..4294967295, got -2');
+    expect(res({ rdma: { mlx: null } })).toThrow('rdma["mlx"] must be an object like {"hcaHandles": 2}, got null');
+    expect(res({ blockIO: null, network: null, hugepageLimits: null })().linux?.resources).toEqual({ blockIO: null, network: null, hugepageLimits: null } as never);
+    expect(res({ unified: { "../memory.max": "1" } })).toThrow('unified["../memory.max"]: not a cgroup v2 file name');
+    expect(res({ unified: { "cgroup.procs": "1" } })).toThrow('unified["cgroup.procs"]: zoo-runtime manages this file itself; remove it');
+    expect(res({ unified: { "pids.max": 5 } })).toThrow('unified["pids.max"] must be a string, got 5');
+    expect(res({ memory: { disableOOMKiller: "yes" } })).toThrow('memory.disableOOMKiller must be true or false, got "yes"');
+    expect(res({ cpu: { realtimePeriod: 1000, realtimeRuntime: 2000 } })).toThrow("cpu.realtimeRuntime (2000) must not exceed cpu.realtimePeriod (1000)");
+    expect(res({ cpu: { idle: 2 } })).toThrow("linux.resources: cpu.idle must be 0 or 1, got 2");
   });
 
   test("resources.devices is kept for the devices cgroup", () => {
