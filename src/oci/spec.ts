@@ -78,7 +78,7 @@ export interface Device {
   gid?: number;
 }
 
-// The cgroup layer's model is the OCI one field for field; devices are zoo-runtime's own (devices-cgroup.ts).
+// The cgroup layer's model is the OCI one field for field; devices are applied by src/runtime/device-cgroup/.
 export interface Resources extends Omit<CgroupResources, "pids"> {
   pids?: { limit: number };
   devices?: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];

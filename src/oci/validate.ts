@@ -24,7 +24,7 @@ export interface ValidateContext {
 
 const NAMESPACES = new Set(["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]);
 const RLIM_INFINITY = 0xffffffffffffffffn;
-// devices: zoo-runtime writes them to the v1 devices cgroup itself (devices-cgroup.ts);
+// devices: applied by src/runtime/device-cgroup/ (v1 devices files or a v2 eBPF program);
 // the rest go through the cgroup layer's resource model (src/cgroups/limits.ts).
 const SUPPORTED_RESOURCES = new Set(["memory", "cpu", "pids", "devices", "blockIO", "hugepageLimits", "network", "rdma", "unified"]);
 // Every field zoo-runtime honours (or refuses with its own message above):
