@@ -34,7 +34,7 @@ export function features() {
     annotations: {
       "org.zoo.runtime.devices-cgroup": "cgroup v1 only (not enforced where only cgroup v2 or no delegated devices hierarchy exists)",
       // Refused at create with a message naming the field, never silently dropped.
-      "org.zoo.runtime.unsupported": "linux.personality.flags, linux.timeOffsets, linux.intelRdt, linux.resources.{blockIO,hugepageLimits,network,rdma,unified}",
+      "org.zoo.runtime.unsupported": "linux.personality.flags, linux.intelRdt, linux.resources.{blockIO,hugepageLimits,network,rdma,unified}",
     },
   };
 }

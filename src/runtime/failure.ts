@@ -16,6 +16,9 @@ export function describeFailure(f: ShimFailure, ops: PlanStep[]): string {
       const label = op ? describeStep(op) : `op ${f.opIndex}`;
       // The terminal op does several things; the shim names the one that failed.
       if (op?.op === "tty" && f.object) return `${label} (${f.object}): ${err}`;
+      // The kernel checks the offset against the clock's current value.
+      if (op?.op === "timeNs" && f.errno === 34) return `${label}: an offset takes its clock below zero (a negative one larger than the host's uptime) or past the kernel's limit; use a smaller one`;
+      if (op?.op === "timeNs" && f.object) return `${label} (${f.object}): ${err}`;
       // The shim's answer to a cwd that resolved outside the root (EXDEV).
       if (op?.op === "chdir" && f.errno === 18) return `${label}: the directory is outside the container's root filesystem`;
       return `${label}: ${err}`;

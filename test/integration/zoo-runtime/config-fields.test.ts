@@ -1,9 +1,9 @@
 // config.json fields checked from inside the container: oomScoreAdj (init and
-// exec), rootfsPropagation, umask, additionalGids, personality; and the fields zoo-runtime
-// refuses (personality flags, timeOffsets, intelRdt, unknown ones) with one line
-// and nothing created.
+// exec), rootfsPropagation, umask, additionalGids, personality, timeOffsets;
+// and the fields zoo-runtime refuses (personality flags, intelRdt, unknown
+// ones) with one line and nothing created.
 import { describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT } from "../../helpers/env.ts";
 import { useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
@@ -29,6 +29,67 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
     expect([r64.code, r64.stdout, r64.stderr]).toEqual([0, process.arch === "x64" ? "x86_64\n" : "aarch64\n", ""]);
   });
 
+  const withTimeNs = (offsets: unknown) => (s: any) => {
+    s.linux.namespaces.push({ type: "time" });
+    s.linux.timeOffsets = offsets;
+  };
+  const TEN_THOUSAND_DAYS = 864_000_000;
+  const readClocks = ["sh", "-c", "tr -s ' ' </proc/self/timens_offsets; cut -d' ' -f1 /proc/uptime"];
+  const uptimeOf = (out: string) => Number(out.trim().split("\n").at(-1));
+
+  test("linux.timeOffsets: the process starts in a time namespace with them (timens_offsets, /proc/uptime)", async () => {
+    const r = await t.rt(["run", "-b", t.bundle(readClocks, withTimeNs({ boottime: { secs: TEN_THOUSAND_DAYS, nanosecs: 5 }, monotonic: { secs: -1 } })), "timens-to1"]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toStartWith(`monotonic -1 0\nboottime ${TEN_THOUSAND_DAYS} 5\n`);
+    expect(uptimeOf(r.stdout)).toBeGreaterThanOrEqual(TEN_THOUSAND_DAYS);
+    // In a user namespace whose root is not the caller's uid: set before the switch of ids.
+    const userns = await t.rt(["run", "-b", t.bundle(readClocks, (s: any) => {
+      withTimeNs({ boottime: { secs: 3600 } })(s);
+      s.linux.namespaces.push({ type: "user" });
+      s.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    }), "timens-to2"]);
+    expect([userns.code, userns.stderr]).toEqual([0, ""]);
+    expect(userns.stdout).toStartWith("monotonic 0 0\nboottime 3600 0\n");
+  });
+
+  test("linux.timeOffsets: exec and a container joining the namespace by path see the same clocks", async () => {
+    const b = t.bundle(["sleep", "60"], withTimeNs({ boottime: { secs: TEN_THOUSAND_DAYS } }));
+    expect((await t.detached(["run", "-d", "--pid-file", join(t.work, "timens.pid"), "-b", b, "timens-to3"])).code).toBe(0);
+    const e = await t.rt(["exec", "timens-to3", ...readClocks]);
+    expect([e.code, e.stderr]).toEqual([0, ""]);
+    expect(e.stdout).toStartWith(`monotonic 0 0\nboottime ${TEN_THOUSAND_DAYS} 0\n`);
+    const pid = readFileSync(join(t.work, "timens.pid"), "utf8").trim();
+    const joined = await t.rt(["run", "-b", t.bundle(readClocks, (s: any) => s.linux.namespaces.push({ type: "time", path: `/proc/${pid}/ns/time` })), "timens-to4"]);
+    expect([joined.code, joined.stderr]).toEqual([0, ""]);
+    expect(uptimeOf(joined.stdout)).toBeGreaterThanOrEqual(TEN_THOUSAND_DAYS);
+  });
+
+  test("linux.timeOffsets: bad values are one line, and nothing is left", async () => {
+    const cases: [unknown, string][] = [
+      [{ realtime: { secs: 1 } }, 'linux.timeOffsets.realtime: only "monotonic" and "boottime" clocks have offsets'],
+      [{ boottime: { secs: 1.5 } }, "linux.timeOffsets.boottime.secs: must be an integer from -9223372036 to 9223372036, got 1.5"],
+      [{ monotonic: { nanosecs: 1e9 } }, "linux.timeOffsets.monotonic.nanosecs: must be an integer 0..999999999, got 1000000000"],
+      [{ monotonic: { sec: 1 } }, 'linux.timeOffsets.monotonic.sec: is not a field (want "secs" and "nanosecs")'],
+      // The kernel's own check: boottime cannot go below zero.
+      [{ boottime: { secs: -2_000_000_000 } }, "set the time namespace's clock offsets (linux.timeOffsets): an offset takes its clock below zero (a negative one larger than the host's uptime) or past the kernel's limit; use a smaller one"],
+    ];
+    let n = 0;
+    for (const [offsets, msg] of cases) {
+      const id = `timens-bad${++n}`;
+      const r = await t.rt(["create", "-b", t.bundle(["true"], withTimeNs(offsets)), id]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([1, "", `zoo-runtime: ${msg}\n`]);
+      expect(existsSync(join(t.root, id))).toBe(false);
+    }
+    const noNs = await t.rt(["create", "-b", t.bundle(["true"], (s: any) => (s.linux.timeOffsets = { boottime: { secs: 1 } })), "timens-bad-nons"]);
+    expect([noNs.code, noNs.stderr]).toEqual([1, 'zoo-runtime: linux.timeOffsets: needs a time namespace: add {"type": "time"} to linux.namespaces\n']);
+    const byPath = await t.rt(["create", "-b", t.bundle(["true"], (s: any) => {
+      s.linux.namespaces.push({ type: "time", path: "/proc/1/ns/time" });
+      s.linux.timeOffsets = { boottime: { secs: 1 } };
+    }), "timens-bad-path"]);
+    expect([byPath.code, byPath.stderr]).toEqual([1, 'zoo-runtime: linux.timeOffsets: cannot be set on the time namespace joined at "/proc/1/ns/time" (its clocks are its own); remove one of them\n']);
+  });
+
   test("exec applies a --process oomScoreAdj", async () => {
     expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "cf2"])).code).toBe(0);
     const file = join(t.work, "oom.json");
@@ -40,7 +101,6 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
   test("what zoo-runtime cannot honour is refused by name, before anything is made", async () => {
     const cases: [(s: any) => void, string][] = [
       [(s) => (s.linux.personality = { domain: "LINUX", flags: ["ADDR_NO_RANDOMIZE"] }), 'linux.personality.flags: ["ADDR_NO_RANDOMIZE"]: personality flags are not supported; remove them'],
-      [(s) => (s.linux.timeOffsets = { monotonic: { secs: 10 } }), "linux.timeOffsets: clock offsets are not supported (the time namespace is created without them); remove it"],
       [(s) => (s.linux.intelRdt = { closID: "c" }), "linux.intelRdt: Intel RDT (resctrl) is not supported; remove it"],
       [(s) => (s.process.scheduler = { policy: "SCHED_BATCH" }), "process.scheduler: is not supported; remove it"],
     ];

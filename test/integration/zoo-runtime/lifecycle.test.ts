@@ -384,5 +384,8 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect(f.linux.cgroup.systemd).toBe(true);
     expect(f.linux.seccomp.enabled).toBe(true);
     expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
+    // linux.timeOffsets is honoured with the time namespace, so not listed as refused.
+    expect(f.linux.namespaces).toContain("time");
+    expect(f.annotations["org.zoo.runtime.unsupported"]).not.toContain("timeOffsets");
   });
 });
