@@ -28,6 +28,10 @@ export function describeFailure(f: ShimFailure, ops: PlanStep[]): string {
     case Stage.SETNS:
       return `cannot join namespace ${f.object}: ${err}`;
     case Stage.PLAN:
+      // A record this shim does not know: TS and shim are from different builds.
+      if (/^unknown record type/.test(f.object)) return `zoo-shim rejected the plan at record ${f.opIndex}: ${f.object} (zoo-shim is from another build of zoo; install both from one build)`;
+      // Most reasons name their record already.
+      if (f.object.startsWith("record ")) return `zoo-shim rejected the plan: ${f.object}`;
       return `zoo-shim rejected the plan at record ${f.opIndex}${f.object ? ` (${f.object})` : ""}: ${err}`;
     default:
       return `zoo-shim sync failed${f.object ? ` (${f.object})` : ""}: ${err}`;
