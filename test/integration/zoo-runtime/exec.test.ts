@@ -224,7 +224,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime exec (rootless)", () => {
         const ps = await rt(["ps", "--format", "json", "rl1"]);
         expect(JSON.parse(ps.stdout)).toContain(init);
         const g = await rt(["exec", "--additional-gids", "5", "rl1", "true"]);
-        expect(g.code).toBe(1);
+        expect(g.code).toBe(255);
         expect(g.stderr).toMatch(/^zoo-runtime: exec: --additional-gids: the container's user namespace denies setgroups/);
       } finally {
         expect((await rt(["delete", "--force", "rl1"])).code).toBe(0);
