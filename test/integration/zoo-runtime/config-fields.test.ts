@@ -1,12 +1,16 @@
-// config.json fields checked from inside the container: oomScoreAdj (init and
-// exec), rootfsPropagation, umask, additionalGids, personality, timeOffsets;
-// and the fields zoo-runtime refuses (personality flags, intelRdt, unknown
-// ones) with one line and nothing created.
-import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+// config.json fields checked from inside the container: process (args, env,
+// cwd, user, umask, rlimits, capabilities, noNewPrivileges, oomScoreAdj),
+// hostname, domainname, annotations, root.readonly, masked and read-only
+// paths, rootfsPropagation, sysctl, namespaces joined by path, personality,
+// timeOffsets (also rootless); and the fields zoo-runtime refuses with one
+// line and nothing created. The table of which test checks which field is in
+// docs/design/zoo-runtime.md.
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { IS_ROOT } from "../../helpers/env.ts";
-import { useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
+import { defaultSpec } from "../../../src/oci/default-spec.ts";
+import { ensureTestUser, IS_ROOT, makeRootfs, removeFixtures, run } from "../../helpers/env.ts";
+import { RUNTIME, useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
 
 describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
   const t = useRuntimeSuite();
@@ -225,5 +229,32 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
       s.linux.resources = { devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: 237, access: "rw" }] };
     }), "dev2"]);
     expect([allowed.code, allowed.stdout]).toEqual([0, "opened\n"]);
+  });
+});
+
+describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (rootless)", () => {
+  afterAll(() => removeFixtures());
+
+  test("linux.timeOffsets as an unprivileged user: the time namespace is the container's user namespace's", async () => {
+    const user = ensureTestUser();
+    const work = mkdtempSync("/var/tmp/zoo-runtime-rootless-");
+    chmodSync(work, 0o755);
+    try {
+      const bundle = join(work, "bundle");
+      const xdg = join(work, "xdg");
+      mkdirSync(bundle);
+      mkdirSync(xdg, { mode: 0o700 });
+      Bun.spawnSync(["chown", `${user.uid}:${user.gid}`, bundle, xdg]);
+      const spec = defaultSpec({ rootless: true, uid: user.uid, gid: user.gid }) as any;
+      spec.root = { path: makeRootfs(user), readonly: true };
+      spec.process.args = ["sh", "-c", "tr -s ' ' </proc/self/timens_offsets; id -u"];
+      spec.linux.namespaces.push({ type: "time" });
+      spec.linux.timeOffsets = { monotonic: { secs: 42 }, boottime: { secs: 4242, nanosecs: 1 } };
+      writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
+      const r = await run([RUNTIME, "run", "-b", bundle, "timens-rl1"], { asUser: user, env: { XDG_RUNTIME_DIR: xdg }, cwd: bundle });
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, "monotonic 42 0\nboottime 4242 1\n0\n", ""]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
