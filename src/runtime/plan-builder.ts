@@ -84,13 +84,16 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) | (ctx.exitOnStart ? Opt.EXIT_ON_START : 0) });
   // Until then the child's ids are unmapped in its own user namespace (it
   // shows as the overflow id), so mounts and mkdirs would fail with EOVERFLOW.
-  // First of all: the host's /proc is still there to reach /proc/self, and the
-  // child is still the owner of its /proc files (a switch of ids below may
-  // make them root's, which a user namespace's root cannot write).
+  // The writes to /proc/self go first of all: the host's /proc is still there
+  // to reach it, and the child still owns its /proc files (the switch of ids
+  // below makes it non-dumpable, its files host root's, which the root of a
+  // user namespace mapped elsewhere cannot write).
   if (offsets) {
     const at = (c: { secs?: number; nanosecs?: number } | undefined): [bigint, number] => [BigInt(c?.secs ?? 0), c?.nanosecs ?? 0];
     steps.push({ op: "timeNs", monotonic: at(offsets.monotonic), boottime: at(offsets.boottime) });
   }
+  // Lowering it below our own value needs CAP_SYS_RESOURCE, as runc's write does.
+  if (proc.oomScoreAdj !== undefined) steps.push(oomScoreAdjStep(proc.oomScoreAdj));
   if (ctx.becomeNsRoot) steps.push({ op: "setgid", gid: 0 }, { op: "setuid", uid: 0 });
 
   const newMountNs = (cloneFlags & CLONE.NEWNS) !== 0n;
@@ -185,9 +188,6 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: "writeFile", path: `/proc/sys/${key.replace(/\./g, "/")}`, content: new TextEncoder().encode(value), flags: 0 });
   }
-  // Through the container's /proc too (its pid namespace's view of us). Lowering
-  // it below our own value needs CAP_SYS_RESOURCE, as runc's write does.
-  if (proc.oomScoreAdj !== undefined) steps.push(oomScoreAdjStep(proc.oomScoreAdj));
   for (const p of readonly) steps.push({ op: "readonlyPath", path: p });
   for (const p of masked) steps.push({ op: "maskPath", path: p });
 

@@ -57,6 +57,16 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
     expect(userns.stdout).toStartWith("monotonic 0 0\nboottime 3600 0\n");
   });
 
+  test("oomScoreAdj in a user namespace whose root is not the caller's uid", async () => {
+    const r = await t.rt(["run", "-b", t.bundle(["cat", "/proc/self/oom_score_adj"], (s: any) => {
+      s.process.oomScoreAdj = 500;
+      s.linux.namespaces.push({ type: "user" });
+      s.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    }), "timens-oom1"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, "500\n", ""]);
+  });
+
   test("linux.timeOffsets: exec and a container joining the namespace by path see the same clocks", async () => {
     const b = t.bundle(["sleep", "60"], withTimeNs({ boottime: { secs: TEN_THOUSAND_DAYS } }));
     expect((await t.detached(["run", "-d", "--pid-file", join(t.work, "timens.pid"), "-b", b, "timens-to3"])).code).toBe(0);

@@ -194,3 +194,12 @@ test("timeOffsets: no CLONE_NEWTIME; the child's first op makes the namespace, b
   // Without offsets the namespace comes from clone as before.
   expect(ops(buildPlan(zookeeperSpec({ ...base }, id), ctx()))).not.toContain("timeNs");
 });
+
+test("oomScoreAdj is written before the switch to a user namespace's root (its /proc files are then host root's)", () => {
+  const spec = zookeeperSpec({ ...base }, id);
+  spec.process!.oomScoreAdj = 500;
+  const steps = buildPlan(spec, ctx({ becomeNsRoot: true }));
+  const oom = idx(steps, (s) => s.op === "writeFile" && s.path === "/proc/self/oom_score_adj");
+  expect(oom).toBeGreaterThan(idx(steps, (s) => s.op === "options"));
+  expect(oom).toBeLessThan(idx(steps, (s) => s.op === "setuid"));
+});
