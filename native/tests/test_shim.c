@@ -1216,6 +1216,11 @@ static int t_rootfs_in_root(void)
 	CHECK(mkdir(root, 0755) == 0, "mkdir");
 	CHECK(symlink("/", strcat(strcpy(p[0], root), "/abs")) == 0, "symlink");
 	CHECK(symlink("../../../../..", strcat(strcpy(p[0], root), "/up")) == 0, "symlink");
+	/* Symlinks to nothing: their targets are made, inside the rootfs (as runc). */
+	snprintf(p[0], sizeof p[0], "/tmp/%s-escaped/dl-target", mark);
+	CHECK(symlink(p[0], strcat(strcpy(p[1], root), "/dl")) == 0, "symlink");
+	snprintf(p[0], sizeof p[0], "../../../../tmp/%s-escaped/dl2-target", mark);
+	CHECK(symlink(p[0], strcat(strcpy(p[1], root), "/dl2")) == 0, "symlink");
 	snprintf(p[0], sizeof p[0], "%s/abs/tmp/%s-escaped/dir", root, mark);
 	snprintf(p[1], sizeof p[1], "%s/up/tmp/%s-escaped/file", root, mark);
 	snprintf(p[2], sizeof p[2], "%s/abs/tmp/%s-escaped/link", root, mark);
@@ -1230,16 +1235,20 @@ static int t_rootfs_in_root(void)
 	pe_write_file(&e, p[1], "inside\n", ZOO_WRITE_CREATE);
 	pe_symlink(&e, "file", p[2]);
 	pe_mount(&e, "tmpfs", p[3], "tmpfs", 0, "mode=700");
+	snprintf(p[1], sizeof p[1], "%s/dl/sub", root);
+	pe_mkdir(&e, p[1], 0755, ZOO_MKDIR_PARENTS);
+	snprintf(p[1], sizeof p[1], "%s/dl2", root);
+	pe_mkdir(&e, p[1], 0755, ZOO_MKDIR_PARENTS | ZOO_MKDIR_EXIST_OK);
 	snprintf(script, sizeof script,
 		 "[ -e %s ] && echo LEAKED; cd %s/tmp/%s-escaped && cat link && stat -c %%a dir && "
-		 "grep -c ' %s/tmp/%s-escaped/dir ' /proc/self/mountinfo",
+		 "grep -c ' %s/tmp/%s-escaped/dir ' /proc/self/mountinfo && ls -d dl-target/sub dl2-target",
 		 host, root, mark, root, mark);
 	pe_sh(&e, script);
 	pe_finish(&e);
 	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
 	CHECK(run_to_exit(&s, &status, NULL), "run");
 	CHECK(status == 0, "status 0x%x: %s", status, s.output);
-	snprintf(want, sizeof want, "inside\n700\n1\n");
+	snprintf(want, sizeof want, "inside\n700\n1\ndl-target/sub\ndl2-target\n");
 	CHECK(strcmp(shim_output(&s), want) == 0, "output:\n%s", s.output);
 	CHECK(stat(host, &st) < 0 && errno == ENOENT, "%s exists on the host", host);
 	rc = 0;

@@ -1,7 +1,8 @@
 // config.json mounts seen from inside the container (/proc/self/mountinfo):
 // bind and rbind with ro/nosuid/nodev/noexec and propagation options, tmpfs
 // options, the default spec's proc/sysfs/mqueue/devpts, a cgroup mount, and
-// a destination that is a symlink in the rootfs staying inside it.
+// a destination through a symlink in the rootfs staying inside it (a symlink
+// to nothing gets its target made there, as runc does).
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -95,6 +96,22 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: mounts (root)", () => {
       }
     } finally {
       for (const name of Object.keys(links)) rmSync(join(t.rootfs, name), { force: true });
+      rmSync(join(t.rootfs, hostTarget), { recursive: true, force: true });
+    }
+  });
+
+  test("a destination that is a symlink to nothing: its target is made inside the rootfs, as runc does", async () => {
+    const hostTarget = "/timens-dangling-target";
+    symlinkSync(hostTarget, join(t.rootfs, "timens-dangling"));
+    try {
+      const { at } = await mountsOf("timens-m4", (s) => {
+        s.mounts.push({ destination: "/timens-dangling", type: "tmpfs", source: "tmpfs", options: ["size=1m"] });
+      });
+      expect(at(hostTarget)?.fstype).toBe("tmpfs");
+      expect(existsSync(hostTarget)).toBe(false);
+      expect(existsSync(join(t.rootfs, hostTarget))).toBe(true);
+    } finally {
+      rmSync(join(t.rootfs, "timens-dangling"), { force: true });
       rmSync(join(t.rootfs, hostTarget), { recursive: true, force: true });
     }
   });
