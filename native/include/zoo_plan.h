@@ -48,6 +48,7 @@
 #define ZOO_OP_TTY 0x0118          /* i32 console socket fd, u32 rows, u32 cols (0, 0: leave the size) */
 #define ZOO_OP_SECCOMP_LISTENER 0x0119 /* str socket path, u32 n, str parts[n]: state = parts joined by the host pid */
 #define ZOO_OP_PERSONALITY 0x011a  /* u32 persona (PER_LINUX 0, PER_LINUX32 8) */
+#define ZOO_OP_TIME_NS 0x011b      /* u64 monotonic secs (two's complement), u32 nanosecs, u64 boottime secs, u32 nanosecs */
 #define ZOO_OP_EXEC 0x01FF         /* str path, u32 argc, str argv[argc], u32 envc, str envp[envc] */
 
 /* ZOO_OPT_* bits of ZOO_REC_OPTIONS */

@@ -79,6 +79,8 @@ static const char *op_label(uint16_t type)
 		return "umask";
 	case ZOO_OP_PERSONALITY:
 		return "personality";
+	case ZOO_OP_TIME_NS:
+		return "time namespace";
 	case ZOO_OP_CLOSE_FDS:
 		return "inherited file descriptors";
 	default:
@@ -129,6 +131,8 @@ static int run_op(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 		return op_umask(ctx, op);
 	case ZOO_OP_PERSONALITY:
 		return op_personality(ctx, op);
+	case ZOO_OP_TIME_NS:
+		return op_time_ns(ctx, op);
 	case ZOO_OP_WRITE_FILE:
 		return op_write_file(ctx, op);
 	case ZOO_OP_MASK_PATH:

@@ -12,6 +12,7 @@
 #include "inroot.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -136,12 +137,50 @@ void zoo_target_close(struct zoo_target *t)
 	t->fd = -1;
 }
 
+/* Whether `name` in `dir` is a symlink whose target, resolved in the rootfs
+ * (`path`: the same entry from the rootfs), does not exist. */
+static bool dangling(struct zoo_child_ctx *ctx, int dir, const char *name, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return false;
+	fd = open_in_root(ctx, path, O_PATH, 0);
+	if (fd >= 0) {
+		(void)close(fd);
+		return false;
+	}
+	return errno == ENOENT;
+}
+
+/* The path that replaces buf when its component `p` (ending at `end`, NULL if
+ * last) is a symlink to `link`: the link's target in the rootfs, then the
+ * components after `p`. */
+static int follow(char *buf, const char *p, const char *end, const char *link)
+{
+	char next[PATH_MAX];
+	const char *rest = end ? end + 1 : "";
+	int n;
+
+	if (link[0] == '/')
+		n = snprintf(next, sizeof next, "%s%s%s", link + strspn(link, "/"), *rest ? "/" : "", rest);
+	else
+		n = snprintf(next, sizeof next, "%.*s%s%s%s", (int)(p - buf), buf, link, *rest ? "/" : "", rest);
+	if (n < 0 || (size_t)n >= sizeof next) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, next, (size_t)n + 1);
+	return 0;
+}
+
 int zoo_mkdir_in_root(struct zoo_child_ctx *ctx, const char *path, mode_t mode, bool parents, bool exist_ok,
 		      bool *handled)
 {
 	const char *rel = below_root(ctx, path);
-	char buf[PATH_MAX];
-	int dir, saved;
+	char buf[PATH_MAX], link[PATH_MAX];
+	int dir, saved, links = 0;
 	size_t len;
 
 	*handled = rel != NULL;
@@ -153,6 +192,8 @@ int zoo_mkdir_in_root(struct zoo_child_ctx *ctx, const char *path, mode_t mode, 
 		return -1;
 	}
 	memcpy(buf, rel, len + 1);
+restart:
+	len = strlen(buf);
 	while (len > 0 && buf[len - 1] == '/')
 		buf[--len] = '\0';
 	if (len == 0) /* the rootfs itself exists */
@@ -172,8 +213,32 @@ int zoo_mkdir_in_root(struct zoo_child_ctx *ctx, const char *path, mode_t mode, 
 		if (!last)
 			*end = '\0';
 		if (*p && strcmp(p, ".") != 0 && (last || parents)) {
-			if (mkdirat(dir, p, mode) < 0 && (errno != EEXIST || (last && !exist_ok)))
-				goto fail;
+			if (mkdirat(dir, p, mode) < 0) {
+				ssize_t n;
+
+				if (errno != EEXIST)
+					goto fail;
+				/* As runc (MkdirAll after resolving in the root): a symlink
+				 * to nothing gets its target made, inside the rootfs. */
+				if (parents && dangling(ctx, dir, p, buf)) {
+					if (++links > 40) {
+						errno = ELOOP;
+						goto fail;
+					}
+					n = readlinkat(dir, p, link, sizeof link - 1);
+					if (n < 0)
+						goto fail;
+					link[n] = '\0';
+					if (!last)
+						*end = '/';
+					(void)close(dir);
+					if (follow(buf, p, last ? NULL : end, link) < 0)
+						return -1;
+					goto restart;
+				}
+				if (last && !exist_ok)
+					goto fail;
+			}
 		}
 		if (last)
 			break;

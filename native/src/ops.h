@@ -49,6 +49,7 @@ int op_sethostname(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_setdomainname(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_rlimit(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_unshare(struct zoo_child_ctx *ctx, const struct zoo_op *op);
+int op_time_ns(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_wait_start(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 int op_close_fds(struct zoo_child_ctx *ctx, const struct zoo_op *op);
 

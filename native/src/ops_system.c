@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -16,6 +17,9 @@
 #include "sync.h"
 #include "util.h"
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -55,6 +59,54 @@ int op_unshare(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
 	(void)ctx;
 	return unshare((int)op->u.unshare_flags);
+}
+
+/* A time namespace with clock offsets. clone(CLONE_NEWTIME) would put us in
+ * it at once, and the kernel freezes a namespace's offsets when its first
+ * process enters; unshare() only makes it our children's, so the offsets can
+ * still be written (through /proc/self, which names its time_for_children),
+ * and setns() then moves this single-threaded process itself in. */
+int op_time_ns(struct zoo_child_ctx *ctx, const struct zoo_op *op)
+{
+	char text[128];
+	int fd, n;
+
+	ctx->object = "unshare(CLONE_NEWTIME)";
+	if (unshare(CLONE_NEWTIME) < 0)
+		return -1;
+	n = snprintf(text, sizeof text, "monotonic %lld %u\nboottime %lld %u\n",
+		     (long long)op->u.timens.monotonic_secs, op->u.timens.monotonic_nsecs,
+		     (long long)op->u.timens.boottime_secs, op->u.timens.boottime_nsecs);
+	if (n < 0 || (size_t)n >= sizeof text) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	ctx->object = "/proc/self/timens_offsets";
+	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* The kernel takes every line of one write or none of them. */
+	if (zoo_write_all(fd, text, (size_t)n) < 0) {
+		int err = errno;
+
+		(void)close(fd);
+		errno = err;
+		return -1;
+	}
+	if (close(fd) < 0)
+		return -1;
+	ctx->object = "/proc/self/ns/time_for_children";
+	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (setns(fd, CLONE_NEWTIME) < 0) {
+		int err = errno;
+
+		(void)close(fd);
+		errno = err;
+		return -1;
+	}
+	return close(fd);
 }
 
 /* `create` leaves the container here until `start` opens the fifo for reading.

@@ -140,7 +140,7 @@ static bool is_setup(uint16_t type)
 
 static bool is_op(uint16_t type)
 {
-	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_PERSONALITY) || type == ZOO_OP_EXEC;
+	return (type >= ZOO_OP_MOUNT && type <= ZOO_OP_TIME_NS) || type == ZOO_OP_EXEC;
 }
 
 /* NULL-terminated vector of count strings; count is bounded by the bytes left. */
@@ -234,6 +234,20 @@ static bool parse_op(struct cursor *c, struct zoo_op *op)
 		if (!rd_u64(c, &op->u.unshare_flags, "flags"))
 			return false;
 		break;
+	case ZOO_OP_TIME_NS: {
+		uint64_t mono, boot;
+
+		if (!rd_u64(c, &mono, "monotonic secs") || !rd_u32(c, &op->u.timens.monotonic_nsecs, "monotonic nanosecs") ||
+		    !rd_u64(c, &boot, "boottime secs") || !rd_u32(c, &op->u.timens.boottime_nsecs, "boottime nanosecs"))
+			return false;
+		if (op->u.timens.monotonic_nsecs > 999999999 || op->u.timens.boottime_nsecs > 999999999)
+			return bad(c, "nanosecs %u is not below one second",
+				   op->u.timens.monotonic_nsecs > 999999999 ? op->u.timens.monotonic_nsecs
+									   : op->u.timens.boottime_nsecs);
+		op->u.timens.monotonic_secs = (int64_t)mono;
+		op->u.timens.boottime_secs = (int64_t)boot;
+		break;
+	}
 	case ZOO_OP_SETGROUPS:
 		if (!rd_u32(c, &op->u.groups.count, "count"))
 			return false;

@@ -45,6 +45,10 @@ struct zoo_op {
 		} rlimit;
 		uint64_t unshare_flags;
 		struct {
+			int64_t monotonic_secs, boottime_secs;
+			uint32_t monotonic_nsecs, boottime_nsecs;
+		} timens;
+		struct {
 			uint32_t count;
 			gid_t *gids;
 		} groups;

@@ -193,6 +193,16 @@ void pe_symlink(struct penc *e, const char *target, const char *linkpath)
 	pe_end(e);
 }
 
+void pe_time_ns(struct penc *e, int64_t mono_secs, uint32_t mono_nsecs, int64_t boot_secs, uint32_t boot_nsecs)
+{
+	pe_begin(e, ZOO_OP_TIME_NS);
+	pe_u64(e, (uint64_t)mono_secs);
+	pe_u32(e, mono_nsecs);
+	pe_u64(e, (uint64_t)boot_secs);
+	pe_u32(e, boot_nsecs);
+	pe_end(e);
+}
+
 void pe_rlimit(struct penc *e, uint32_t resource, uint64_t soft, uint64_t hard)
 {
 	pe_begin(e, ZOO_OP_RLIMIT);

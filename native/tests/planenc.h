@@ -40,6 +40,7 @@ void pe_device(struct penc *e, const char *path, uint32_t mode, uint32_t major, 
 void pe_path_op(struct penc *e, uint16_t type, const char *s); /* CHDIR, SETHOSTNAME, MASK_PATH... */
 void pe_u32_op(struct penc *e, uint16_t type, uint32_t v); /* SETUID, UMASK, CLOSE_FDS... */
 void pe_symlink(struct penc *e, const char *target, const char *linkpath);
+void pe_time_ns(struct penc *e, int64_t mono_secs, uint32_t mono_nsecs, int64_t boot_secs, uint32_t boot_nsecs);
 void pe_rlimit(struct penc *e, uint32_t resource, uint64_t soft, uint64_t hard);
 void pe_write_file(struct penc *e, const char *path, const char *content, uint32_t flags);
 void pe_caps(struct penc *e, uint64_t bounding, uint64_t eff, uint64_t prm, uint64_t inh, uint64_t amb);

@@ -334,6 +334,13 @@ static void bp_bad_cgroup_fd(struct penc *e)
 	pe_finish(e);
 }
 
+static void bp_time_nsecs(struct penc *e)
+{
+	pe_time_ns(e, 0, 0, 1, 1000000000);
+	pe_sh(e, "true");
+	pe_finish(e);
+}
+
 static const struct bad_plan bad_plans[] = {
 	{ "bad magic", -1, bp_magic },
 	{ "record past the end", 1, bp_past_end },
@@ -352,6 +359,7 @@ static const struct bad_plan bad_plans[] = {
 	{ "non-zero padding", 0, bp_padding },
 	{ "seccomp count vs bytes", 0, bp_seccomp_len },
 	{ "cgroup fd not open", 0, bp_bad_cgroup_fd },
+	{ "TIME_NS nanosecs of a second or more", 0, bp_time_nsecs },
 };
 
 static int t_malformed_plans(void)
@@ -1208,6 +1216,11 @@ static int t_rootfs_in_root(void)
 	CHECK(mkdir(root, 0755) == 0, "mkdir");
 	CHECK(symlink("/", strcat(strcpy(p[0], root), "/abs")) == 0, "symlink");
 	CHECK(symlink("../../../../..", strcat(strcpy(p[0], root), "/up")) == 0, "symlink");
+	/* Symlinks to nothing: their targets are made, inside the rootfs (as runc). */
+	snprintf(p[0], sizeof p[0], "/tmp/%s-escaped/dl-target", mark);
+	CHECK(symlink(p[0], strcat(strcpy(p[1], root), "/dl")) == 0, "symlink");
+	snprintf(p[0], sizeof p[0], "../../../../tmp/%s-escaped/dl2-target", mark);
+	CHECK(symlink(p[0], strcat(strcpy(p[1], root), "/dl2")) == 0, "symlink");
 	snprintf(p[0], sizeof p[0], "%s/abs/tmp/%s-escaped/dir", root, mark);
 	snprintf(p[1], sizeof p[1], "%s/up/tmp/%s-escaped/file", root, mark);
 	snprintf(p[2], sizeof p[2], "%s/abs/tmp/%s-escaped/link", root, mark);
@@ -1222,16 +1235,20 @@ static int t_rootfs_in_root(void)
 	pe_write_file(&e, p[1], "inside\n", ZOO_WRITE_CREATE);
 	pe_symlink(&e, "file", p[2]);
 	pe_mount(&e, "tmpfs", p[3], "tmpfs", 0, "mode=700");
+	snprintf(p[1], sizeof p[1], "%s/dl/sub", root);
+	pe_mkdir(&e, p[1], 0755, ZOO_MKDIR_PARENTS);
+	snprintf(p[1], sizeof p[1], "%s/dl2", root);
+	pe_mkdir(&e, p[1], 0755, ZOO_MKDIR_PARENTS | ZOO_MKDIR_EXIST_OK);
 	snprintf(script, sizeof script,
 		 "[ -e %s ] && echo LEAKED; cd %s/tmp/%s-escaped && cat link && stat -c %%a dir && "
-		 "grep -c ' %s/tmp/%s-escaped/dir ' /proc/self/mountinfo",
+		 "grep -c ' %s/tmp/%s-escaped/dir ' /proc/self/mountinfo && ls -d dl-target/sub dl2-target",
 		 host, root, mark, root, mark);
 	pe_sh(&e, script);
 	pe_finish(&e);
 	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
 	CHECK(run_to_exit(&s, &status, NULL), "run");
 	CHECK(status == 0, "status 0x%x: %s", status, s.output);
-	snprintf(want, sizeof want, "inside\n700\n1\n");
+	snprintf(want, sizeof want, "inside\n700\n1\ndl-target/sub\ndl2-target\n");
 	CHECK(strcmp(shim_output(&s), want) == 0, "output:\n%s", s.output);
 	CHECK(stat(host, &st) < 0 && errno == ENOENT, "%s exists on the host", host);
 	rc = 0;
@@ -1614,6 +1631,57 @@ static int t_newtime(void)
 	return rc;
 }
 
+/* TIME_NS: the offsets are in place before the command runs, and the
+ * command's own clocks (boottime through /proc/uptime) show them. */
+static int t_time_ns(void)
+{
+	struct shim s = SHIM_INIT;
+	struct penc e;
+	struct msg m;
+	struct err er;
+	int rc = -1, status;
+	double up = 0;
+	const char *out, *want = "monotonic -1 500\nboottime 864000000 7\n";
+
+	if (access("/proc/self/timens_offsets", F_OK) < 0) {
+		fprintf(stderr, "#   no time namespaces\n");
+		return SKIP;
+	}
+	pe_init(&e);
+	pe_clone(&e, CLONE_NEWPID);
+	pe_time_ns(&e, -1, 500, 864000000, 7);
+	pe_sh(&e, "tr -s ' ' </proc/self/timens_offsets; cat /proc/uptime; readlink /proc/self/ns/time "
+		  "/proc/self/ns/time_for_children | uniq | wc -l");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_exit(&s, &status, NULL), "run");
+	out = shim_output(&s);
+	CHECK(status == 0 && strncmp(out, want, strlen(want)) == 0, "0x%x output %s", status, out);
+	/* Ten thousand days of boottime, and one namespace for us and our children. */
+	CHECK(sscanf(out + strlen(want), "%lf", &up) == 1 && up >= 864000000.0 && strstr(out, "\n1\n"),
+	      "output %s", out);
+	shim_cleanup(&s);
+	pe_free(&e);
+
+	/* Before boot: the kernel refuses it, and the error names the file. */
+	pe_init(&e);
+	pe_u32_op(&e, ZOO_OP_UMASK, 022);
+	pe_time_ns(&e, 0, 0, -2000000000, 0);
+	pe_sh(&e, "echo should-not-run");
+	pe_finish(&e);
+	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
+	CHECK(run_to_error(&s, true, &m, &er), "error");
+	CHECK(er.stage == ZOO_STAGE_OP && er.index == 1 && er.err == ERANGE && er.object &&
+		      strcmp(er.object, "/proc/self/timens_offsets") == 0,
+	      "stage %u index %d errno %s object %s", er.stage, er.index, strerror(er.err), er.object);
+	CHECK(shim_output(&s)[0] == '\0', "output %s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	pe_free(&e);
+	return rc;
+}
+
 static long vm_rss_kb(pid_t pid)
 {
 	char path[64], line[128];
@@ -1935,6 +2003,7 @@ static const struct test tests[] = {
 	{ "SETNS", t_setns },
 	{ "CLONE_INTO_CGROUP", t_clone_into_cgroup },
 	{ "CLONE_NEWTIME", t_newtime },
+	{ "TIME_NS: offsets set before the process enters its time namespace", t_time_ns },
 	{ "EXIT_ON_START: the shim leaves the process to the caller's subreaper", t_exit_on_start },
 	{ "TTY: a pty from the container's devpts, master on the console socket", t_tty },
 	{ "monitor RSS", t_monitor_rss },

@@ -1,6 +1,6 @@
 // `zoo-runtime`: the runc-compatible CLI. Parsing is in src/cli/zoo-runtime/,
-// the lifecycle in src/runtime/oci/. Every failure is one line and exit 1, as
-// runc's callers expect; with --log it is also written there.
+// the lifecycle in src/runtime/oci/. Every failure is one line and exit 1 (an
+// exec's 255), as runc's callers expect; with --log it is also written there.
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VERSION } from "../version.ts";
@@ -68,8 +68,9 @@ Commands:
 
 export async function zooRuntimeMain(argv: string[]): Promise<number> {
   let log = new RuntimeLog(undefined, "text", false);
+  let g: GlobalOptions | undefined;
   try {
-    const g = parseGlobal(argv);
+    g = parseGlobal(argv);
     log = new RuntimeLog(g.log, g.logFormat, g.debug);
     log.debug(`zoo-runtime ${argv.join(" ")}`);
     return await dispatch(g);
@@ -77,7 +78,9 @@ export async function zooRuntimeMain(argv: string[]): Promise<number> {
     const msg = (e as Error)?.message ?? String(e);
     log.error(msg);
     process.stderr.write(`zoo-runtime: ${msg}${!(e instanceof ZooError) && process.env.ZOO_DEBUG ? `\n${(e as Error)?.stack}` : ""}\n`);
-    return 1;
+    // As runc: an exec that fails exits 255, which no command's own exit
+    // status can be mistaken for (only a bare `exec` is a usage error, 1).
+    return g?.command === "exec" && g.args.length > 0 ? 255 : 1;
   }
 }
 

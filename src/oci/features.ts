@@ -34,7 +34,7 @@ export function features() {
     annotations: {
       "org.zoo.runtime.devices-cgroup": "cgroup v1 devices hierarchy, else an eBPF device program on the cgroup v2 directory; not applied rootless",
       // Refused at create with a message naming the field, never silently dropped.
-      "org.zoo.runtime.unsupported": "linux.personality.flags, linux.timeOffsets, linux.intelRdt",
+      "org.zoo.runtime.unsupported": "linux.personality.flags, linux.intelRdt",
       // runc skips these silently where the controller is missing; zoo-runtime refuses.
       "org.zoo.runtime.resources-need-controller": "linux.resources.network (net_cls/net_prio, cgroup v1 only), linux.resources.rdma, linux.resources.unified (cgroup v2)",
     },

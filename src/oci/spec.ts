@@ -111,4 +111,6 @@ export interface Linux {
   rootfsPropagation?: string;
   maskedPaths?: string[];
   readonlyPaths?: string[];
+  /** Clock offsets of a new time namespace (validated: monotonic and boottime only). */
+  timeOffsets?: Partial<Record<"monotonic" | "boottime", { secs?: number; nanosecs?: number }>>;
 }

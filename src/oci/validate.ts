@@ -182,9 +182,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Spec {
   if (linux.sysctl !== undefined) checkSysctl(obj(linux.sysctl, "linux.sysctl"), seen, nsList as Obj[]);
   if (linux.intelRdt !== undefined) fail("linux.intelRdt", "Intel RDT (resctrl) is not supported; remove it");
   if (linux.personality !== undefined) checkPersonality(linux.personality);
-  // The shim makes the time namespace with clone(), so its first process is in
-  // it at once, and the kernel takes offsets only before that.
-  if (linux.timeOffsets !== undefined) fail("linux.timeOffsets", "clock offsets are not supported (the time namespace is created without them); remove it");
+  if (linux.timeOffsets !== undefined) checkTimeOffsets(linux.timeOffsets, nsList as Obj[]);
   for (const k of Object.keys(linux)) if (!LINUX_FIELDS.has(k)) fail(`linux.${k}`, "is not supported; remove it");
   if (linux.mountLabel) fail("linux.mountLabel", "SELinux is not supported");
   const prop = linux.rootfsPropagation;
@@ -273,5 +271,26 @@ function checkPersonality(p: unknown): void {
   }
   if (v.flags !== undefined && (!Array.isArray(v.flags) || v.flags.length > 0)) {
     fail("linux.personality.flags", `${show(v.flags)}: personality flags are not supported; remove them`);
+  }
+}
+
+// KTIME_SEC_MAX: the kernel refuses an offset beyond it in either direction.
+const KTIME_SEC_MAX = 9_223_372_036;
+
+/** monotonic and boottime offsets of a time namespace the container makes (runc's rules). */
+function checkTimeOffsets(v: unknown, namespaces: Obj[]): void {
+  const offsets = obj(v, "linux.timeOffsets");
+  const time = namespaces.find((n) => n.type === "time");
+  if (!time) fail("linux.timeOffsets", 'needs a time namespace: add {"type": "time"} to linux.namespaces');
+  if (time!.path !== undefined) fail("linux.timeOffsets", `cannot be set on the time namespace joined at ${show(time!.path)} (its clocks are its own); remove one of them`);
+  for (const [clock, off] of Object.entries(offsets)) {
+    const field = `linux.timeOffsets.${clock}`;
+    if (clock !== "monotonic" && clock !== "boottime") fail(field, 'only "monotonic" and "boottime" clocks have offsets');
+    const o = obj(off, field);
+    for (const k of Object.keys(o)) if (k !== "secs" && k !== "nanosecs") fail(`${field}.${k}`, 'is not a field (want "secs" and "nanosecs")');
+    if (o.secs !== undefined && (!Number.isSafeInteger(o.secs) || Math.abs(o.secs as number) > KTIME_SEC_MAX)) {
+      fail(`${field}.secs`, `must be an integer from -${KTIME_SEC_MAX} to ${KTIME_SEC_MAX}, got ${show(o.secs)}`);
+    }
+    if (o.nanosecs !== undefined) uint(o.nanosecs, `${field}.nanosecs`, 999_999_999);
   }
 }

@@ -41,6 +41,7 @@ export const Op = {
   TTY: 0x0118,
   SECCOMP_LISTENER: 0x0119,
   PERSONALITY: 0x011a,
+  TIME_NS: 0x011b,
   EXEC: 0x01ff,
 } as const;
 

@@ -32,6 +32,8 @@ export type PlanStep =
   | { op: "seccompListener"; path: string; stateParts: string[] }
   | { op: "umask"; mask: number }
   | { op: "personality"; persona: number }
+  /** unshare a time namespace, write its clock offsets, enter it (offsets as [secs, nanosecs]). */
+  | { op: "timeNs"; monotonic: [bigint, number]; boottime: [bigint, number] }
   | { op: "writeFile"; path: string; content: Uint8Array; flags: number }
   | { op: "maskPath"; path: string }
   | { op: "readonlyPath"; path: string }
@@ -83,6 +85,7 @@ export function toRecord(s: PlanStep): PlanRecord {
       return rec(Op.SECCOMP_LISTENER);
     case "umask": return (p.u32(s.mask), rec(Op.UMASK));
     case "personality": return (p.u32(s.persona), rec(Op.PERSONALITY));
+    case "timeNs": return (p.u64(s.monotonic[0]).u32(s.monotonic[1]).u64(s.boottime[0]).u32(s.boottime[1]), rec(Op.TIME_NS));
     case "writeFile": return (p.u32(s.flags).str(s.path).blob(s.content), rec(Op.WRITE_FILE));
     case "maskPath": return (p.str(s.path), rec(Op.MASK_PATH));
     case "readonlyPath": return (p.str(s.path), rec(Op.READONLY_PATH));
@@ -128,6 +131,7 @@ export function describeStep(s: PlanStep): string {
     case "seccompListener": return `connect to the seccomp agent at ${s.path}`;
     case "umask": return `umask`;
     case "personality": return `personality`;
+    case "timeNs": return `set the time namespace's clock offsets (linux.timeOffsets)`;
     case "writeFile": return `write ${s.path}`;
     case "maskPath": return `mask ${s.path}`;
     case "readonlyPath": return `make ${s.path} read-only`;

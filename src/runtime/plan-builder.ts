@@ -60,13 +60,20 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   // Namespaces: new ones by clone flags, existing ones by setns before clone.
   // The cgroup namespace is unshared by the child after GO, once TS has put it
   // in its cgroups, so that /proc/self/cgroup shows "/" inside.
+  // A time namespace with offsets is made by the child's TIME_NS op instead:
+  // the kernel takes offsets only until a process enters the namespace, and
+  // clone would put the child in it at once.
+  const offsets = linux.timeOffsets;
   let cloneFlags = 0n;
   let newCgroupNs = false;
+  let newTimeNs = false;
   for (const ns of namespaces) {
     if (ns.path) continue;
     if (ns.type === "cgroup") newCgroupNs = true;
+    else if (ns.type === "time" && offsets) newTimeNs = true;
     else cloneFlags |= NS_FLAG[ns.type];
   }
+  if (offsets && !newTimeNs) throw new Error('linux.timeOffsets: needs a new time namespace ({"type": "time"} without a path) in linux.namespaces');
   steps.push({ op: "processName", name: "zoo-init" });
   for (const type of SETNS_ORDER) {
     const ns = namespaces.find((n) => n.type === type && n.path);
@@ -77,6 +84,16 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   steps.push({ op: "options", bits: Opt.WAIT_SETUP | (ctx.foreground ? Opt.FOREGROUND : 0) | (ctx.exitOnStart ? Opt.EXIT_ON_START : 0) });
   // Until then the child's ids are unmapped in its own user namespace (it
   // shows as the overflow id), so mounts and mkdirs would fail with EOVERFLOW.
+  // The writes to /proc/self go first of all: the host's /proc is still there
+  // to reach it, and the child still owns its /proc files (the switch of ids
+  // below makes it non-dumpable, its files host root's, which the root of a
+  // user namespace mapped elsewhere cannot write).
+  if (offsets) {
+    const at = (c: { secs?: number; nanosecs?: number } | undefined): [bigint, number] => [BigInt(c?.secs ?? 0), c?.nanosecs ?? 0];
+    steps.push({ op: "timeNs", monotonic: at(offsets.monotonic), boottime: at(offsets.boottime) });
+  }
+  // Lowering it below our own value needs CAP_SYS_RESOURCE, as runc's write does.
+  if (proc.oomScoreAdj !== undefined) steps.push(oomScoreAdjStep(proc.oomScoreAdj));
   if (ctx.becomeNsRoot) steps.push({ op: "setgid", gid: 0 }, { op: "setuid", uid: 0 });
 
   const newMountNs = (cloneFlags & CLONE.NEWNS) !== 0n;
@@ -171,9 +188,6 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: "writeFile", path: `/proc/sys/${key.replace(/\./g, "/")}`, content: new TextEncoder().encode(value), flags: 0 });
   }
-  // Through the container's /proc too (its pid namespace's view of us). Lowering
-  // it below our own value needs CAP_SYS_RESOURCE, as runc's write does.
-  if (proc.oomScoreAdj !== undefined) steps.push(oomScoreAdjStep(proc.oomScoreAdj));
   for (const p of readonly) steps.push({ op: "readonlyPath", path: p });
   for (const p of masked) steps.push({ op: "maskPath", path: p });
 

@@ -265,9 +265,11 @@ export function publicState(s: ContainerState & { status: Status }) {
 export async function kill(store: Store, id: string, signal: number, all: boolean): Promise<void> {
   await store.locked(id, async () => {
     const s = store.read(id);
-    if (statusOf(s) === "stopped") throw new RuntimeError("container not running");
+    const stopped = statusOf(s) === "stopped";
+    if (stopped && !all) throw new RuntimeError("container not running");
     const pids = all ? cgroupPids(s) : [];
-    if (!pids.includes(s.pid)) pids.unshift(s.pid);
+    // As runc: --all of a stopped container signals what is left in its cgroup (init's pid may be reused).
+    if (!stopped && !pids.includes(s.pid)) pids.unshift(s.pid);
     for (const pid of pids) {
       try {
         process.kill(pid, signal);

@@ -43,8 +43,9 @@ export function filterPsTable(out: string, pids: ReadonlySet<number>): string {
 
 export async function ps(store: Store, id: string, format: "table" | "json", psArgs: string[]): Promise<string> {
   const s = await store.locked(id, () => store.read(id));
-  if (statusOf(s) === "stopped") throw new RuntimeError("container not running");
-  const pids = containerPids(s);
+  // As runc: a stopped container lists what is left in its cgroup (processes
+  // that outlived init without a pid namespace of their own), usually nothing.
+  const pids = statusOf(s) === "stopped" ? (s.cgroup ? ContainerCgroup.restore(s.cgroup).pids() : []) : containerPids(s);
   if (format === "json") return JSON.stringify(pids) + "\n";
   const psBin = Bun.which("ps", { PATH: process.env.PATH || "/usr/bin:/bin" });
   if (!psBin) throw new RuntimeError("ps: the ps command is not installed (install procps) — or use --format json");

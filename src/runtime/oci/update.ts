@@ -130,7 +130,7 @@ export async function update(store: Store, a: UpdateArgs): Promise<string[]> {
   const req = updateRequest(a.resourcesFile === undefined ? undefined : readInput(a.resourcesFile), a);
   return store.locked(a.id, () => {
     const s = store.read(a.id);
-    if (statusOf(s) === "stopped") throw new RuntimeError("cannot update a stopped container");
+    if (statusOf(s) === "stopped") throw new RuntimeError("container not running");
     if (!s.cgroup) throw new RuntimeError(`cannot update ${a.id}: it has no cgroup (rootless without a delegated cgroup)`);
     const cg = ContainerCgroup.restore(s.cgroup);
     return Object.keys(req.resources).length ? cg.update(req.resources) : [];

@@ -19,6 +19,18 @@ describe.skipIf(!IS_ROOT)("seccomp actions in a container (zoo-runtime)", () => 
     ["SCMP_ACT_KILL_THREAD", {}, { signal: "SIGSYS" }],
     ["SCMP_ACT_KILL_PROCESS", {}, { signal: "SIGSYS" }],
   ];
+  test("syscall args conditions and filter flags: only kill(_, 0) is refused", async () => {
+    const dir = t.bundle(["sh", "-c", "kill -0 $$ 2>&1; echo $?; kill -CONT $$; echo $?"], (s) => {
+      s.linux!.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        flags: ["SECCOMP_FILTER_FLAG_LOG"],
+        syscalls: [{ names: ["kill"], action: "SCMP_ACT_ERRNO", errnoRet: 1, args: [{ index: 1, value: 0, op: "SCMP_CMP_EQ" }] }],
+      } as never;
+    });
+    const r = await t.rt(["run", "--bundle", dir, `action-${process.pid}-args`]);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: "sh: can't kill pid 1: Operation not permitted\n1\n0\n", stderr: "" });
+  });
+
   let n = 0;
   for (const [action, extra, want] of cases) {
     test(action, async () => {

@@ -50,12 +50,12 @@ describe.skipIf(!IS_ROOT)("zoo-runtime exec (root)", () => {
     await t.waitFor(() => !alive(pid), "the exec'd process to die with the container");
   });
 
-  test("death by a signal is 128+N; a missing command is one line and exit 1", async () => {
+  test("death by a signal is 128+N; a missing command is one line and exit 255, as runc's", async () => {
     expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "e2"])).code).toBe(0);
     const k = await t.rt(["exec", "e2", "sh", "-c", "kill -TERM $$"]);
     expect([k.code, k.stderr]).toEqual([143, ""]);
     const nf = await t.rt(["exec", "e2", "no-such-command"]);
-    expect([nf.code, nf.stderr]).toEqual([1, "zoo-runtime: cannot run no-such-command: command not found\n"]);
+    expect([nf.code, nf.stderr]).toEqual([255, "zoo-runtime: cannot run no-such-command: command not found\n"]);
   });
 
   test("the container's capabilities, rlimits, no_new_privs and seccomp apply; flags change user, cwd, env, caps", async () => {
@@ -95,7 +95,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime exec (root)", () => {
     writeFileSync(file, JSON.stringify({ args: ["true"], cwd: "/", terminal: true }));
     // terminal: true in the document asks for a pty as -t does: detached, that needs a console socket.
     const tty = await t.rt(["exec", "-d", "--process", file, "e4"]);
-    expect([tty.code, tty.stderr]).toEqual([1, "zoo-runtime: cannot allocate tty if zoo-runtime will detach without setting console socket\n"]);
+    expect([tty.code, tty.stderr]).toEqual([255, "zoo-runtime: cannot allocate tty if zoo-runtime will detach without setting console socket\n"]);
     writeFileSync(file, "{nope");
     expect((await t.rt(["exec", "--process", file, "e4"])).stderr).toMatch(/^zoo-runtime: --process: invalid JSON: .*\n$/);
   });
@@ -128,11 +128,11 @@ describe.skipIf(!IS_ROOT)("zoo-runtime exec (root)", () => {
     expect([pids?.replace(/^\d+:/, ""), v2, ns]).toEqual(["pids:/", "0::/", readlinkSync(`/proc/${init}/ns/cgroup`)]);
   });
 
-  test("refusals: stopped, paused, missing, both --process and a command", async () => {
+  test("refusals: stopped, paused, missing, both --process and a command; exit 255 as runc's, 1 only without an ID", async () => {
     expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "e6"])).code).toBe(0);
     expect((await t.rt(["pause", "e6"])).code).toBe(0);
     const p = await t.rt(["exec", "e6", "true"]);
-    expect([p.code, p.stderr]).toEqual([1, "zoo-runtime: cannot exec in a paused container (use --ignore-paused to override)\n"]);
+    expect([p.code, p.stderr]).toEqual([255, "zoo-runtime: cannot exec in a paused container (use --ignore-paused to override)\n"]);
     expect((await t.rt(["resume", "e6"])).code).toBe(0);
     expect((await t.rt(["kill", "e6", "KILL"])).code).toBe(0);
     await t.waitFor(async () => JSON.parse((await t.rt(["state", "e6"])).stdout).status === "stopped", "stopped");
@@ -145,8 +145,10 @@ describe.skipIf(!IS_ROOT)("zoo-runtime exec (root)", () => {
       [["exec", "--cap", "CAP_FLY", "e6", "true"], 'exec: --cap "CAP_FLY": unknown capability'],
     ] as const) {
       const r = await t.rt([...args]);
-      expect([args, r.code, r.stderr]).toEqual([args, 1, `zoo-runtime: ${msg}\n`]);
+      expect([args, r.code, r.stderr]).toEqual([args, 255, `zoo-runtime: ${msg}\n`]);
     }
+    const bare = await t.rt(["exec"]);
+    expect([bare.code, bare.stderr]).toEqual([1, "zoo-runtime: exec: expected ID and a COMMAND (or --process FILE), got 0 arguments\n"]);
   });
 
   test("--preserve-fds passes fd 3 on; other fds of ours do not reach the process", async () => {
@@ -222,7 +224,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime exec (rootless)", () => {
         const ps = await rt(["ps", "--format", "json", "rl1"]);
         expect(JSON.parse(ps.stdout)).toContain(init);
         const g = await rt(["exec", "--additional-gids", "5", "rl1", "true"]);
-        expect(g.code).toBe(1);
+        expect(g.code).toBe(255);
         expect(g.stderr).toMatch(/^zoo-runtime: exec: --additional-gids: the container's user namespace denies setgroups/);
       } finally {
         expect((await rt(["delete", "--force", "rl1"])).code).toBe(0);

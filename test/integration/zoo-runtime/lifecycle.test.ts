@@ -167,6 +167,8 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect(dup.code).toBe(1);
     expect(readFileSync(dup.log, "utf8")).toBe("zoo-runtime: container with given ID already exists\n");
 
+    const notPaused = await rt(["resume", "sm1"]);
+    expect([notPaused.code, notPaused.stderr]).toEqual([1, "zoo-runtime: container not paused\n"]);
     expect((await rt(["start", "sm1"])).code).toBe(0);
     const again = await rt(["start", "sm1"]);
     expect([again.code, again.stderr]).toEqual([1, "zoo-runtime: cannot start an already running container\n"]);
@@ -181,6 +183,13 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect([k.code, k.stderr]).toEqual([1, "zoo-runtime: container not running\n"]);
     const st = await rt(["start", "sm1"]);
     expect([st.code, st.stderr]).toEqual([1, "zoo-runtime: cannot start a container that has stopped\n"]);
+    for (const [cmd, msg] of [["pause", "container not running"], ["resume", "container not paused"]]) {
+      const r = await rt([cmd!, "sm1"]);
+      expect([cmd, r.code, r.stderr]).toEqual([cmd, 1, `zoo-runtime: ${msg}\n`]);
+    }
+    // runc's --all signals what is left in the cgroup, nothing here: not an error.
+    const all = await rt(["kill", "--all", "sm1", "KILL"]);
+    expect([all.code, all.stderr]).toEqual([0, ""]);
     expect((await rt(["delete", "sm1"])).code).toBe(0);
 
     for (const cmd of [["state", "nope"], ["start", "nope"], ["kill", "nope"], ["delete", "nope"]]) {
@@ -339,6 +348,25 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect((await rt(["delete", "ka1"])).code).toBe(0);
   });
 
+  test("a stopped container whose processes outlived init (no pid namespace): ps lists them and kill --all ends them, as runc", async () => {
+    const b = bundle(["sh", "-c", "sleep 30 & echo $! > /dev/shm/left; exit 0"], (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "pid");
+      s.mounts = s.mounts!.map((m) => (m.destination === "/proc" ? { destination: "/proc", type: "bind", source: "/proc", options: ["rbind"] } : m));
+      s.linux!.maskedPaths = [];
+      s.linux!.readonlyPaths = [];
+    });
+    expect((await detachedCmd(["run", "-d", "-b", b, "left1"])).code).toBe(0);
+    await waitFor(async () => (await stateOf("left1")).status === "stopped", "init to exit");
+    let left: number[] = [];
+    await waitFor(async () => (left = JSON.parse((await rt(["ps", "--format", "json", "left1"])).stdout)).length === 1, "the sleep left in the cgroup");
+    expect(alive(left[0]!)).toBe(true);
+    const one = await rt(["kill", "left1", "KILL"]);
+    expect([one.code, one.stderr]).toEqual([1, "zoo-runtime: container not running\n"]);
+    expect((await rt(["kill", "--all", "left1", "KILL"])).code).toBe(0);
+    await waitFor(() => !alive(left[0]!), "the sleep to die");
+    expect((await rt(["delete", "left1"])).code).toBe(0);
+  });
+
   test("--preserve-fds passes fd 3 on to the process", async () => {
     const b = bundle(["sh", "-c", "echo through-fd-3 >&3"]);
     const out = join(work, "fd3.txt");
@@ -386,5 +414,8 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect(f.annotations["org.zoo.runtime.unsupported"]).not.toContain("linux.resources");
     expect(f.linux.seccomp.enabled).toBe(true);
     expect(f.linux.capabilities).toContain("CAP_SYS_ADMIN");
+    // linux.timeOffsets is honoured with the time namespace, so not listed as refused.
+    expect(f.linux.namespaces).toContain("time");
+    expect(f.annotations["org.zoo.runtime.unsupported"]).not.toContain("timeOffsets");
   });
 });

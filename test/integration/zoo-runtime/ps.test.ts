@@ -33,14 +33,18 @@ describe.skipIf(!IS_ROOT)("zoo-runtime ps (root)", () => {
     expect(custom.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/))).toEqual([["PID", "COMMAND"], ...[init, execd].sort((a, b) => a - b).map((p) => [String(p), "sleep"])]);
   });
 
-  test("refusals: no PID column, a stopped container, a missing one, a bad format", async () => {
+  test("refusals: no PID column, a missing container, a bad format; a stopped one lists nothing, as runc's", async () => {
     expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "ps3"])).code).toBe(0);
     const noPid = await t.rt(["ps", "ps3", "-o", "comm"]);
     expect([noPid.code, noPid.stderr]).toEqual([1, "zoo-runtime: ps: the output has no PID column (keep pid in -o)\n"]);
     expect((await t.rt(["kill", "ps3", "KILL"])).code).toBe(0);
     await t.waitFor(async () => JSON.parse((await t.rt(["state", "ps3"])).stdout).status === "stopped", "stopped");
+    const table = await t.rt(["ps", "ps3"]);
+    expect([table.code, table.stderr, table.stdout.trim().split("\n").length]).toEqual([0, "", 1]);
+    expect(table.stdout).toMatch(/^UID\s+PID\s+PPID/);
+    const json = await t.rt(["ps", "--format", "json", "ps3"]);
+    expect([json.code, json.stdout]).toEqual([0, "[]\n"]);
     for (const [args, msg] of [
-      [["ps", "ps3"], "container not running"],
       [["ps", "nope"], "container does not exist"],
       [["ps", "--format", "yaml", "ps3"], 'ps: --format "yaml": want table or json'],
       [["ps"], "ps: expected ID [PS ARGS...], got 0 arguments"],

@@ -163,7 +163,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: terminal and console socket (root)", () 
     expect(await l.stderr).toBe("ready\nname=/dev/ptmx rdev=5:2\n");
   }, 30_000);
 
-  test("foreground exec -t relays the pty; exit code is the command's; runc's rules for exec's socket", async () => {
+  test("foreground exec -t relays the pty; exit code is the command's; runc's rules (and exit 255) for exec's socket", async () => {
     expect((await t.detached(["run", "-d", "-b", t.bundle(["sleep", "60"]), "etty2"])).code).toBe(0);
     const r = await t.rt(["exec", "-t", "etty2", "sh", "-c", "read line; echo got $line on $(tty); exit 4"], { stdin: "hi\n", timeoutMs: 30_000 });
     expect([r.code, r.stderr]).toEqual([4, ""]);
@@ -173,9 +173,9 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: terminal and console socket (root)", () 
     expect(plain.stdout).toBe("not a tty\n");
     const sock = join(t.work, "nobody2.sock");
     const d = await t.rt(["exec", "-t", "-d", "etty2", "true"]);
-    expect([d.code, d.stderr]).toEqual([1, "zoo-runtime: cannot allocate tty if zoo-runtime will detach without setting console socket\n"]);
+    expect([d.code, d.stderr]).toEqual([255, "zoo-runtime: cannot allocate tty if zoo-runtime will detach without setting console socket\n"]);
     const s = await t.rt(["exec", "--console-socket", sock, "-d", "etty2", "true"]);
-    expect([s.code, s.stderr]).toEqual([1, "zoo-runtime: cannot use console socket if zoo-runtime will not detach or allocate tty\n"]);
+    expect([s.code, s.stderr]).toEqual([255, "zoo-runtime: cannot use console socket if zoo-runtime will not detach or allocate tty\n"]);
   }, 30_000);
 
   test("foreground run on a terminal: resizing zoo-runtime's terminal resizes the container's pty (SIGWINCH)", async () => {

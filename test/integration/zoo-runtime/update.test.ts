@@ -80,7 +80,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime update (root)", () => {
     expect((await t.rt(["kill", "u3", "KILL"])).code).toBe(0);
     await t.waitFor(async () => JSON.parse((await t.rt(["state", "u3"])).stdout).status === "stopped", "stopped");
     const r = await t.rt(["update", "--pids-limit", "5", "u3"]);
-    expect([r.code, r.stderr]).toEqual([1, "zoo-runtime: cannot update a stopped container\n"]);
+    expect([r.code, r.stderr]).toEqual([1, "zoo-runtime: container not running\n"]);
   });
 
   test("--blkio-weight writes the I/O scheduler's weight file, or says why it cannot", async () => {

@@ -180,3 +180,26 @@ test("ambient capabilities that are not both permitted and inheritable are left 
   const caps = buildPlan(spec, ctx()).find((s) => s.op === "caps") as Extract<PlanStep, { op: "caps" }>;
   expect(caps.ambient).toBe(capBit("CAP_CHOWN")!);
 });
+
+test("timeOffsets: no CLONE_NEWTIME; the child's first op makes the namespace, before the switch to the namespace's root", () => {
+  const spec = zookeeperSpec({ ...base }, id);
+  spec.linux!.timeOffsets = { boottime: { secs: -5, nanosecs: 7 } };
+  const steps = buildPlan(spec, ctx({ becomeNsRoot: true }));
+  const clone = steps.find((s) => s.op === "clone") as { flags: bigint };
+  expect(clone.flags & CLONE.NEWTIME).toBe(0n);
+  const ns = idx(steps, (s) => s.op === "timeNs");
+  expect(steps[ns]).toEqual({ op: "timeNs", monotonic: [0n, 0], boottime: [-5n, 7] });
+  expect(ns).toBe(idx(steps, (s) => s.op === "options") + 1);
+  expect(ns).toBeLessThan(idx(steps, (s) => s.op === "setuid"));
+  // Without offsets the namespace comes from clone as before.
+  expect(ops(buildPlan(zookeeperSpec({ ...base }, id), ctx()))).not.toContain("timeNs");
+});
+
+test("oomScoreAdj is written before the switch to a user namespace's root (its /proc files are then host root's)", () => {
+  const spec = zookeeperSpec({ ...base }, id);
+  spec.process!.oomScoreAdj = 500;
+  const steps = buildPlan(spec, ctx({ becomeNsRoot: true }));
+  const oom = idx(steps, (s) => s.op === "writeFile" && s.path === "/proc/self/oom_score_adj");
+  expect(oom).toBeGreaterThan(idx(steps, (s) => s.op === "options"));
+  expect(oom).toBeLessThan(idx(steps, (s) => s.op === "setuid"));
+});

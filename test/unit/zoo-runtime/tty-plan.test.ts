@@ -60,13 +60,13 @@ test("rootfsPropagation is applied to the new / after pivot_root (before, a shar
   expect(buildPlan(s, ctx()).filter((x) => x.op === "mount" && (x as { target: string }).target === "/").length).toBe(1);
 });
 
-test("oomScoreAdj is written through the container's /proc, before the uid switch and the capability drop", () => {
+test("oomScoreAdj is written first (through the host's /proc, while the child owns its /proc files), before the uid switch and the capability drop", () => {
   const s = spec();
   s.process!.oomScoreAdj = 300;
   const steps = buildPlan(s, ctx());
   const i = steps.findIndex((x) => x.op === "writeFile" && (x as { path: string }).path === "/proc/self/oom_score_adj");
   expect(new TextDecoder().decode((steps[i] as { content: Uint8Array }).content)).toBe("300");
-  expect(i).toBeGreaterThan(at(steps, "pivotRoot"));
+  expect(i).toBe(at(steps, "options") + 1);
   expect(i).toBeLessThan(at(steps, "setuid"));
   expect(i).toBeLessThan(at(steps, "caps"));
 });

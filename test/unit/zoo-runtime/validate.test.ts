@@ -50,7 +50,13 @@ describe("validateConfig", () => {
     expect(check((s) => (s.linux.personality = { domain: "LINUX32" }))).not.toThrow();
     expect(check((s) => (s.linux.personality = { domain: "PER_BSD" }))).toThrow('linux.personality: {"domain":"PER_BSD"}: domain must be "LINUX" or "LINUX32"');
     expect(check((s) => (s.linux.personality = { domain: "LINUX", flags: ["ADDR_NO_RANDOMIZE"] }))).toThrow("linux.personality.flags: [\"ADDR_NO_RANDOMIZE\"]: personality flags are not supported; remove them");
-    expect(check((s) => (s.linux.timeOffsets = { monotonic: { secs: 1 } }))).toThrow("linux.timeOffsets: clock offsets are not supported");
+    expect(check((s) => (s.linux.timeOffsets = { monotonic: { secs: 1 } }))).toThrow('linux.timeOffsets: needs a time namespace: add {"type": "time"} to linux.namespaces');
+    const timeNs = (offsets: unknown) => check((s) => (s.linux.namespaces.push({ type: "time" }), (s.linux.timeOffsets = offsets)));
+    expect(timeNs({ monotonic: { secs: -1 }, boottime: { secs: 86400, nanosecs: 999_999_999 } })).not.toThrow();
+    expect(timeNs({ boottime: { secs: 2 ** 60 } })).toThrow("linux.timeOffsets.boottime.secs: must be an integer from -9223372036 to 9223372036");
+    expect(timeNs({ monotonic: { nanosecs: -1 } })).toThrow("linux.timeOffsets.monotonic.nanosecs: must be an integer 0..999999999, got -1");
+    expect(timeNs({ realtime: { secs: 1 } })).toThrow('linux.timeOffsets.realtime: only "monotonic" and "boottime" clocks have offsets');
+    expect(timeNs([])).toThrow("linux.timeOffsets: must be an object");
     expect(check((s) => (s.linux.intelRdt = { closID: "x" }))).toThrow("linux.intelRdt: Intel RDT (resctrl) is not supported; remove it");
     // Fields from newer specs are refused by name, not dropped.
     expect(check((s) => (s.linux.memoryPolicy = { mode: "MPOL_BIND" }))).toThrow("linux.memoryPolicy: is not supported; remove it");
