@@ -1,7 +1,7 @@
 // Shared facts and tools for integration tests: the built binaries, a busybox
 // rootfs fixture, an unprivileged test user, and leak snapshots.
 import { cpSync, lstatSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import { busyboxEntries, unpack } from "../../src/image/busybox.ts";
 
@@ -94,11 +94,15 @@ let probeBinary: string | null = null;
 
 /** The static probe program (test/fixtures/probe.c), compiled once per run. */
 export function probe(): string {
-  if (probeBinary) return probeBinary;
-  const out = join(fixturesDir(), "probe");
-  const r = Bun.spawnSync(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", out, join(REPO, "test/fixtures/probe.c")]);
-  if (r.exitCode !== 0) throw new Error(`compiling probe.c failed: ${r.stderr}`);
-  return (probeBinary = out);
+  return (probeBinary ??= compileFixture("test/fixtures/probe.c", { static: true }));
+}
+
+/** A C test program compiled into this run's fixtures dir (removed with it by removeFixtures). */
+export function compileFixture(source: string, o: { static?: boolean } = {}): string {
+  const out = join(fixturesDir(), basename(source, ".c"));
+  const r = Bun.spawnSync(["gcc", ...(o.static ? ["-static"] : []), "-O2", "-Wall", "-Wextra", "-Werror", "-o", out, join(REPO, source)]);
+  if (r.exitCode !== 0) throw new Error(`compiling ${source} failed: ${r.stderr}`);
+  return out;
 }
 
 let fixtures: string | null = null;

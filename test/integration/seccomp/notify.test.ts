@@ -3,17 +3,12 @@
 // container process state), and the agent's answers become the container's
 // syscall results.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { IS_ROOT, REPO } from "../../helpers/env.ts";
+import { compileFixture, IS_ROOT } from "../../helpers/env.ts";
 import { useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
 
-function buildAgent(): string {
-  const out = join(mkdtempSync("/var/tmp/zoo-agent-"), "agent");
-  const r = Bun.spawnSync(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", out, join(REPO, "test/integration/seccomp/agent.c")]);
-  if (r.exitCode !== 0) throw new Error(`compiling agent.c failed: ${r.stderr}`);
-  return out;
-}
+const buildAgent = () => compileFixture("test/integration/seccomp/agent.c");
 
 describe.skipIf(!IS_ROOT)("seccomp user notification (zoo-runtime)", () => {
   const t = useRuntimeSuite();
