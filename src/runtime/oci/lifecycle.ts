@@ -5,7 +5,9 @@ import { dirname, join, resolve } from "node:path";
 import { cgroupDir, ContainerCgroup, detectHierarchies, type CgroupPath } from "../../cgroups/index.ts";
 import { loadBundle } from "../../oci/load.ts";
 import type { Spec } from "../../oci/spec.ts";
-import { compileSeccomp, seccompSetup } from "../../seccomp/index.ts";
+// The modules themselves, not seccomp/index.ts: that one also loads the engine's profiles.
+import { compileSeccompCached, defaultSeccompCache } from "../../seccomp/cache.ts";
+import { seccompSetup } from "../../seccomp/listener.ts";
 import { Msg } from "../../plan/ids.ts";
 import { mkfifo, pollHangup } from "../../sys/libc.ts";
 import { containerCgroups } from "../cgroup-setup.ts";
@@ -131,7 +133,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       const { devices: deviceRules, ...limits } = spec.linux?.resources ?? {};
       const cgroups = containerCgroups(limits, { ...placement, flagHints: {} });
       const sc = spec.linux?.seccomp;
-      const seccomp = sc ? seccompSetup(compileSeccomp(sc as never), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
+      const seccomp = sc ? seccompSetup(await compileSeccompCached(sc as never, defaultSeccompCache()), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
       const d = await createDetached(spec, { cgroups, seccomp }, {
         startFifoFd: fifoFd,
         preserveFds: o.preserveFds,
