@@ -2,7 +2,7 @@
 // state they report. State transitions happen under the container's lock.
 import { chmodSync, closeSync, statSync, constants as fsc, openSync, rmdirSync, unlinkSync, writeFileSync, renameSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { cgroupDir, ContainerCgroup, detectHierarchies, type CgroupPath } from "../../cgroups/index.ts";
+import { cgroupDir, ContainerCgroup, detectHierarchies, type CgroupPath, type Hierarchy } from "../../cgroups/index.ts";
 import { loadBundle } from "../../oci/load.ts";
 import type { Spec } from "../../oci/spec.ts";
 // The modules themselves, not seccomp/index.ts: that one also loads the engine's profiles.
@@ -84,15 +84,11 @@ async function systemdPlacement(spec: Spec, id: string): Promise<{ name: string;
  * (rootless, nothing delegated) is in ours, and runc's v1 "cgroup" mount then
  * shows those. Unreadable hierarchies are simply left out.
  */
-function ownCgroupPaths(): CgroupPath[] {
-  try {
-    return detectHierarchies().flatMap((h) => {
-      const dir = cgroupDir(h, h.ownPath);
-      return dir ? [{ version: h.version, controllers: h.controllers, mountPoint: h.mountPoint, dir }] : [];
-    });
-  } catch {
-    return [];
-  }
+function ownCgroupPaths(hierarchies: Hierarchy[]): CgroupPath[] {
+  return hierarchies.flatMap((h) => {
+    const dir = cgroupDir(h, h.ownPath);
+    return dir ? [{ version: h.version, controllers: h.controllers, mountPoint: h.mountPoint, dir }] : [];
+  });
 }
 
 export async function create(store: Store, o: CreateOptions): Promise<ContainerState & { detached: Detached; console?: number }> {
@@ -131,7 +127,9 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       fifoFd = openSync(fifo, O_PATH);
       const placement = o.systemdCgroup ? await systemdPlacement(spec, o.id) : cgroupPlacement(spec, o.id);
       const { devices: deviceRules, ...limits } = spec.linux?.resources ?? {};
-      const cgroups = containerCgroups(limits, { ...placement, flagHints: {} });
+      // Once for both uses (after systemdPlacement, which may have moved us).
+      const hierarchies = detectHierarchies();
+      const cgroups = containerCgroups(limits, { ...placement, flagHints: {}, hierarchies });
       const sc = spec.linux?.seccomp;
       const seccomp = sc ? seccompSetup(await compileSeccompCached(sc as never, defaultSeccompCache()), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
       const d = await createDetached(spec, { cgroups, seccomp }, {
@@ -141,7 +139,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         // Only a foreground `run` waits for EXIT from the shim; otherwise the
         // process is left to our caller's subreaper, as runc leaves it.
         exitOnStart: !o.foreground,
-        cgroupMountPaths: ownCgroupPaths(),
+        cgroupMountPaths: ownCgroupPaths(hierarchies),
         checkpoint: hasHooks(hooks, "prestart", "createRuntime", "createContainer")
           ? {
               fifo: hooksFifo,
@@ -207,37 +205,39 @@ export function writePidFile(file: string, pid: number) {
 }
 
 export async function start(store: Store, id: string): Promise<void> {
-  await store.locked(id, async () => {
-    const s = store.read(id);
-    const status = statusOf(s);
-    if (status === "stopped") throw new RuntimeError("cannot start a container that has stopped");
-    if (status === "running") throw new RuntimeError("cannot start an already running container");
-    if (status === "paused") throw new RuntimeError("cannot start a container in the paused state");
-    const hooks = s.spec?.hooks as Hooks | undefined;
+  await store.locked(id, () => startLocked(store.read(id)));
+}
+
+/** `start` with the lock held and the state at hand (`run` has it from `create`). */
+async function startLocked(s: ContainerState): Promise<void> {
+  const status = statusOf(s);
+  if (status === "stopped") throw new RuntimeError("cannot start a container that has stopped");
+  if (status === "running") throw new RuntimeError("cannot start an already running container");
+  if (status === "paused") throw new RuntimeError("cannot start a container in the paused state");
+  const hooks = s.spec?.hooks as Hooks | undefined;
+  try {
+    // In the container (its namespaces and root), with init waiting on the fifo just before exec.
+    await runHooks(hooks, "startContainer", hookState(s, "created", s.pid), { kind: "container", pid: s.pid, root: true });
+  } catch (e) {
+    // runtime.md: a failed startContainer hook stops the container; `delete` does the rest.
     try {
-      // In the container (its namespaces and root), with init waiting on the fifo just before exec.
-      await runHooks(hooks, "startContainer", hookState(s, "created", s.pid), { kind: "container", pid: s.pid, root: true });
-    } catch (e) {
-      // runtime.md: a failed startContainer hook stops the container; `delete` does the rest.
-      try {
-        process.kill(s.pid, "SIGKILL");
-      } catch {}
-      throw e;
+      process.kill(s.pid, "SIGKILL");
+    } catch {}
+    throw e;
+  }
+  // CREATED comes before the child's open(O_WRONLY), so it may not be
+  // waiting yet: keep a reader open until a writer has come and gone
+  // (POLLHUP), and stop waiting if the container dies instead.
+  const fd = openSync(s.fifo, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  try {
+    while (!pollHangup(fd, 50)) {
+      if (!isAlive(s.pid, s.pidStartTime)) throw new RuntimeError("cannot start a container that has stopped");
     }
-    // CREATED comes before the child's open(O_WRONLY), so it may not be
-    // waiting yet: keep a reader open until a writer has come and gone
-    // (POLLHUP), and stop waiting if the container dies instead.
-    const fd = openSync(s.fifo, fsc.O_RDONLY | fsc.O_NONBLOCK);
-    try {
-      while (!pollHangup(fd, 50)) {
-        if (!isAlive(s.pid, s.pidStartTime)) throw new RuntimeError("cannot start a container that has stopped");
-      }
-      unlinkSync(s.fifo);
-    } finally {
-      closeSync(fd);
-    }
-    warn(await runHooksWarn(hooks, "poststart", hookState(s, "running", s.pid), { kind: "runtime" }));
-  });
+    unlinkSync(s.fifo);
+  } finally {
+    closeSync(fd);
+  }
+  warn(await runHooksWarn(hooks, "poststart", hookState(s, "running", s.pid), { kind: "runtime" }));
 }
 
 export async function state(store: Store, id: string): Promise<ContainerState & { status: Status }> {
@@ -304,21 +304,29 @@ export async function remove(store: Store, id: string, force: boolean): Promise<
   });
 }
 
-/** Kills whatever is left, waits for the shim, removes the cgroup and root mount dir. */
-async function destroy(s: ContainerState): Promise<void> {
-  for (const [pid, t] of [[s.pid, s.pidStartTime], [s.shimPid, s.shimStartTime]] as const) {
-    if (!isAlive(pid, t)) continue;
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {}
+/**
+ * Kills whatever is left, waits for the shim, removes the cgroup and root
+ * mount dir. `exited`: the shim has reaped init and exited itself (the end of
+ * a foreground `run`), so there is nothing to kill or wait for unless the
+ * cgroup says otherwise.
+ */
+async function destroy(s: ContainerState, exited = false): Promise<void> {
+  if (!exited) {
+    for (const [pid, t] of [[s.pid, s.pidStartTime], [s.shimPid, s.shimStartTime]] as const) {
+      if (!isAlive(pid, t)) continue;
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+    // A paused container's processes die only once thawed.
+    if (isFrozen(s)) await thaw(s).catch(() => {});
+    for (let i = 0; i < 500 && (isAlive(s.pid, s.pidStartTime) || isAlive(s.shimPid, s.shimStartTime)); i++) await Bun.sleep(10);
   }
-  // A paused container's processes die only once thawed.
-  if (isFrozen(s)) await thaw(s).catch(() => {});
-  for (let i = 0; i < 500 && (isAlive(s.pid, s.pidStartTime) || isAlive(s.shimPid, s.shimStartTime)); i++) await Bun.sleep(10);
   const problems: string[] = [];
   if (s.cgroup) {
     try {
-      await ContainerCgroup.restore(s.cgroup).destroy();
+      const cg = ContainerCgroup.restore(s.cgroup);
+      if (!(exited && cg.removeIfEmpty())) await cg.destroy();
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -353,7 +361,7 @@ export async function run(store: Store, o: CreateOptions & { detach: boolean }):
   try {
     // The child sent the master before it reported CREATED: it is waiting on the socket.
     if (c.console !== undefined) relay = relayTerminal(receiveMaster(c.console));
-    await start(store, o.id);
+    await store.locked(o.id, () => startLocked(c));
   } catch (e) {
     relay?.stop();
     await remove(store, o.id, true).catch(() => {});
@@ -375,6 +383,11 @@ export async function run(store: Store, o: CreateOptions & { detach: boolean }):
     await Promise.race([relay.done, Bun.sleep(1000)]);
     relay.stop();
   }
-  await remove(store, o.id, true);
+  // What `delete` does, without reading back the state we hold or waiting for processes the shim has reaped.
+  await store.locked(o.id, async () => {
+    await destroy(c, true);
+    store.remove(o.id);
+    warn(await runHooksWarn(c.spec?.hooks as Hooks | undefined, "poststop", hookState(c, "stopped", c.pid), { kind: "runtime" }));
+  });
   return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
 }
