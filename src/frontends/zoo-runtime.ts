@@ -95,7 +95,7 @@ async function dispatch(g: GlobalOptions): Promise<number> {
   switch (g.command) {
     case "create": {
       const o = (await import("../cli/zoo-runtime/create.ts")).parseCreate(a);
-      await (await lifecycle()).create(await storeFor(g), { ...o, systemdCgroup: g.systemdCgroup });
+      await (await import("../runtime/oci/create.ts")).create(await storeFor(g), { ...o, systemdCgroup: g.systemdCgroup });
       return 0;
     }
     case "start": {
@@ -121,7 +121,7 @@ async function dispatch(g: GlobalOptions): Promise<number> {
     }
     case "run": {
       const o = (await import("../cli/zoo-runtime/run.ts")).parseRun(a);
-      return await (await lifecycle()).run(await storeFor(g), { ...o, systemdCgroup: g.systemdCgroup });
+      return await (await import("../runtime/oci/create.ts")).run(await storeFor(g), { ...o, systemdCgroup: g.systemdCgroup });
     }
     case "exec": {
       const o = (await import("../cli/zoo-runtime/exec.ts")).parseExec(a);

@@ -17,7 +17,7 @@ import { waitForExit } from "../run.ts";
 import { RuntimeError } from "./errors.ts";
 import { buildExecPlan } from "./exec-plan.ts";
 import { execProcess, parseProcessJson } from "./exec-process.ts";
-import { checkTerminal, writePidFile } from "./lifecycle.ts";
+import { checkTerminal, writePidFile } from "./create.ts";
 import { connectConsoleSocket, consolePair, ourTerminalSize, receiveMaster, relayTerminal } from "../console.ts";
 import { statusOf, type Store } from "./store.ts";
 
