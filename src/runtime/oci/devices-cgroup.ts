@@ -4,7 +4,7 @@
 // and the pty devices. Applied after the container is set up and before its
 // command runs (create, with init blocked on the start fifo): device nodes are
 // made and stdio opened before, and an open fd is never checked again.
-import { writeFileSync } from "node:fs";
+import { closeSync, constants as fsc, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { CgroupPath } from "../../cgroups/index.ts";
 import type { Device } from "../../oci/spec.ts";
@@ -56,12 +56,21 @@ export function deviceWrites(rules: DeviceRule[], nodes: Device[]): [string, str
 export function applyDeviceRules(paths: CgroupPath[], rules: DeviceRule[], nodes: Device[]): boolean {
   const dir = paths.find((p) => p.version === 1 && p.controllers.includes("devices"))?.dir;
   if (!dir) return false;
-  for (const [file, line] of deviceWrites(rules, nodes)) {
-    try {
-      writeFileSync(join(dir, file), line);
-    } catch (e) {
-      throw new RuntimeError(`linux.resources.devices: writing "${line}" to ${join(dir, file)}: ${(e as Error).message}`);
+  // The kernel takes one rule per write(2), so one open fd per file serves them all.
+  const fds = new Map<string, number>();
+  try {
+    for (const [file, line] of deviceWrites(rules, nodes)) {
+      const path = join(dir, file);
+      try {
+        let fd = fds.get(file);
+        if (fd === undefined) fds.set(file, (fd = openSync(path, fsc.O_WRONLY)));
+        writeSync(fd, line);
+      } catch (e) {
+        throw new RuntimeError(`linux.resources.devices: writing "${line}" to ${path}: ${(e as Error).message}`);
+      }
     }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
   }
   return true;
 }
