@@ -414,6 +414,31 @@ export class ContainerCgroup {
       if (failures.length === 1) throw first;
       throw new CgroupError(`${first.message} (and ${failures.length - 1} more)`, { path: first.path, code: first.code, cause: first });
     }
+    this.removeCreatedParents();
+    this.phase = "destroyed";
+  }
+
+  /**
+   * For a cgroup whose processes are known to be gone (init reaped, and with
+   * its pid namespace everything it started): plain rmdir of each directory,
+   * no killing, no listing. False when something is still there (a process,
+   * a child cgroup); destroy() then does the rest.
+   */
+  removeIfEmpty(): boolean {
+    if (this.phase !== "active") return true;
+    for (const t of this.targets) {
+      try {
+        this.cfs.rmdir(t.dir);
+      } catch (err) {
+        if (errnoCode(err) !== "ENOENT") return false;
+      }
+    }
+    this.removeCreatedParents();
+    this.phase = "destroyed";
+    return true;
+  }
+
+  private removeCreatedParents(): void {
     // Parents we made may be shared with other containers by now: only empty ones go.
     for (const dir of [...this.createdParents].reverse()) {
       try {
@@ -422,7 +447,6 @@ export class ContainerCgroup {
         // In use (EBUSY/ENOTEMPTY) or already gone.
       }
     }
-    this.phase = "destroyed";
   }
 
   /** rmdir with a bounded retry: tasks of a just-killed PID namespace linger a moment. */

@@ -1,34 +1,16 @@
 // `zoo-runtime`: the runc-compatible CLI. Parsing is in src/cli/zoo-runtime/,
 // the lifecycle in src/runtime/oci/. Every failure is one line and exit 1 (an
 // exec's 255), as runc's callers expect; with --log it is also written there.
-import { existsSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+// Each command imports what it needs when it runs: start-up is most of a
+// short command's time, and modules (and the node: builtins they pull in,
+// such as child_process for hooks) cost milliseconds to load.
+import { resolve } from "node:path";
 import { VERSION } from "../version.ts";
 import { UsageError, ZooError } from "../util/errors.ts";
 import { parseGlobal, type GlobalOptions } from "../cli/zoo-runtime/global.ts";
-import { parseCreate } from "../cli/zoo-runtime/create.ts";
-import { parseRun } from "../cli/zoo-runtime/run.ts";
-import { parseIdOnly } from "../cli/zoo-runtime/start.ts";
-import { parseKill } from "../cli/zoo-runtime/kill.ts";
-import { parseDelete } from "../cli/zoo-runtime/delete.ts";
-import { parseList } from "../cli/zoo-runtime/list.ts";
-import { parseSpec } from "../cli/zoo-runtime/spec.ts";
-import { parseFeatures } from "../cli/zoo-runtime/features.ts";
-import { parseExec } from "../cli/zoo-runtime/exec.ts";
-import { parsePs } from "../cli/zoo-runtime/ps.ts";
-import { parseUpdate } from "../cli/zoo-runtime/update.ts";
-import { parseEvents } from "../cli/zoo-runtime/events.ts";
 import { RuntimeLog } from "../runtime/oci/log.ts";
-import { Store } from "../runtime/oci/store.ts";
-import * as life from "../runtime/oci/lifecycle.ts";
-import { exec } from "../runtime/oci/exec.ts";
-import { ps } from "../runtime/oci/ps.ts";
-import { pause, resume } from "../runtime/oci/pause.ts";
-import { update } from "../runtime/oci/update.ts";
-import { events } from "../runtime/oci/events.ts";
-import { specCommandConfig } from "../oci/default-spec.ts";
-import { defaultRoot, inUserNamespace } from "../runtime/oci/root-dir.ts";
-import { features } from "../oci/features.ts";
+import type { Store } from "../runtime/oci/store.ts";
+import type * as Lifecycle from "../runtime/oci/lifecycle.ts";
 
 const HELP = `Usage: zoo-runtime [GLOBAL FLAGS] COMMAND [ARGS...]
 
@@ -84,10 +66,19 @@ export async function zooRuntimeMain(argv: string[]): Promise<number> {
   }
 }
 
-function rootDir(g: GlobalOptions): string {
+async function rootDir(g: GlobalOptions): Promise<string> {
   if (g.root) return resolve(g.root);
+  const { defaultRoot, inUserNamespace } = await import("../runtime/oci/root-dir.ts");
   return defaultRoot(g.rootless, { euid: process.geteuid!(), inUserNs: inUserNamespace(), env: process.env });
 }
+
+async function storeFor(g: GlobalOptions): Promise<Store> {
+  const { Store } = await import("../runtime/oci/store.ts");
+  return new Store(await rootDir(g));
+}
+
+const lifecycle = () => import("../runtime/oci/lifecycle.ts");
+const idOnly = async (a: string[], cmd: string) => (await import("../cli/zoo-runtime/start.ts")).parseIdOnly(a, cmd);
 
 const json = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + "\n");
 
@@ -107,72 +98,96 @@ async function dispatch(g: GlobalOptions): Promise<number> {
   }
   switch (g.command) {
     case "create": {
-      await life.create(new Store(rootDir(g)), { ...parseCreate(a), systemdCgroup: g.systemdCgroup });
+      const o = (await import("../cli/zoo-runtime/create.ts")).parseCreate(a);
+      await (await import("../runtime/oci/create.ts")).create(await storeFor(g), { ...o, systemdCgroup: g.systemdCgroup });
       return 0;
     }
-    case "start":
-      await life.start(new Store(rootDir(g)), parseIdOnly(a, "start"));
+    case "start": {
+      const id = await idOnly(a, "start");
+      await (await lifecycle()).start(await storeFor(g), id);
       return 0;
-    case "state":
-      json(life.publicState(await life.state(new Store(rootDir(g)), parseIdOnly(a, "state"))));
+    }
+    case "state": {
+      const id = await idOnly(a, "state");
+      const life = await lifecycle();
+      json(life.publicState(await life.state(await storeFor(g), id)));
       return 0;
+    }
     case "kill": {
-      const k = parseKill(a);
-      await life.kill(new Store(rootDir(g)), k.id, k.signal, k.all);
+      const k = (await import("../cli/zoo-runtime/kill.ts")).parseKill(a);
+      await (await lifecycle()).kill(await storeFor(g), k.id, k.signal, k.all);
       return 0;
     }
     case "delete": {
-      const d = parseDelete(a);
-      await life.remove(new Store(rootDir(g)), d.id, d.force);
+      const d = (await import("../cli/zoo-runtime/delete.ts")).parseDelete(a);
+      await (await lifecycle()).remove(await storeFor(g), d.id, d.force);
       return 0;
     }
-    case "run":
-      return await life.run(new Store(rootDir(g)), { ...parseRun(a), systemdCgroup: g.systemdCgroup });
-    case "exec":
-      return await exec(new Store(rootDir(g)), parseExec(a));
+    case "run": {
+      const o = (await import("../cli/zoo-runtime/run.ts")).parseRun(a);
+      return await (await import("../runtime/oci/create.ts")).run(await storeFor(g), { ...o, systemdCgroup: g.systemdCgroup });
+    }
+    case "exec": {
+      const o = (await import("../cli/zoo-runtime/exec.ts")).parseExec(a);
+      return await (await import("../runtime/oci/exec.ts")).exec(await storeFor(g), o);
+    }
     case "ps": {
-      const p = parsePs(a);
-      process.stdout.write(await ps(new Store(rootDir(g)), p.id, p.format, p.psArgs));
+      const p = (await import("../cli/zoo-runtime/ps.ts")).parsePs(a);
+      process.stdout.write(await (await import("../runtime/oci/ps.ts")).ps(await storeFor(g), p.id, p.format, p.psArgs));
       return 0;
     }
-    case "pause":
-      await pause(new Store(rootDir(g)), parseIdOnly(a, "pause"));
+    case "pause": {
+      const id = await idOnly(a, "pause");
+      await (await import("../runtime/oci/pause.ts")).pause(await storeFor(g), id);
       return 0;
-    case "resume":
-      await resume(new Store(rootDir(g)), parseIdOnly(a, "resume"));
+    }
+    case "resume": {
+      const id = await idOnly(a, "resume");
+      await (await import("../runtime/oci/pause.ts")).resume(await storeFor(g), id);
       return 0;
-    case "update":
-      for (const w of await update(new Store(rootDir(g)), parseUpdate(a))) process.stderr.write(`zoo-runtime: warning: ${w}\n`);
+    }
+    case "update": {
+      const u = (await import("../cli/zoo-runtime/update.ts")).parseUpdate(a);
+      for (const w of await (await import("../runtime/oci/update.ts")).update(await storeFor(g), u)) process.stderr.write(`zoo-runtime: warning: ${w}\n`);
       return 0;
-    case "events":
-      await events(new Store(rootDir(g)), parseEvents(a), (line) => process.stdout.write(line));
+    }
+    case "events": {
+      const o = (await import("../cli/zoo-runtime/events.ts")).parseEvents(a);
+      await (await import("../runtime/oci/events.ts")).events(await storeFor(g), o, (line) => process.stdout.write(line));
       return 0;
-    case "list":
-      return printList(parseList(a), await life.list(new Store(rootDir(g))));
+    }
+    case "list": {
+      const o = (await import("../cli/zoo-runtime/list.ts")).parseList(a);
+      const life = await lifecycle();
+      return printList(o, await life.list(await storeFor(g)), life.publicState);
+    }
     case "spec": {
-      const s = parseSpec(a);
+      const s = (await import("../cli/zoo-runtime/spec.ts")).parseSpec(a);
+      const { existsSync, writeFileSync } = await import("node:fs");
+      const { join } = await import("node:path");
       const file = join(s.bundle, "config.json");
       if (existsSync(file)) throw new UsageError(`File ${file} exists. Remove it first`);
+      const { specCommandConfig } = await import("../oci/default-spec.ts");
       writeFileSync(file, JSON.stringify(specCommandConfig({ rootless: s.rootless, uid: process.geteuid!(), gid: process.getegid!() }), null, 2) + "\n");
       return 0;
     }
     case "features":
-      parseFeatures(a);
-      json(features());
+      (await import("../cli/zoo-runtime/features.ts")).parseFeatures(a);
+      json((await import("../oci/features.ts")).features());
       return 0;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(g.command)} (see zoo-runtime --help)`);
   }
 }
 
-function printList(o: { format: "table" | "json"; quiet: boolean }, all: Awaited<ReturnType<typeof life.list>>): number {
+function printList(o: { format: "table" | "json"; quiet: boolean }, all: Awaited<ReturnType<typeof Lifecycle.list>>, publicState: typeof Lifecycle.publicState): number {
   if (o.quiet) {
     for (const s of all) process.stdout.write(`${s.id}\n`);
   } else if (o.format === "json") {
-    json(all.map(life.publicState));
+    json(all.map(publicState));
   } else {
     const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
-    for (const s of all.map(life.publicState)) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
+    for (const s of all.map(publicState)) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) process.stdout.write(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd() + "\n");
   }

@@ -40,7 +40,12 @@ export async function zooMain(argv: string[]): Promise<number> {
     case "network":
       return (await import("../engine/networks.ts")).zooNetwork((await import("../cli/zoo/network.ts")).parseNetworkArgs(rest));
     default: {
-      if (IMAGE_COMMANDS.has(cmd)) return (await import("../cli/zoo/image-commands.ts")).imageCommand(cmd, rest);
+      if (IMAGE_COMMANDS.has(cmd)) {
+        // The executable starts with a reluctant JIT (scripts/build.ts); pulling,
+        // unpacking and saving layers is work it should compile.
+        Bun.unsafe.setJITPolicy(1);
+        return (await import("../cli/zoo/image-commands.ts")).imageCommand(cmd, rest);
+      }
       const r = (await import("../engine/containers/dispatch.ts")).containerCommand(cmd, rest);
       if (r) return r;
       throw new UsageError(`unknown command "${cmd}" (see zoo --help)`);

@@ -63,7 +63,7 @@ async function runSpec(o: ZookeeperOptions, spec: Spec, helper: Helper | undefin
   const seccomp = seccompSetting(process.env.ZOOKEEPER_SECCOMP);
   const result = await runForeground(spec, {
     cgroups,
-    seccomp: seccomp === "unconfined" ? null : zookeeperSeccomp(),
+    seccomp: seccomp === "unconfined" ? null : await zookeeperSeccomp(),
     onChild: (pid, cleanup) => setupNetwork(helper ? "user" : "none", pid, cleanup, { helper, publish }),
     scratchDirs,
   });

@@ -1,6 +1,8 @@
 // Serializes plan records to the binary TLV format of docs/design/plan-format.md.
 import { PLAN_HEADER_SIZE, PLAN_MAGIC, PLAN_MAX_SIZE, PLAN_VERSION } from "./ids.ts";
 
+const utf8 = new TextEncoder();
+
 /** Builds one record's payload field by field; the field order is the contract. */
 export class Payload {
   private parts: Uint8Array[] = [];
@@ -33,10 +35,9 @@ export class Payload {
   /** NUL-terminated string with its length first; `null` encodes "absent". */
   str(s: string | null | undefined): this {
     if (s === null || s === undefined) return this.u32(0);
-    const bytes = new TextEncoder().encode(s);
-    if (bytes.includes(0)) throw new Error(`string contains a NUL byte: ${JSON.stringify(s)}`);
-    const b = new Uint8Array(bytes.length + 1);
-    b.set(bytes);
+    if (s.includes("\0")) throw new Error(`string contains a NUL byte: ${JSON.stringify(s)}`);
+    // Encoded with its terminator: the NUL is the last byte.
+    const b = utf8.encode(s + "\0");
     return this.u32(b.length).push(b);
   }
 

@@ -2,7 +2,7 @@
 // clone when its name is known, after when it is named by the child's pid)
 // and how the child gets in (CLONE_INTO_CGROUP on v2, cgroup.procs otherwise).
 import { closeSync } from "node:fs";
-import { createContainerCgroup, type ContainerCgroup, type Controller, type Resources } from "../cgroups/index.ts";
+import { createContainerCgroup, type ContainerCgroup, type Controller, type Hierarchy, type Resources } from "../cgroups/index.ts";
 import type { Cleanup } from "../util/cleanup.ts";
 import type { ContainerCgroups } from "./cgroups.ts";
 import { restrictDevices } from "./device-cgroup/apply.ts";
@@ -23,13 +23,15 @@ export interface CgroupNaming {
    * devices (--privileged). zoo-runtime applies its own after create instead.
    */
   devices?: Rule[];
+  /** The host's hierarchies, when the caller has detected them already (each detection reads /proc twice). */
+  hierarchies?: Hierarchy[];
 }
 
 export function containerCgroups(resources: Resources, naming: CgroupNaming): ContainerCgroups {
   let cg: ContainerCgroup | null = null;
   let clonedIntoV2 = false;
   const make = (name: string, cleanup: Cleanup) => {
-    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent });
+    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent, hierarchies: naming.hierarchies });
     cleanup.add(`remove cgroup ${name}`, () => c.destroy());
     return c;
   };

@@ -7,7 +7,7 @@
  * parts that the child joins with that pid.
  */
 import { SeccompProfileError } from "./errors.ts";
-import type { CompiledSeccomp } from "./compile.ts";
+import type { SeccompFilter } from "./cache.ts";
 
 export interface ListenerContainer {
   ociVersion: string;
@@ -34,7 +34,7 @@ export function listenerStateParts(c: ListenerContainer, metadata?: string): str
 
 /** What the plan needs to load `compiled`, and to hand its listener over when it has one. */
 export function seccompSetup(
-  compiled: CompiledSeccomp,
+  compiled: SeccompFilter,
   profile: { listenerPath?: unknown; listenerMetadata?: unknown },
   container: ListenerContainer,
 ): SeccompSetup {

@@ -3,7 +3,7 @@
 // this process into a leaf of it so the scope can hand controllers down to
 // the container cgroup made beside that leaf.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { DbusConnection, DbusError } from "../../sys/dbus/connection.ts";
+import type { DbusConnection } from "../../sys/dbus/connection.ts";
 import { cgroupDir, detectHierarchies } from "../detect.ts";
 import { CgroupDelegationError } from "../errors.ts";
 import { busAddress, scopeProperties, SUPERVISOR_LEAF, type ScopeRequest } from "./unit.ts";
@@ -42,6 +42,8 @@ export async function joinSystemdScope(o: JoinOptions): Promise<SystemdScope> {
     throw new CgroupDelegationError("the systemd cgroup manager needs a pure cgroup v2 host; use --cgroup-manager cgroupfs");
   }
   const address = busAddress(uid, env);
+  // Loaded only here: the D-Bus client pulls in node:net, ~10 ms of every start-up otherwise.
+  const { DbusConnection, DbusError } = await import("../../sys/dbus/connection.ts");
   let bus: DbusConnection;
   try {
     bus = await DbusConnection.open(address, { uid });

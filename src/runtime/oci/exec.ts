@@ -9,7 +9,7 @@ import { ContainerCgroup, type CgroupState } from "../../cgroups/index.ts";
 import { loadBundle } from "../../oci/load.ts";
 import type { NamespaceType, Spec } from "../../oci/spec.ts";
 import { Msg } from "../../plan/ids.ts";
-import { compileSeccomp } from "../../seccomp/index.ts";
+import { compileSeccompCached, defaultSeccompCache } from "../../seccomp/cache.ts";
 import { Cleanup } from "../../util/cleanup.ts";
 import type { ContainerCgroups } from "../cgroups.ts";
 import { launch } from "../launch.ts";
@@ -17,7 +17,7 @@ import { waitForExit } from "../run.ts";
 import { RuntimeError } from "./errors.ts";
 import { buildExecPlan } from "./exec-plan.ts";
 import { execProcess, parseProcessJson } from "./exec-process.ts";
-import { checkTerminal, writePidFile } from "./lifecycle.ts";
+import { checkTerminal, writePidFile } from "./create.ts";
 import { connectConsoleSocket, consolePair, ourTerminalSize, receiveMaster, relayTerminal } from "../console.ts";
 import { statusOf, type Store } from "./store.ts";
 
@@ -102,7 +102,7 @@ export async function exec(store: Store, a: ExecArgs): Promise<number> {
   const fromFile = a.processFile === undefined ? undefined : parseProcessJson(readText(a.processFile, "--process"));
   const proc = execProcess(spec.process!, a, fromFile);
   const join = namespacesToJoin(s.pid, (spec.linux?.namespaces ?? []).map((n) => n.type));
-  const compiled = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp as never) : null;
+  const compiled = spec.linux?.seccomp ? await compileSeccompCached(spec.linux.seccomp as never, defaultSeccompCache()) : null;
   const seccomp = compiled && { program: compiled.bytes, flags: compiled.flags };
   // A user namespace whose gid map was written with setgroups "deny" refuses setgroups(2) for good.
   const setgroupsAllowed = !join.some((n) => n.type === "user") || readText(`/proc/${s.pid}/setgroups`, "reading").trim() !== "deny";

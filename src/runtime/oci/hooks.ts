@@ -17,7 +17,6 @@
 // Failures: prestart, createRuntime, createContainer and startContainer abort
 // the operation (a HookError naming the hook); poststart and poststop are
 // warnings and the remaining hooks and the operation go on.
-import { spawn } from "node:child_process";
 import type { Hook } from "../../oci/spec.ts";
 import { RuntimeError } from "./errors.ts";
 
@@ -81,13 +80,15 @@ function envObject(list: string[]): Record<string, string> {
 }
 
 /** null when the hook succeeded, otherwise what went wrong ("exited with status 3: <stderr>"). */
-function runOne(h: Hook, state: HookState, place: HookPlace): Promise<string | null> {
+async function runOne(h: Hook, state: HookState, place: HookPlace): Promise<string | null> {
+  // Loaded on the first hook: node:child_process costs every command ~3 ms of start-up otherwise.
+  const { spawn } = await import("node:child_process");
   let file = h.path;
   let argv = h.args?.length ? [...h.args] : [h.path];
   let argv0: string | undefined = argv[0];
   if (place.kind === "container") {
     const nsenter = Bun.which("nsenter", { PATH: SBIN_PATH });
-    if (!nsenter) return Promise.resolve("cannot run: nsenter (util-linux) is needed to enter the container's namespaces");
+    if (!nsenter) return "cannot run: nsenter (util-linux) is needed to enter the container's namespaces";
     // nsenter execs argv[0] of what follows "--" as the path, so the hook's
     // own argv[0] cannot be kept here: it becomes the path.
     file = nsenter;

@@ -145,6 +145,23 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect(existsSync(join(root, "fg1"))).toBe(false);
   });
 
+  test("run without a pid namespace: what the process left running is killed with its cgroup", async () => {
+    // No pid namespace, so init's exit takes nothing with it: the end of `run` must find the sleep.
+    const b = bundle(["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!; exit 4"], (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "pid");
+      s.mounts = s.mounts!.map((m) => (m.destination === "/proc" ? { destination: "/proc", type: "bind", source: "/proc", options: ["rbind"] } : m));
+      s.linux!.maskedPaths = [];
+      s.linux!.readonlyPaths = [];
+    });
+    const r = await rt(["run", "-b", b, "left1"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(4);
+    const sleeper = Number(r.stdout.trim());
+    expect(sleeper).toBeGreaterThan(1);
+    expect(alive(sleeper)).toBe(false);
+    expect(existsSync(join(root, "left1"))).toBe(false);
+  });
+
   test("run -d leaves it running and writes --pid-file; kill sends SIGTERM by default", async () => {
     const b = bundle(["sh", "-c", "trap 'exit 3' TERM; while true; do sleep 0.05; done"]);
     const pidFile = join(work, "d1.pid");

@@ -1,6 +1,6 @@
 // Bad input: one line on stderr, the right exit code, nothing left behind.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOOKEEPER, type LeakSnapshot } from "../../helpers/env.ts";
 
@@ -38,6 +38,20 @@ describe.skipIf(!IS_ROOT)("zookeeper bad input", () => {
       expect(r.code).toBe(code);
     });
   }
+
+  test("a .env or bunfig.toml in the working directory is not read (the compiled executable would by default)", async () => {
+    const cwd = mkdtempSync("/var/tmp/zookeeper-dotenv-");
+    try {
+      // Were it loaded, this would fail the run: ZOO_PUBLISH without -n is refused.
+      writeFileSync(join(cwd, ".env"), "ZOO_PUBLISH=8080:80\n");
+      writeFileSync(join(cwd, "bunfig.toml"), "preload = [\"./nope.ts\"]\n");
+      const r = await run([ZOOKEEPER, "-r", fs, "/bin/true"], { cwd });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
 
   test("-h prints the usage and exits 0", async () => {
     const r = await run([ZOOKEEPER, "-h"]);

@@ -326,6 +326,33 @@ describe("destroy", () => {
     expect(f.leftovers()).toEqual([]);
   });
 
+  test("removeIfEmpty: plain rmdir of an empty cgroup, nothing written, nobody killed, parents we made go too", async () => {
+    const { f, make } = setup(hybridMounts());
+    const cg = make("zoo-e", { parent: "made/here" }).create({});
+    const writes = f.writes.length;
+    expect(cg.removeIfEmpty()).toBe(true);
+    expect(f.killed).toEqual([]);
+    expect(f.writes.length).toBe(writes);
+    expect(f.rmdirs.filter((d) => d.endsWith("/made/here/zoo-e")).length).toBe(10);
+    expect(f.leftovers()).toEqual([]);
+    expect(cg.removeIfEmpty()).toBe(true);
+    await cg.destroy();
+  });
+
+  test("removeIfEmpty: a process or a child cgroup left says false, and destroy() finishes", async () => {
+    const { f, make } = setup(hybridMounts());
+    const busy = make("zoo-p").create({});
+    busy.addProcess(77, { skipV2: true });
+    expect(busy.removeIfEmpty()).toBe(false);
+    await busy.destroy();
+    expect(f.killed).toEqual([77]);
+    const nested = make("zoo-n").create({});
+    f.mkdir(f.abs("/sys/fs/cgroup/pids/zoo-n/child"));
+    expect(nested.removeIfEmpty()).toBe(false);
+    await nested.destroy();
+    expect(f.leftovers()).toEqual([]);
+  });
+
   test("restore() from saved state destroys from another process", async () => {
     const { f, make } = setup(hybridMounts());
     const cg = make("zoo-r").create({});

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { defaultSpec, specCommandConfig } from "../../../src/oci/default-spec.ts";
 import { validateConfig } from "../../../src/oci/validate.ts";
 import { checkId } from "../../../src/runtime/oci/store.ts";
-import { cgroupPlacement } from "../../../src/runtime/oci/lifecycle.ts";
+import { cgroupPlacement } from "../../../src/runtime/oci/create.ts";
 import { containerRules } from "../../../src/runtime/device-cgroup/rules.ts";
 import { v1Writes } from "../../../src/runtime/device-cgroup/v1.ts";
 

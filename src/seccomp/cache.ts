@@ -1,0 +1,140 @@
+// Compiled filters kept on disk, so that starting a container does not
+// compile the same profile again (milliseconds of cold JavaScript per start).
+// compileSeccomp is pure, so the key is a SHA-256 of everything it reads:
+// the profile, the target arch, the options and the build of zoo doing the
+// compiling. The cache only ever speeds things up: any problem with it (no
+// directory, a file someone else could have written, a short read) means
+// compiling as if it were not there.
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, constants as fsc, statSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { CompileOptions } from "./compile.ts";
+import type { LinuxSeccomp } from "./types.ts";
+
+/** What the runtime needs of a compiled filter. */
+export interface SeccompFilter {
+  bytes: Uint8Array;
+  flags: number;
+  needsListener: boolean;
+}
+
+export interface SeccompCache {
+  /** A directory owned by the caller, mode 0700 (made if missing). */
+  dir: string;
+  /** Identifies the compiler: a filter compiled by another build is never used. */
+  build: string;
+}
+
+const MAGIC = 0x4643535a; // "ZSCF"
+const HEADER = 16;
+// 4096 instructions of 8 bytes: the kernel's BPF_MAXINSNS.
+const MAX_BYTES = 4096 * 8;
+
+/**
+ * The cache for this process: under /run/zoo for real root, else under
+ * $XDG_RUNTIME_DIR/zoo; none when run from source (the build cannot be
+ * identified) or when ZOO_SECCOMP_CACHE=off.
+ */
+export function defaultSeccompCache(env: Record<string, string | undefined> = process.env): SeccompCache | null {
+  if (env.ZOO_SECCOMP_CACHE === "off") return null;
+  const build = buildIdentity();
+  if (build === null) return null;
+  const base = process.geteuid!() === 0 ? "/run/zoo" : env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "zoo") : null;
+  return base === null ? null : { dir: join(base, "cache", "seccomp"), build };
+}
+
+/** The compiled executable's identity (a rebuild changes it); null when running from source. */
+function buildIdentity(): string | null {
+  if (!Bun.main.startsWith("/$bunfs/")) return null;
+  try {
+    const st = statSync(process.execPath, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return null;
+  }
+}
+
+export function cacheKey(profile: LinuxSeccomp, build: string, options: CompileOptions = {}): string {
+  const h = new Bun.CryptoHasher("sha256");
+  // process.arch, not arch.ts's hostArch: that module loads both syscall tables.
+  h.update(JSON.stringify([build, options.arch ?? process.arch, options.newerSyscalls ?? "enosys", profile]));
+  return h.digest("hex");
+}
+
+/**
+ * compileSeccomp, through the cache when there is one. Profile errors are
+ * thrown as by compileSeccomp. The compiler (and its syscall tables) is only
+ * loaded on a miss.
+ */
+export async function compileSeccompCached(profile: LinuxSeccomp, cache: SeccompCache | null, options: CompileOptions = {}): Promise<SeccompFilter> {
+  const compile = async () => (await import("./compile.ts")).compileSeccomp(profile, options);
+  // Checked every time: a file is only as trustworthy as the directory it sits in.
+  if (cache === null || !ownDir(cache.dir)) return compile();
+  const file = join(cache.dir, cacheKey(profile, cache.build, options));
+  const hit = readFilter(file);
+  if (hit) return hit;
+  const c = await compile();
+  const filter = { bytes: c.bytes, flags: c.flags, needsListener: c.needsListener };
+  writeFilter(file, filter);
+  return filter;
+}
+
+const euid = () => process.geteuid!();
+
+/** The filter in `file`, or null unless it is a whole, well-formed file that only we could have written. */
+export function readFilter(file: string): SeccompFilter | null {
+  let fd: number;
+  try {
+    fd = openSync(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.uid !== euid() || (st.mode & 0o777) !== 0o600) return null;
+    if (st.size < HEADER || st.size > HEADER + MAX_BYTES) return null;
+    const buf = new Uint8Array(st.size);
+    if (readSync(fd, buf, 0, buf.length, 0) !== buf.length) return null;
+    const dv = new DataView(buf.buffer);
+    const [magic, flags, listener, len] = [0, 4, 8, 12].map((o) => dv.getUint32(o, true)) as [number, number, number, number];
+    if (magic !== MAGIC || listener > 1 || len === 0 || len % 8 !== 0 || HEADER + len !== buf.length) return null;
+    return { bytes: buf.subarray(HEADER), flags, needsListener: listener === 1 };
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Best effort: written whole to a temporary name and renamed, so readers never see half a file. */
+export function writeFilter(file: string, f: SeccompFilter): void {
+  const out = new Uint8Array(HEADER + f.bytes.length);
+  const dv = new DataView(out.buffer);
+  [MAGIC, f.flags, f.needsListener ? 1 : 0, f.bytes.length].forEach((v, i) => dv.setUint32(i * 4, v, true));
+  out.set(f.bytes, HEADER);
+  const tmp = `${file}.${process.pid}.${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex")}.tmp`;
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    const n = writeSync(fd, out);
+    closeSync(fd);
+    fd = null;
+    if (n !== out.length) throw new Error("short write");
+    renameSync(tmp, file);
+  } catch {
+    if (fd !== null) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {}
+  }
+}
+
+/** `dir` exists (made 0700 if missing), is a real directory, ours, and nobody else may write to it. */
+function ownDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === euid() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
