@@ -5,7 +5,7 @@
 // compiling. The cache only ever speeds things up: any problem with it (no
 // directory, a file someone else could have written, a short read) means
 // compiling as if it were not there.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, constants as fsc, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, constants as fsc, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { CompileOptions } from "./compile.ts";
 import type { LinuxSeccomp } from "./types.ts";
@@ -75,7 +75,25 @@ export async function compileSeccompCached(profile: LinuxSeccomp, cache: Seccomp
   const c = await compile();
   const filter = { bytes: c.bytes, flags: c.flags, needsListener: c.needsListener };
   writeFilter(file, filter);
+  pruneCache(cache.dir);
   return filter;
+}
+
+/**
+ * Keys include the build, so every rebuild of zoo starts new entries: on a
+ * miss, a directory past `max` files loses its least recently written ones.
+ */
+export function pruneCache(dir: string, max = 256, keep = 128): void {
+  try {
+    const names = readdirSync(dir);
+    if (names.length <= max) return;
+    const aged = names.map((n) => ({ n, t: lstatSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 })).sort((a, b) => b.t - a.t);
+    for (const { n } of aged.slice(keep)) {
+      try {
+        unlinkSync(join(dir, n));
+      } catch {}
+    }
+  } catch {}
 }
 
 const euid = () => process.geteuid!();

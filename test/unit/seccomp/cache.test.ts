@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cacheKey, compileSeccompCached, defaultSeccompCache, readFilter, writeFilter, type SeccompCache } from "../../../src/seccomp/cache.ts";
+import { cacheKey, compileSeccompCached, defaultSeccompCache, pruneCache, readFilter, writeFilter, type SeccompCache } from "../../../src/seccomp/cache.ts";
 import { compileSeccomp } from "../../../src/seccomp/compile.ts";
 import { zookeeperSeccompProfile } from "../../../src/seccomp/profiles/zookeeper.ts";
 import type { LinuxSeccomp } from "../../../src/seccomp/types.ts";
@@ -101,3 +101,27 @@ function writeFilterAt(file: string, p: LinuxSeccomp): void {
   mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
   writeFilter(file, { bytes: c.bytes, flags: c.flags, needsListener: c.needsListener });
 }
+
+describe("seccomp filter cache pruning", () => {
+  test("a miss in a directory past its limit keeps the newest entries, the new one among them", async () => {
+    mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
+    for (let i = 0; i < 300; i++) {
+      const f = join(cache.dir, `old-${i}`);
+      writeFileSync(f, "x", { mode: 0o600 });
+      utimesSync(f, 1000 + i, 1000 + i);
+    }
+    await compileSeccompCached(profile, cache);
+    const left = readdirSync(cache.dir);
+    expect(left.length).toBe(128);
+    expect(left).toContain(keyFile(profile).slice(cache.dir.length + 1));
+    expect(left).toContain("old-299");
+    expect(left).not.toContain("old-0");
+  });
+
+  test("under the limit nothing is removed", () => {
+    mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
+    for (let i = 0; i < 10; i++) writeFileSync(join(cache.dir, `e-${i}`), "x");
+    pruneCache(cache.dir);
+    expect(readdirSync(cache.dir).length).toBe(10);
+  });
+});
