@@ -44,9 +44,11 @@ ${dnat("output")}
 
 const isoChain = (bridge: string) => `iso-${bridge}`;
 
+/** Idempotent (the chain is flushed before its rule goes in): a bring-up cut short can be run again. */
 export function addNetworkScript(bridge: string, subnet: string): string {
   return [
     `add chain ip ${TABLE} ${isoChain(bridge)}`,
+    `flush chain ip ${TABLE} ${isoChain(bridge)}`,
     `add rule ip ${TABLE} ${isoChain(bridge)} oifname "zoo*" oifname != "${bridge}" drop`,
     `add element ip ${TABLE} isolation { "${bridge}" : jump ${isoChain(bridge)} }`,
     `add element ip ${TABLE} subnets { ${subnet} }`,

@@ -13,9 +13,10 @@ describe("nftables scripts", () => {
     expect(t).toContain("iifname vmap @isolation");
   });
 
-  test("a network: its isolation chain drops traffic to any other zoo bridge; removal undoes each line", () => {
+  test("a network: its isolation chain drops traffic to any other zoo bridge (one rule however often it runs); removal undoes each line", () => {
     expect(addNetworkScript("zooab12cd34", "10.89.0.0/24")).toBe(
       "add chain ip zoo iso-zooab12cd34\n" +
+        "flush chain ip zoo iso-zooab12cd34\n" +
         'add rule ip zoo iso-zooab12cd34 oifname "zoo*" oifname != "zooab12cd34" drop\n' +
         'add element ip zoo isolation { "zooab12cd34" : jump iso-zooab12cd34 }\n' +
         "add element ip zoo subnets { 10.89.0.0/24 }\n",
