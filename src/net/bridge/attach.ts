@@ -15,12 +15,13 @@ import { addAddress, addDefaultRoute } from "../netlink/addresses.ts";
 import { createBridge, createVeth, deleteLink } from "../netlink/links.ts";
 import { getLink, setLinkUp } from "../netlink/ops.ts";
 import { IFF } from "../netlink/constants.ts";
-import { NetlinkSocket } from "../netlink/socket.ts";
 import type { PortMapping } from "../publish.ts";
 import { chooseAddress } from "./ipam.ts";
 import { isStale, LeaseStore, selfOwner, type Lease } from "./leases.ts";
 import type { NetworkDef } from "./networks.ts";
-import { addNetworkScript, addPortsScript, deleteTableScript, nft, removeNetworkScript, removePortsScript, tableExists, tableScript } from "./nft.ts";
+import { addNetworkScript, deleteTableScript, nft, portElements, removeNetworkScript, TABLE, tableExists, tableScript } from "./nft.ts";
+import { changePortElements } from "../netlink/nftables.ts";
+import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import { checkHostPortsFree } from "./ports.ts";
 
 export interface BridgeRequest {
@@ -68,7 +69,7 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
     const leases = store.read(r.net.bridge);
     const ip = chooseAddress(subnet, r.net.gateway, leases.map((l) => l.ip), r.ip);
     ensureUp(r.net);
-    if (r.publish.length) nft(addPortsScript(ip, r.publish), "publishing ports");
+    if (r.publish.length) publish(ip, r.publish);
     const lease: Lease = { ip, subnet: r.net.subnet, id: r.id, name: r.name, hostname: r.hostname, ...selfOwner(), ports: r.publish, hostsFile: r.hostsFile, index: r.index ?? 0 };
     store.write(r.net.bridge, [...leases, lease]);
     refreshHosts(store);
@@ -116,7 +117,8 @@ const sysctl = (path: string, value: string) => writeFileSync(`/proc/sys/net/ipv
 /**
  * The network's bridge with its gateway address, and its rules: made once,
  * by its first container. The bridge is made last, so its presence means the
- * rest is there; a bring-up cut short is done again in full next time.
+ * rest is there; a bring-up cut short is done again in full next time, and
+ * so are the rules when zoo's table is gone (a flushed ruleset).
  */
 function ensureUp(net: NetworkDef) {
   const up = withHost((nl) => {
@@ -124,10 +126,12 @@ function ensureUp(net: NetworkDef) {
     if (l && !(l.flags & IFF.UP)) setLinkUp(nl, l.index);
     return l !== null;
   });
-  if (up) return;
+  const table = tableExists();
+  if (up && table) return;
   // Outbound NAT needs forwarding; like Docker, zoo turns it on and leaves it on.
   sysctl("ip_forward", "1");
-  nft((tableExists() ? "" : tableScript()) + addNetworkScript(net.bridge, net.subnet), `setting up network ${net.name}`);
+  nft((table ? "" : tableScript()) + addNetworkScript(net.bridge, net.subnet), `setting up network ${net.name}`);
+  if (up) return;
   withHost((nl) => {
     createBridge(nl, net.bridge);
     try {
@@ -140,6 +144,19 @@ function ensureUp(net: NetworkDef) {
       throw e;
     }
   });
+}
+
+const EEXIST = 17;
+
+/** The container's DNAT elements, all or none; a port in the map that no lease holds is named. */
+function publish(ip: string, ports: PortMapping[]) {
+  try {
+    changePortElements(TABLE, "create", portElements(ip, ports), "publishing ports: nftables");
+  } catch (e) {
+    if (!(e instanceof NetlinkError && e.errno === EEXIST)) throw e;
+    const list = ports.map((m) => `${m.hostPort}/${m.protocol}`).join(", ");
+    throw new ZooError(`-p: host port ${list} is already in zoo's nftables DNAT map, held by no container; remove it with nft delete element ip zoo tcp_pub '{ PORT }' (udp_pub for udp)`);
+  }
 }
 
 /** zoo's bridges on the host (every one's name starts with "zoo"; veths are zveth…). */
@@ -178,7 +195,7 @@ function release(store: LeaseStore, bridge: string, id: string) {
   const rest = leases.filter((l) => l !== mine);
   if (mine.ports.length) {
     try {
-      nft(removePortsScript(mine.ports), "unpublishing ports");
+      changePortElements(TABLE, "delete", portElements(mine.ip, mine.ports), "unpublishing ports");
     } catch {
       // Already gone: the table was removed under us.
     }

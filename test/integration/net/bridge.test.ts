@@ -248,6 +248,17 @@ describe.skipIf(!IS_ROOT || !HAS_NFT)("bridge networks", () => {
     } finally {
       server.close();
     }
+    // A DNAT element no lease accounts for (left by hand, or by a zoo from before leases).
+    const stale = freePort();
+    Bun.spawnSync(["nft", "add", "element", "ip", "zoo", "tcp_pub", `{ ${stale} : 10.88.255.254 . 80 }`]);
+    try {
+      const r = await zoo(["run", "--rm", "-p", `${stale}:80`, "busybox", "echo", "ran"]);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(`zoo: -p: host port ${stale}/tcp is already in zoo's nftables DNAT map, held by no container; remove it with nft delete element ip zoo tcp_pub '{ PORT }' (udp_pub for udp)\n`);
+      expect(r.code).toBe(125);
+    } finally {
+      Bun.spawnSync(["nft", "delete", "element", "ip", "zoo", "tcp_pub", `{ ${stale} }`]);
+    }
     const port2 = freePort();
     const web = await background(["-p", `${port2}:80`, "busybox", "sh", "-c", WEB("first")], "holder");
     try {
