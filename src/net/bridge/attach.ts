@@ -82,19 +82,21 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
   return { net: r.net, id: r.id, ip, prefix: subnet.prefix, veth, ifname: `eth${index}`, index };
 }
 
+/** lo's index in every network namespace (Linux 3.11 and later): no lookup by name. */
+const LOOPBACK_IFINDEX = 1;
+
 /** The veth pair; its far end is eth<index> inside `pid`'s netns, addressed (and routed, for eth0). */
 export function connectBridge(a: BridgeAttachment, pid: number, cleanup: Cleanup): void {
   const host = NetlinkSocket.open();
   try {
-    createVeth(host, { host: a.veth, master: a.net.bridge, peer: a.ifname, peerPid: pid });
+    createVeth(host, { host: a.veth, master: a.net.bridge, peer: a.ifname, peerPid: pid, up: true });
     cleanup.add(`delete ${a.veth}`, () => void withHost((nl) => deleteLink(nl, a.veth)));
-    setLinkUp(host, a.veth);
   } finally {
     host.close();
   }
   const inner = netlinkIn(pid);
   try {
-    setLinkUp(inner, "lo");
+    setLinkUp(inner, LOOPBACK_IFINDEX);
     addAddress(inner, a.ifname, a.ip, a.prefix);
     setLinkUp(inner, a.ifname);
     if (a.index === 0) addDefaultRoute(inner, a.ifname, a.net.gateway);
