@@ -10,7 +10,7 @@ import type { Cleanup } from "../../util/cleanup.ts";
 import { UsageError, ZooError } from "../../util/errors.ts";
 import { parseSubnet } from "../cidr.ts";
 import { hostsFile, type HostEntry } from "../hosts.ts";
-import { netlinkIn } from "../netns.ts";
+import { LOOPBACK_IFINDEX, netlinkIn } from "../netns.ts";
 import { addAddress, addDefaultRoute } from "../netlink/addresses.ts";
 import { createBridge, createVeth, deleteLink } from "../netlink/links.ts";
 import { getLink, setLinkUp } from "../netlink/ops.ts";
@@ -81,9 +81,6 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
   const veth = `zveth${r.id.slice(0, 8)}${index ? index : ""}`;
   return { net: r.net, id: r.id, ip, prefix: subnet.prefix, veth, ifname: `eth${index}`, index };
 }
-
-/** lo's index in every network namespace (Linux 3.11 and later): no lookup by name. */
-const LOOPBACK_IFINDEX = 1;
 
 /** The veth pair; its far end is eth<index> inside `pid`'s netns, addressed (and routed, for eth0). */
 export function connectBridge(a: BridgeAttachment, pid: number, cleanup: Cleanup): void {
