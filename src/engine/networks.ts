@@ -3,13 +3,13 @@ import { defaultStoreRoot } from "../image/store.ts";
 import type { NetworkCommand } from "../cli/zoo/network.ts";
 import { NETWORK_USAGE } from "../cli/zoo/network.ts";
 import { LeaseStore, type Lease } from "../net/bridge/leases.ts";
-import { gc } from "../net/bridge/attach.ts";
+import { gc, removeNetworkDevices } from "../net/bridge/attach.ts";
 import { Networks, type NetworkDef } from "../net/bridge/networks.ts";
 import { formatSubnet, parseSubnet, subnetOf, type Subnet } from "../net/cidr.ts";
 import { AF } from "../net/netlink/constants.ts";
 import { listAddresses } from "../net/netlink/ops.ts";
 import { NetlinkSocket } from "../net/netlink/socket.ts";
-import { ZooError } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 export function zooNetwork(c: NetworkCommand): number {
   const nets = new Networks(defaultStoreRoot());
@@ -32,13 +32,13 @@ export function zooNetwork(c: NetworkCommand): number {
       return 0;
     }
     case "rm": {
-      const live = liveLeases(leases);
       let rc = 0;
       for (const r of c.refs) {
         try {
           const def = nets.get(r);
-          const users = live.get(def.bridge) ?? [];
-          if (users.length) throw new ZooError(`network ${def.name} is in use by ${users.length} running container(s) (${users.map((l) => l.name ?? l.id.slice(0, 12)).join(", ")}): stop them first`);
+          if (def.builtin) throw new UsageError(`network "${def.name}" is built in and cannot be removed`);
+          // The bridge and its rules outlive containers (attach.ts); they go with the network.
+          if (process.geteuid!() === 0) removeNetworkDevices(def, leases);
           nets.remove(def);
           process.stdout.write(r + "\n");
         } catch (e) {

@@ -18,6 +18,7 @@ import { removeTree } from "./remove.ts";
 import { Cleanup } from "../util/cleanup.ts";
 import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "./network.ts";
 import { containerRules } from "../runtime/device-cgroup/rules.ts";
+import { specFromImage } from "./image-spec.ts";
 
 export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } = {}): Promise<number> {
   // Kept containers (and -d) live in the container store under a monitor.
@@ -32,7 +33,7 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } =
   const work = join(dir, "work");
   const rootless = process.geteuid!() !== 0;
   const security = resolveSecurity(f);
-  const { image, spec, lower } = await (await import("./image-spec.ts")).specFromImage(store, f, id, rootless, security);
+  const { image, spec, lower } = await specFromImage(store, f, id, rootless, security);
   // Before anything exists: a bad --network, --ip or -p fails here.
   const network = chooseNetwork(f, store.root, rootless);
   const maps = rootless ? { uid: spec.linux!.uidMappings!, gid: spec.linux!.gidMappings! } : null;

@@ -3,6 +3,7 @@
 // decisions can be unit-tested.
 import { readFileSync } from "node:fs";
 import { ALL_CAPS, CAPABILITIES, capNames } from "../oci/caps.ts";
+import { compileSeccompCachedWith, defaultSeccompCache } from "../seccomp/cache.ts";
 import { compileSeccomp, defaultProfileFor, hostArch, SeccompError, type LinuxSeccomp } from "../seccomp/index.ts";
 import { resolveDockerProfile } from "../seccomp/profiles/docker-file.ts";
 import { UsageError } from "../util/errors.ts";
@@ -98,7 +99,7 @@ export function resolveSecurity(f: SecurityFlags, available: readonly string[] =
   if (!f.privileged && f.seccomp !== "unconfined") {
     const profile = f.seccomp ? loadProfileFile(f.seccomp.file, caps) : defaultProfileFor(caps);
     try {
-      const c = compileSeccomp(profile);
+      const c = compileSeccompCachedWith(compileSeccomp, profile, defaultSeccompCache());
       if (c.needsListener) throw new UsageError(`run: --security-opt seccomp=${f.seccomp!.file}: SCMP_ACT_NOTIFY needs a seccomp agent, which zoo run does not have`);
       seccomp = { program: c.bytes, flags: c.flags };
     } catch (e) {

@@ -99,7 +99,7 @@ export function lookup(lower: string[], path: string): Found {
     const rel = parts.slice(0, i).join("/");
     const next: string[] = [];
     let found: Found = null;
-    for (const l of layers) {
+    for (const [k, l] of layers.entries()) {
       // A trailing slash on the layer's own root follows a short link (lowerDirs).
       const p = rel === "" ? l + "/" : join(l, rel);
       const st = lstatSync(p, { throwIfNoEntry: false });
@@ -109,7 +109,8 @@ export function lookup(lower: string[], path: string): Found {
       if (!found) found = { kind, path: p };
       if (kind !== "dir") break;
       next.push(l);
-      if (isOpaque(p)) break;
+      // Opaque hides only lower layers: the bottom one needs no xattr read.
+      if (k < layers.length - 1 && isOpaque(p)) break;
     }
     if (i === parts.length || !found) return found;
     if (found.kind !== "dir") return { ...found, kind: found.kind === "symlink" ? "symlink" : "other" };

@@ -23,6 +23,8 @@ import { setLinkUp } from "./netlink/ops.ts";
 import { errno, libc } from "./sys.ts";
 
 const CLONE_NEWNET = 0x40000000;
+/** lo's index in every network namespace (since Linux 3.11). */
+export const LOOPBACK_IFINDEX = 1;
 const O_RDONLY_CLOEXEC = 0o2000000;
 
 /** Operations that can be shipped to the rootless netns child as JSON. */
@@ -30,7 +32,7 @@ export type NetnsOp = { op: "linkUp"; name: string };
 
 function applyOps(nl: NetlinkSocket, ops: NetnsOp[]) {
   for (const o of ops) {
-    if (o.op === "linkUp") setLinkUp(nl, o.name);
+    if (o.op === "linkUp") setLinkUp(nl, o.name === "lo" ? LOOPBACK_IFINDEX : o.name);
   }
 }
 

@@ -66,14 +66,27 @@ export function cacheKey(profile: LinuxSeccomp, build: string, options: CompileO
  * loaded on a miss.
  */
 export async function compileSeccompCached(profile: LinuxSeccomp, cache: SeccompCache | null, options: CompileOptions = {}): Promise<SeccompFilter> {
-  const compile = async () => (await import("./compile.ts")).compileSeccomp(profile, options);
+  const hit = lookup(profile, cache, options);
+  if (hit.filter) return hit.filter;
+  return remember(hit.file, cache, (await import("./compile.ts")).compileSeccomp(profile, options));
+}
+
+/** The same, for a caller that has the compiler loaded already (the engine). */
+export function compileSeccompCachedWith(compile: (p: LinuxSeccomp, o: CompileOptions) => SeccompFilter, profile: LinuxSeccomp, cache: SeccompCache | null, options: CompileOptions = {}): SeccompFilter {
+  const hit = lookup(profile, cache, options);
+  return hit.filter ?? remember(hit.file, cache, compile(profile, options));
+}
+
+function lookup(profile: LinuxSeccomp, cache: SeccompCache | null, options: CompileOptions): { file: string | null; filter: SeccompFilter | null } {
   // Checked every time: a file is only as trustworthy as the directory it sits in.
-  if (cache === null || !ownDir(cache.dir)) return compile();
+  if (cache === null || !ownDir(cache.dir)) return { file: null, filter: null };
   const file = join(cache.dir, cacheKey(profile, cache.build, options));
-  const hit = readFilter(file);
-  if (hit) return hit;
-  const c = await compile();
+  return { file, filter: readFilter(file) };
+}
+
+function remember(file: string | null, cache: SeccompCache | null, c: SeccompFilter): SeccompFilter {
   const filter = { bytes: c.bytes, flags: c.flags, needsListener: c.needsListener };
+  if (file === null || cache === null) return filter;
   writeFilter(file, filter);
   pruneCache(cache.dir);
   return filter;

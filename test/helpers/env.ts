@@ -146,16 +146,19 @@ export interface LeakSnapshot {
   mounts: string[];
   cgroups: string[];
   tmpdirs: string[];
-  /** zoo bridges and veths, zoo's nftables table, bridge leases. */
+  /** zoo bridges (but the default network's) and veths, zoo's nftables table left without a bridge, bridge leases. */
   net?: string[];
 }
 
+// The default network's bridge (zoo0) stays once made, as docker0 does, and
+// zoo's table with it; a user network's bridge goes with `zoo network rm`.
 function netState(): string[] {
   const links = readdirSync("/sys/class/net").filter((l) => /^(zoo|zveth)/.test(l));
   const leases = existsSync("/run/zoo/net") ? readdirSync("/run/zoo/net").filter((e) => e !== "lock").map((e) => `lease dir ${e}`) : [];
   const nft = Bun.which("nft", { PATH: "/usr/sbin:/sbin:/usr/bin" });
-  const table = nft && Bun.spawnSync([nft, "list", "table", "ip", "zoo"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0 ? ["nft table ip zoo"] : [];
-  return [...links, ...leases, ...table];
+  const bridges = links.some((l) => l.startsWith("zoo"));
+  const table = !bridges && nft && Bun.spawnSync([nft, "list", "table", "ip", "zoo"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0 ? ["nft table ip zoo without a bridge"] : [];
+  return [...links.filter((l) => l !== "zoo0"), ...leases, ...table];
 }
 
 function findCgroups(dir: string, depth: number, out: string[]) {

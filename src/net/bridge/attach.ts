@@ -1,23 +1,27 @@
 // A container on a bridge network, rootful: reserve (address, host ports,
-// bridge and rules, under the lock, before the container exists, so bad
-// input fails early) then connect (the veth pair, once the child exists).
-// The undo steps go on the run's Cleanup; a lease left by a zoo that was
-// killed is reclaimed by the next locked operation (gc).
-import { writeFileSync } from "node:fs";
+// under the lock, before the container exists, so bad input fails early)
+// then connect (the veth pair, once the child exists). The network's bridge
+// and rules are made by its first container and kept until `zoo network rm`
+// (taking a bridge down costs the kernel ~50 ms of RCU grace periods, more
+// than the rest of a run). The undo steps go on the run's Cleanup; a lease
+// left by a zoo that was killed is reclaimed by the next locked operation (gc).
+import { readdirSync, writeFileSync } from "node:fs";
 import type { Cleanup } from "../../util/cleanup.ts";
 import { UsageError, ZooError } from "../../util/errors.ts";
 import { parseSubnet } from "../cidr.ts";
 import { hostsFile, type HostEntry } from "../hosts.ts";
-import { netlinkIn } from "../netns.ts";
+import { LOOPBACK_IFINDEX, netlinkIn } from "../netns.ts";
 import { addAddress, addDefaultRoute } from "../netlink/addresses.ts";
 import { createBridge, createVeth, deleteLink } from "../netlink/links.ts";
 import { getLink, setLinkUp } from "../netlink/ops.ts";
-import { NetlinkSocket } from "../netlink/socket.ts";
+import { IFF } from "../netlink/constants.ts";
 import type { PortMapping } from "../publish.ts";
 import { chooseAddress } from "./ipam.ts";
 import { isStale, LeaseStore, selfOwner, type Lease } from "./leases.ts";
 import type { NetworkDef } from "./networks.ts";
-import { addNetworkScript, addPortsScript, deleteTableScript, nft, removeNetworkScript, removePortsScript, tableExists, tableScript } from "./nft.ts";
+import { addNetworkScript, deleteTableScript, nft, portElements, removeNetworkScript, TABLE, tableExists, tableScript } from "./nft.ts";
+import { changePortElements } from "../netlink/nftables.ts";
+import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import { checkHostPortsFree } from "./ports.ts";
 
 export interface BridgeRequest {
@@ -64,15 +68,10 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
     }
     const leases = store.read(r.net.bridge);
     const ip = chooseAddress(subnet, r.net.gateway, leases.map((l) => l.ip), r.ip);
-    if (leases.length === 0) bringUp(r.net);
-    try {
-      if (r.publish.length) nft(addPortsScript(ip, r.publish), "publishing ports");
-      const lease: Lease = { ip, subnet: r.net.subnet, id: r.id, name: r.name, hostname: r.hostname, ...selfOwner(), ports: r.publish, hostsFile: r.hostsFile, index: r.index ?? 0 };
-      store.write(r.net.bridge, [...leases, lease]);
-    } catch (e) {
-      if (leases.length === 0) takeDown(store, r.net.bridge, r.net.subnet);
-      throw e;
-    }
+    ensureUp(r.net);
+    if (r.publish.length) publish(ip, r.publish);
+    const lease: Lease = { ip, subnet: r.net.subnet, id: r.id, name: r.name, hostname: r.hostname, ...selfOwner(), ports: r.publish, hostsFile: r.hostsFile, index: r.index ?? 0 };
+    store.write(r.net.bridge, [...leases, lease]);
     refreshHosts(store);
     return ip;
   });
@@ -87,15 +86,14 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
 export function connectBridge(a: BridgeAttachment, pid: number, cleanup: Cleanup): void {
   const host = NetlinkSocket.open();
   try {
-    createVeth(host, { host: a.veth, master: a.net.bridge, peer: a.ifname, peerPid: pid });
+    createVeth(host, { host: a.veth, master: a.net.bridge, peer: a.ifname, peerPid: pid, up: true });
     cleanup.add(`delete ${a.veth}`, () => void withHost((nl) => deleteLink(nl, a.veth)));
-    setLinkUp(host, a.veth);
   } finally {
     host.close();
   }
   const inner = netlinkIn(pid);
   try {
-    setLinkUp(inner, "lo");
+    setLinkUp(inner, LOOPBACK_IFINDEX);
     addAddress(inner, a.ifname, a.ip, a.prefix);
     setLinkUp(inner, a.ifname);
     if (a.index === 0) addDefaultRoute(inner, a.ifname, a.net.gateway);
@@ -115,33 +113,78 @@ function withHost<T>(fn: (nl: NetlinkSocket) => T): T {
 
 const sysctl = (path: string, value: string) => writeFileSync(`/proc/sys/net/ipv4/${path}`, value);
 
-/** First container on the network: the bridge, its gateway address, and the network's rules. */
-function bringUp(net: NetworkDef) {
-  const prefix = parseSubnet(net.subnet)!.prefix;
-  withHost((nl) => {
-    if (!getLink(nl, net.bridge)) {
-      createBridge(nl, net.bridge);
-      addAddress(nl, net.bridge, net.gateway, prefix);
-    }
-    setLinkUp(nl, net.bridge);
+/**
+ * The network's bridge with its gateway address, and its rules: made once,
+ * by its first container. The bridge is made last, so its presence means the
+ * rest is there; a bring-up cut short is done again in full next time, and
+ * so are the rules when zoo's table is gone (a flushed ruleset).
+ */
+function ensureUp(net: NetworkDef) {
+  const up = withHost((nl) => {
+    const l = getLink(nl, net.bridge);
+    if (l && !(l.flags & IFF.UP)) setLinkUp(nl, l.index);
+    return l !== null;
   });
+  const table = tableExists();
+  if (up && table) return;
   // Outbound NAT needs forwarding; like Docker, zoo turns it on and leaves it on.
   sysctl("ip_forward", "1");
-  // Lets DNAT'ed 127.0.0.1 traffic be routed out of the bridge (see nft.ts).
-  sysctl(`conf/${net.bridge}/route_localnet`, "1");
-  if (!tableExists()) nft(tableScript(), "creating zoo's nftables table");
-  nft(addNetworkScript(net.bridge, net.subnet), `setting up network ${net.name}`);
+  nft((table ? "" : tableScript()) + addNetworkScript(net.bridge, net.subnet), `setting up network ${net.name}`);
+  if (up) return;
+  withHost((nl) => {
+    createBridge(nl, net.bridge);
+    try {
+      addAddress(nl, net.bridge, net.gateway, parseSubnet(net.subnet)!.prefix);
+      // Lets DNAT'ed 127.0.0.1 traffic be routed out of the bridge (see nft.ts).
+      sysctl(`conf/${net.bridge}/route_localnet`, "1");
+      setLinkUp(nl, net.bridge);
+    } catch (e) {
+      deleteLink(nl, net.bridge);
+      throw e;
+    }
+  });
 }
 
-/** Last container gone: the bridge and its rules go too; the table with the last bridge. */
-function takeDown(store: LeaseStore, bridge: string, subnet: string) {
+const EEXIST = 17;
+
+/** The container's DNAT elements, all or none; a port in the map that no lease holds is named. */
+function publish(ip: string, ports: PortMapping[]) {
+  try {
+    changePortElements(TABLE, "create", portElements(ip, ports), "publishing ports: nftables");
+  } catch (e) {
+    if (!(e instanceof NetlinkError && e.errno === EEXIST)) throw e;
+    const list = ports.map((m) => `${m.hostPort}/${m.protocol}`).join(", ");
+    throw new ZooError(`-p: host port ${list} is already in zoo's nftables DNAT map, held by no container; remove it with nft delete element ip zoo tcp_pub '{ PORT }' (udp_pub for udp)`);
+  }
+}
+
+/** zoo's bridges on the host (every one's name starts with "zoo"; veths are zveth…). */
+const zooBridges = () => readdirSync("/sys/class/net").filter((l) => l.startsWith("zoo"));
+
+/** A network going away: its bridge and rules, and zoo's table with the last bridge. */
+function takeDown(bridge: string, subnet: string) {
   withHost((nl) => deleteLink(nl, bridge));
   try {
     nft(removeNetworkScript(bridge, subnet), `removing network ${bridge}`);
   } catch {
-    // Already gone (someone flushed the ruleset): nothing to remove.
+    // Never brought up here, or someone flushed the ruleset: nothing to remove.
   }
-  if (store.bridges().filter((b) => b !== bridge).length === 0 && tableExists()) nft(deleteTableScript(), "removing zoo's nftables table");
+  if (zooBridges().length === 0 && tableExists()) nft(deleteTableScript(), "removing zoo's nftables table");
+}
+
+/**
+ * `zoo network rm`: takes the network's bridge and rules down, unless a
+ * container (of any store) holds a lease on it; then refuses with their names.
+ */
+export function removeNetworkDevices(net: NetworkDef, store = new LeaseStore()): void {
+  store.locked(() => {
+    gc(store);
+    const users = store.read(net.bridge);
+    if (users.length) {
+      throw new ZooError(`network ${net.name} is in use by ${users.length} running container(s) (${users.map((l) => l.name ?? l.id.slice(0, 12)).join(", ")}): stop them first`);
+    }
+    takeDown(net.bridge, net.subnet);
+  });
 }
 
 function release(store: LeaseStore, bridge: string, id: string) {
@@ -151,14 +194,13 @@ function release(store: LeaseStore, bridge: string, id: string) {
   const rest = leases.filter((l) => l !== mine);
   if (mine.ports.length) {
     try {
-      nft(removePortsScript(mine.ports), "unpublishing ports");
+      changePortElements(TABLE, "delete", portElements(mine.ip, mine.ports), "unpublishing ports");
     } catch {
       // Already gone: the table was removed under us.
     }
   }
   if (mine.veth) withHost((nl) => deleteLink(nl, mine.veth!));
   store.write(bridge, rest);
-  if (rest.length === 0) takeDown(store, bridge, mine.subnet);
   refreshHosts(store);
 }
 

@@ -1,6 +1,7 @@
 // Network definitions: the built-in "bridge" network (device zoo0) and the
 // user-defined ones `zoo network create` writes, one JSON file each in the
-// store. Devices exist only while a container uses the network (attach.ts).
+// store. A network's bridge and rules are made by its first container and
+// kept until `zoo network rm` (attach.ts); the built-in one's stay.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

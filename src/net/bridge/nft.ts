@@ -4,7 +4,8 @@
 // set elements (added and deleted by key) instead of rules found by handle.
 //
 //   subnets    — container subnets, masqueraded on their way out of the host
-//   tcp_pub/udp_pub — host port → container address . port (DNAT)
+//   tcp_pub/udp_pub — host port → container address . port (DNAT), the only
+//                per-container change, made over netlink (no nft process)
 //   isolation  — bridge name → jump to a chain that drops traffic bound for
 //                any other zoo bridge
 //
@@ -13,6 +14,7 @@
 // gateway, so the container's reply comes back to the host.
 import { ZooError } from "../../util/errors.ts";
 import type { PortMapping } from "../publish.ts";
+import { tableExists as nftTableExists, type PortElement } from "../netlink/nftables.ts";
 
 export const TABLE = "zoo";
 
@@ -44,9 +46,11 @@ ${dnat("output")}
 
 const isoChain = (bridge: string) => `iso-${bridge}`;
 
+/** Idempotent (the chain is flushed before its rule goes in): a bring-up cut short can be run again. */
 export function addNetworkScript(bridge: string, subnet: string): string {
   return [
     `add chain ip ${TABLE} ${isoChain(bridge)}`,
+    `flush chain ip ${TABLE} ${isoChain(bridge)}`,
     `add rule ip ${TABLE} ${isoChain(bridge)} oifname "zoo*" oifname != "${bridge}" drop`,
     `add element ip ${TABLE} isolation { "${bridge}" : jump ${isoChain(bridge)} }`,
     `add element ip ${TABLE} subnets { ${subnet} }`,
@@ -61,15 +65,9 @@ export function removeNetworkScript(bridge: string, subnet: string): string {
   ].join("\n") + "\n";
 }
 
-const mapOf = (m: PortMapping) => (m.protocol === "udp" ? "udp_pub" : "tcp_pub");
-
-/** `create`, not `add`: a host port another container holds fails instead of being taken over. */
-export function addPortsScript(ip: string, ports: PortMapping[]): string {
-  return ports.map((m) => `create element ip ${TABLE} ${mapOf(m)} { ${m.hostPort} : ${ip} . ${m.containerPort} }\n`).join("");
-}
-
-export function removePortsScript(ports: PortMapping[]): string {
-  return ports.map((m) => `delete element ip ${TABLE} ${mapOf(m)} { ${m.hostPort} }\n`).join("");
+/** Published ports as DNAT map elements (set and removed over netlink: src/net/netlink/nftables.ts). */
+export function portElements(ip: string, ports: PortMapping[]): PortElement[] {
+  return ports.map((m) => ({ hostPort: m.hostPort, protocol: m.protocol, to: { ip, port: m.containerPort } }));
 }
 
 export const deleteTableScript = () => `delete table ip ${TABLE}\n`;
@@ -91,6 +89,4 @@ export function nft(script: string, what: string): void {
   }
 }
 
-export function tableExists(): boolean {
-  return Bun.spawnSync([nftBinary(), "list", "table", "ip", TABLE], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-}
+export const tableExists = (): boolean => nftTableExists(TABLE);

@@ -1,6 +1,6 @@
 // Creating and removing the links a bridge network is made of: the bridge,
 // and a veth pair whose far end is born inside the container's netns.
-import { AF, IFLA, IFLA_INFO, NLM_F, RTM, VETH_INFO_PEER } from "./constants.ts";
+import { AF, IFF, IFLA, IFLA_INFO, NLM_F, RTM, VETH_INFO_PEER } from "./constants.ts";
 import { attr, ifinfomsg } from "./encode.ts";
 import { getLink } from "./ops.ts";
 import { NetlinkError, type NetlinkSocket } from "./socket.ts";
@@ -35,6 +35,11 @@ export interface VethSpec {
   peer: string;
   peerPid: number;
   mtu?: number;
+  /**
+   * The host end born up (IFF_UP in its ifinfomsg): no separate request. Not
+   * the peer: it is opened before the pair is linked, which veth refuses (ENOTCONN).
+   */
+  up?: boolean;
 }
 
 /**
@@ -45,10 +50,11 @@ export interface VethSpec {
 export function createVeth(nl: NetlinkSocket, v: VethSpec): void {
   const master = indexOf(nl, v.master, `create veth ${v.host}: bridge ${v.master}`);
   const mtu = v.mtu ? [attr.u32(IFLA.MTU, v.mtu)] : [];
+  const up = v.up ? { flags: IFF.UP, change: IFF.UP } : {};
   nl.request(`create veth ${v.host}`, {
     type: RTM.NEWLINK,
     flags: CREATE,
-    header: ifinfomsg(),
+    header: ifinfomsg(up),
     attrs: [
       attr.str(IFLA.IFNAME, v.host),
       ...mtu,

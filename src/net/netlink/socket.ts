@@ -38,9 +38,9 @@ export class NetlinkSocket {
   private constructor(readonly fd: number) {}
 
   /** A socket in the calling thread's network namespace, fixed for its lifetime. */
-  static open(): NetlinkSocket {
+  static open(protocol = NETLINK_ROUTE): NetlinkSocket {
     const c = libc();
-    const fd = check("socket(AF_NETLINK)", c.socket(AF.NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    const fd = check("socket(AF_NETLINK)", c.socket(AF.NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
     try {
       const addr = new Uint8Array(12); // sockaddr_nl: family, pad, pid 0 (kernel picks), groups 0
       new DataView(addr.buffer).setUint16(0, AF.NETLINK, true);
@@ -84,6 +84,36 @@ export class NetlinkSocket {
         }
         if (m.type === NLMSG.DONE) return out;
         out.push(m);
+      }
+    }
+  }
+
+  /**
+   * A batch (nfnetlink): `begin`, the requests, `end`, in one send; the
+   * kernel applies the requests as one transaction. Each request asks for an
+   * ack; the first error is thrown.
+   */
+  transaction(what: string, begin: Omit<Request, "seq" | "flags">, requests: Omit<Request, "seq">[], end: Omit<Request, "seq" | "flags">): void {
+    const next = () => (this.seq = (this.seq + 1) >>> 0);
+    const pending = new Set<number>();
+    const msgs = [
+      encodeMessage({ ...begin, flags: NLM_F.REQUEST, seq: next() }),
+      ...requests.map((r) => {
+        const seq = next();
+        pending.add(seq);
+        return encodeMessage({ ...r, flags: r.flags | NLM_F.REQUEST | NLM_F.ACK, seq });
+      }),
+      encodeMessage({ ...end, flags: NLM_F.REQUEST, seq: next() }),
+    ];
+    const buf = new Uint8Array(msgs.reduce((n, m) => n + m.length, 0));
+    msgs.reduce((off, m) => (buf.set(m, off), off + m.length), 0);
+    check("send(netlink)", libc().send(this.fd, ptr(buf), buf.length, 0));
+    while (pending.size) {
+      for (const m of this.receive()) {
+        if (m.type !== NLMSG.ERROR) continue;
+        const e = errorCode(m);
+        if (e !== 0) throw new NetlinkError(what, e);
+        pending.delete(m.seq);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addNetworkScript, addPortsScript, deleteTableScript, removeNetworkScript, removePortsScript, tableScript } from "../../../../src/net/bridge/nft.ts";
+import { addNetworkScript, deleteTableScript, portElements, removeNetworkScript, tableScript } from "../../../../src/net/bridge/nft.ts";
 
 describe("nftables scripts", () => {
   test("one table of zoo's own: NAT for container subnets and loopback, DNAT maps, isolation vmap", () => {
@@ -13,9 +13,10 @@ describe("nftables scripts", () => {
     expect(t).toContain("iifname vmap @isolation");
   });
 
-  test("a network: its isolation chain drops traffic to any other zoo bridge; removal undoes each line", () => {
+  test("a network: its isolation chain drops traffic to any other zoo bridge (one rule however often it runs); removal undoes each line", () => {
     expect(addNetworkScript("zooab12cd34", "10.89.0.0/24")).toBe(
       "add chain ip zoo iso-zooab12cd34\n" +
+        "flush chain ip zoo iso-zooab12cd34\n" +
         'add rule ip zoo iso-zooab12cd34 oifname "zoo*" oifname != "zooab12cd34" drop\n' +
         'add element ip zoo isolation { "zooab12cd34" : jump iso-zooab12cd34 }\n' +
         "add element ip zoo subnets { 10.89.0.0/24 }\n",
@@ -27,16 +28,16 @@ describe("nftables scripts", () => {
     );
   });
 
-  test("ports: `create` so a host port held by another container fails; tcp and udp maps apart", () => {
+  test("ports: one DNAT element per mapping, tcp and udp apart; the table goes whole", () => {
     const ports = [
       { hostPort: 8080, containerPort: 80, protocol: "tcp" as const },
       { hostPort: 5353, containerPort: 53, protocol: "udp" as const },
     ];
-    expect(addPortsScript("10.88.0.2", ports)).toBe(
-      "create element ip zoo tcp_pub { 8080 : 10.88.0.2 . 80 }\ncreate element ip zoo udp_pub { 5353 : 10.88.0.2 . 53 }\n",
-    );
-    expect(removePortsScript(ports)).toBe("delete element ip zoo tcp_pub { 8080 }\ndelete element ip zoo udp_pub { 5353 }\n");
-    expect(addPortsScript("10.88.0.2", [])).toBe("");
+    expect(portElements("10.88.0.2", ports)).toEqual([
+      { hostPort: 8080, protocol: "tcp", to: { ip: "10.88.0.2", port: 80 } },
+      { hostPort: 5353, protocol: "udp", to: { ip: "10.88.0.2", port: 53 } },
+    ]);
+    expect(portElements("10.88.0.2", [])).toEqual([]);
     expect(deleteTableScript()).toBe("delete table ip zoo\n");
   });
 });
