@@ -15,13 +15,15 @@ export interface CgroupNaming {
   flagHints?: Partial<Record<Controller, string>>;
   /** Parent cgroup (relative = below our own cgroup), as the cgroup layer's `parent` option. */
   parent?: string;
+  /** How to pick another parent, in the front end's words (the cgroup layer's `parentAdvice`). */
+  parentAdvice?: string;
 }
 
 export function containerCgroups(resources: Resources, naming: CgroupNaming): ContainerCgroups {
   let cg: ContainerCgroup | null = null;
   let clonedIntoV2 = false;
   const make = (name: string, cleanup: Cleanup) => {
-    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent });
+    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent, parentAdvice: naming.parentAdvice });
     cleanup.add(`remove cgroup ${name}`, () => c.destroy());
     return c;
   };

@@ -70,6 +70,10 @@ export function cgroupPlacement(spec: Spec, id: string): { name: string; parent?
   return { name, parent: parent === "" ? undefined : parent };
 }
 
+/** Ends errors about a parent cgroup that cannot hand controllers down (zoo's own, when it holds processes). */
+const PARENT_ADVICE =
+  'run with --systemd-cgroup, or set linux.cgroupsPath to an absolute path whose parent holds no processes (e.g. "/zoo/<id>")';
+
 /** --systemd-cgroup: we join the scope cgroupsPath names; the container cgroup is "container" inside it. */
 async function systemdPlacement(spec: Spec, id: string): Promise<{ name: string; parent: string }> {
   const { unit, slice } = parseSystemdCgroupsPath(spec.linux?.cgroupsPath, id, process.geteuid!() !== 0);
@@ -129,7 +133,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       fifoFd = openSync(fifo, O_PATH);
       const placement = o.systemdCgroup ? await systemdPlacement(spec, o.id) : cgroupPlacement(spec, o.id);
       const { devices: deviceRules, ...limits } = spec.linux?.resources ?? {};
-      const cgroups = containerCgroups(limits, { ...placement, flagHints: {} });
+      const cgroups = containerCgroups(limits, { ...placement, flagHints: {}, parentAdvice: PARENT_ADVICE });
       const sc = spec.linux?.seccomp;
       const seccomp = sc ? seccompSetup(compileSeccomp(sc as never), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
       const d = await createDetached(spec, { cgroups, seccomp }, {
