@@ -5,8 +5,12 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { detectHierarchies, hierarchyFor } from "../../../src/cgroups/index.ts";
 import { IS_ROOT } from "../../helpers/env.ts";
 import { useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
+
+// Device rules are enforced through a v1 devices hierarchy only (docs/design/zoo-runtime.md, known gaps).
+const v1Devices = hierarchyFor(detectHierarchies(), "devices")?.version === 1;
 
 describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
   const t = useRuntimeSuite();
@@ -53,7 +57,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
     }
   });
 
-  test("linux.resources.devices: a host device bound in is refused unless a rule allows it (v1 devices cgroup)", async () => {
+  test.skipIf(!v1Devices)("linux.resources.devices: a host device bound in is refused unless a rule allows it (v1 devices cgroup)", async () => {
     const open = ["sh", "-c", "exec 3</dev/loop-control && echo opened"];
     const bindIt = (s: any) => s.mounts.push({ destination: "/dev/loop-control", type: "bind", source: "/dev/loop-control", options: ["bind"] });
     const denied = await t.rt(["run", "-b", t.bundle(open, (s: any) => {
