@@ -17,7 +17,7 @@ import {
   type VersionManager,
 } from "./manager.ts";
 import type { FreezerState } from "./freezer.ts";
-import { DEFAULT_FLAG_HINTS, checkDelegation, delegationError, parentSetting, resolveParentPath, validateCgroupName, type Delegation } from "./parent.ts";
+import { DEFAULT_FLAG_HINTS, DEFAULT_PARENT_ADVICE, checkDelegation, delegationError, parentSetting, resolveParentPath, validateCgroupName, type Delegation } from "./parent.ts";
 import { v1Manager } from "./v1.ts";
 import { v2Manager } from "./v2.ts";
 
@@ -41,6 +41,8 @@ export interface CgroupOptions {
   sleep?: KillEnv["sleep"];
   /** CLI flags for "run without ..." hints. */
   flagHints?: Partial<Record<Controller, string>>;
+  /** How to pick another parent, in the front end's words; ends errors about the parent. */
+  parentAdvice?: string;
   /** How long destroy() keeps retrying rmdir on EBUSY; default 5000 ms. */
   removeTimeoutMs?: number;
   /** Huge page sizes and block devices of the host; default from /sys. */
@@ -298,6 +300,7 @@ export class ContainerCgroup {
     const requiredHere = new Set<string>(required.filter((c) => hostOf(this.hierarchies, c) === h).flatMap((c) => (h.version === 2 ? v2Names(c, resources) : [c])));
     const wanted = [...new Set([...requiredHere, ...V2_ALWAYS_WANTED.filter(hosted)])];
     const why = (ctl: string) => `cannot set ${whatNeeds(ctl, required, resources)}`;
+    const advice = this.opts.parentAdvice ?? DEFAULT_PARENT_ADVICE;
 
     const missing: string[] = [];
     let base = t.parentDir;
@@ -305,20 +308,20 @@ export class ContainerCgroup {
       missing.unshift(base);
       base = base.slice(0, base.lastIndexOf("/"));
     }
-    this.warnings.push(...mgr.delegateControllers(this.cfs, base, wanted, requiredHere, why));
+    this.warnings.push(...mgr.delegateControllers(this.cfs, base, wanted, requiredHere, why, advice));
     let parent = base;
     for (const dir of missing) {
       if (this.mkdir(dir, true)) {
         created.push(dir);
         this.createdParents.push(dir);
-        mgr.initCreated(this.cfs, t, dir, parent);
+        mgr.initCreated(this.cfs, t, dir, parent, advice);
       }
-      this.warnings.push(...mgr.delegateControllers(this.cfs, dir, wanted, requiredHere, why));
+      this.warnings.push(...mgr.delegateControllers(this.cfs, dir, wanted, requiredHere, why, advice));
       parent = dir;
     }
     this.mkdir(t.dir, false);
     created.push(t.dir);
-    mgr.initCreated(this.cfs, t, t.dir, t.parentDir);
+    mgr.initCreated(this.cfs, t, t.dir, t.parentDir, advice);
   }
 
   /** mkdir; true when we made it. An existing parent level is fine (shared), an existing container dir is not. */

@@ -41,10 +41,11 @@ export interface VersionManager {
   /**
    * Make `dir` hand `wanted` controllers down to its children. `required`
    * ones fail loudly; the rest are best effort and come back as warnings.
+   * `advice` ends an error about the parent: how to choose another one.
    */
-  delegateControllers(cfs: CgroupFs, dir: string, wanted: readonly string[], required: ReadonlySet<string>, why: (ctl: string) => string): string[];
-  /** Prepare a directory we just made so that processes can join it. */
-  initCreated(cfs: CgroupFs, target: Target, dir: string, parentDir: string): void;
+  delegateControllers(cfs: CgroupFs, dir: string, wanted: readonly string[], required: ReadonlySet<string>, why: (ctl: string) => string, advice: string): string[];
+  /** Prepare a directory we just made so that processes can join it; `advice` as above. */
+  initCreated(cfs: CgroupFs, target: Target, dir: string, parentDir: string, advice: string): void;
   /** Kill every process in these directories and below; they belong to one container. */
   killAll(env: KillEnv, targets: readonly Target[]): Promise<void>;
   memoryUsage(cfs: CgroupFs, dir: string): MemoryUsage | undefined;

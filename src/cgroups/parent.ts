@@ -21,6 +21,11 @@ export const DEFAULT_FLAG_HINTS: Record<Controller, string> = {
   unified: "linux.resources.unified",
 };
 
+/** How zoo and zookeeper users pick a parent that can hand controllers down (errors end with it). */
+export const DEFAULT_PARENT_ADVICE =
+  `run with --cgroup-manager systemd, or set ${PARENT_ENV} to a cgroup that holds no processes ` +
+  `(e.g. /zoo when root, or a path below your delegated user@<uid>.service)`;
+
 export function validateCgroupName(name: string): void {
   if (name === "" || name === "." || name === ".." || name.includes("/") || /[\0\n]/.test(name) || name.length > 255) {
     throw new CgroupConfigError(`invalid cgroup name ${JSON.stringify(name)}: want one path component`);

@@ -7,18 +7,45 @@ import { parseFlatKeyed, readControl, readPids, type CgroupFs } from "./fs.ts";
 import { v2FreezerState, v2SetFrozen } from "./freezer.ts";
 import { killQuietly, parseNumber, subtreeDeepestFirst, type KillEnv, type Target, type VersionManager } from "./manager.ts";
 
+/**
+ * Whether `dir` has processes of its own and is not the hierarchy's root (the
+ * one cgroup the kernel exempts from the "no internal processes" rule; it has
+ * no cgroup.type, a cgroup namespace's root does).
+ */
+function holdsProcesses(cfs: CgroupFs, dir: string): boolean {
+  return cfs.exists(`${dir}/cgroup.type`) && readPids(cfs, dir).length > 0;
+}
+
 function delegateControllers(
   cfs: CgroupFs,
   dir: string,
   wanted: readonly string[],
   required: ReadonlySet<string>,
   why: (ctl: string) => string,
+  advice: string,
 ): string[] {
   const warnings: string[] = [];
   const available = parseControllerList(readControl(cfs, dir, "cgroup.controllers"));
   const enabled = new Set(parseControllerList(readControl(cfs, dir, "cgroup.subtree_control")));
-  for (const ctl of wanted) {
-    if (enabled.has(ctl)) continue;
+  const toEnable = wanted.filter((ctl) => !enabled.has(ctl));
+  if (toEnable.length > 0 && holdsProcesses(cfs, dir)) {
+    // Nothing is written here. Domain controllers (memory, io) would be
+    // refused with EBUSY, but threaded ones (cpu, cpuset, pids) are accepted
+    // and turn `dir` into a thread root ("domain threaded"): a cgroup we do
+    // not own changes type, and every new child of it is "domain invalid",
+    // which the kernel refuses to put processes in (EOPNOTSUPP from clone3).
+    // A child without controllers is a plain domain and takes the container.
+    const needed = toEnable.find((ctl) => required.has(ctl));
+    if (needed !== undefined) {
+      throw new CgroupDelegationError(
+        `${why(needed)}: ${dir} has processes of its own, and cgroup v2 only lets a cgroup without processes ` +
+          `hand controllers to its children ("no internal processes" rule); ${advice}`,
+        { path: dir, file: "cgroup.subtree_control" },
+      );
+    }
+    return [`not enabling ${toEnable.join(", ")} in ${dir}: it has processes of its own`];
+  }
+  for (const ctl of toEnable) {
     if (!available.includes(ctl)) {
       const msg = `the ${ctl} controller is not available in ${dir} (cgroup.controllers: "${available.join(" ")}")`;
       if (required.has(ctl)) {
@@ -36,11 +63,10 @@ function delegateControllers(
         continue;
       }
       if (errnoCode(err) === "EBUSY") {
+        // A process joined between our look at cgroup.procs and the write.
         throw new CgroupDelegationError(
           `${why(ctl)}: cannot enable the ${ctl} controller in ${dir}: it has processes of its own, and cgroup v2 ` +
-            `only lets a cgroup without processes hand controllers to children ("no internal processes" rule); ` +
-            `set ZOO_CGROUP_PARENT (or the cgroup parent option) to a cgroup that holds no processes, ` +
-            `e.g. an absolute path below your delegated user@<uid>.service, or /zoo when root`,
+            `only lets a cgroup without processes hand controllers to children ("no internal processes" rule); ${advice}`,
           { path: dir, file: "cgroup.subtree_control", value: `+${ctl}`, code: "EBUSY", cause: err },
         );
       }
@@ -48,6 +74,22 @@ function delegateControllers(
     }
   }
   return warnings;
+}
+
+/**
+ * A new cgroup below a thread root or inside a threaded subtree is "domain
+ * invalid": no process may join it. Say so before clone3 fails with a bare
+ * EOPNOTSUPP.
+ */
+function checkJoinable(cfs: CgroupFs, dir: string, parentDir: string, advice: string): void {
+  const type = readControl(cfs, dir, "cgroup.type")?.trim();
+  if (type !== "domain invalid") return;
+  const parentType = readControl(cfs, parentDir, "cgroup.type")?.trim() ?? "unknown";
+  throw new CgroupDelegationError(
+    `cannot use ${parentDir} as the container's cgroup parent: it is in a threaded subtree (cgroup.type "${parentType}"), ` +
+      `so a cgroup made below it is "domain invalid" and cannot hold processes; ${advice}`,
+    { path: dir, file: "cgroup.type" },
+  );
 }
 
 function anyPids(cfs: CgroupFs, targets: readonly Target[]): number[] {
@@ -95,8 +137,9 @@ async function killAll(env: KillEnv, targets: readonly Target[]): Promise<void> 
 export const v2Manager: VersionManager = {
   version: 2,
   delegateControllers,
-  initCreated() {
-    // Nothing: a new v2 cgroup inherits cpuset from its parent implicitly.
+  initCreated(cfs, _target, dir, parentDir, advice) {
+    // A new v2 cgroup inherits cpuset from its parent implicitly; what can go wrong is its type.
+    checkJoinable(cfs, dir, parentDir, advice);
   },
   killAll,
   memoryUsage(cfs, dir) {

@@ -25,13 +25,15 @@ export interface CgroupNaming {
   devices?: Rule[];
   /** The host's hierarchies, when the caller has detected them already (each detection reads /proc twice). */
   hierarchies?: Hierarchy[];
+  /** How to pick another parent, in the front end's words (the cgroup layer's `parentAdvice`). */
+  parentAdvice?: string;
 }
 
 export function containerCgroups(resources: Resources, naming: CgroupNaming): ContainerCgroups {
   let cg: ContainerCgroup | null = null;
   let clonedIntoV2 = false;
   const make = (name: string, cleanup: Cleanup) => {
-    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent, hierarchies: naming.hierarchies });
+    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent, parentAdvice: naming.parentAdvice, hierarchies: naming.hierarchies });
     cleanup.add(`remove cgroup ${name}`, () => c.destroy());
     return c;
   };

@@ -59,6 +59,10 @@ export function cgroupPlacement(spec: Spec, id: string): { name: string; parent?
   return { name, parent: parent === "" ? undefined : parent };
 }
 
+/** Ends errors about a parent cgroup that cannot hand controllers down (zoo's own, when it holds processes). */
+const PARENT_ADVICE =
+  'run with --systemd-cgroup, or set linux.cgroupsPath to an absolute path whose parent holds no processes (e.g. "/zoo/<id>")';
+
 /** --systemd-cgroup: we join the scope cgroupsPath names; the container cgroup is "container" inside it. */
 async function systemdPlacement(spec: Spec, id: string): Promise<{ name: string; parent: string }> {
   const { unit, slice } = parseSystemdCgroupsPath(spec.linux?.cgroupsPath, id, process.geteuid!() !== 0);
@@ -116,7 +120,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       const { devices: _rules, ...limits } = spec.linux?.resources ?? {};
       // Once for both uses (after systemdPlacement, which may have moved us).
       const hierarchies = detectHierarchies();
-      const cgroups = containerCgroups(limits, { ...placement, flagHints: {}, hierarchies });
+      const cgroups = containerCgroups(limits, { ...placement, flagHints: {}, hierarchies, parentAdvice: PARENT_ADVICE });
       const sc = spec.linux?.seccomp;
       const seccomp = sc ? seccompSetup(await compileSeccompCached(sc as never, defaultSeccompCache()), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
       const d = await createDetached(spec, { cgroups, seccomp }, {

@@ -130,29 +130,67 @@ describe("parent resolution", () => {
 });
 
 describe("cgroup v2", () => {
-  test("the own cgroup holds processes: EBUSY on subtree_control becomes a clear error", () => {
+  const subtreeWrites = (f: FakeCgroupFs) => f.writes.filter((w) => w.path.endsWith("/cgroup.subtree_control"));
+
+  for (const [what, resources] of [
+    ["a memory limit", { memory: { limit: 64 * MiB } }],
+    // The kernel would take +pids in a cgroup with processes and make it a thread root.
+    ["a pids limit", { pids: { limit: 10 } }],
+  ] as const) {
+    test(`the own cgroup holds processes: ${what} is refused in one line, and its subtree_control is never written`, () => {
+      const { f, make, read } = setup(v2Mounts());
+      let err: unknown;
+      try {
+        make("zoo-v2", { parentAdvice: "run with --the-other-way" }).create(resources);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(CgroupDelegationError);
+      const msg = (err as Error).message;
+      expect(msg).toBe(
+        `cannot set ${what}: ${f.abs("/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope")} has processes of its own, ` +
+          'and cgroup v2 only lets a cgroup without processes hand controllers to its children ("no internal processes" rule); run with --the-other-way',
+      );
+      expect(subtreeWrites(f)).toEqual([]);
+      expect(read("/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/cgroup.type")).toBe("domain");
+      expect(f.leftovers()).toEqual([]);
+    });
+  }
+
+  test("the advice names zoo's own ways to pick another parent by default", () => {
+    const { make } = setup(v2Mounts());
+    expect(() => make("zoo-v2").create({ pids: { limit: 10 } })).toThrow(/; run with --cgroup-manager systemd, or set ZOO_CGROUP_PARENT to /);
+  });
+
+  test("without limits: a plain child of the own cgroup, which stays as it was and takes the process", async () => {
+    const { f, make, read } = setup(v2Mounts());
+    const cg = make("zoo-v2").create({});
+    expect(cg.active).toBe(true);
+    expect(cg.warnings).toEqual([`not enabling memory, pids in ${f.abs("/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope")}: it has processes of its own`]);
+    expect(subtreeWrites(f)).toEqual([]);
+    expect(read("/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/cgroup.type")).toBe("domain");
+    cg.addProcess(777);
+    expect(read("/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/zoo-v2/cgroup.procs")).toBe("777");
+    await cg.destroy();
+    expect(f.leftovers()).toEqual([]);
+  });
+
+  test("a parent that is already a thread root: the new cgroup could hold no process, so it is refused by name", () => {
     const { f, make } = setup(v2Mounts());
+    const own = f.abs("/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope");
+    f.writeFile(`${own}/cgroup.subtree_control`, "+pids"); // what an older zoo did
     let err: unknown;
     try {
-      make("zoo-v2").create({ memory: { limit: 64 * MiB } });
+      make("zoo-v2", { parentAdvice: "run with --the-other-way" }).create({});
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(CgroupDelegationError);
-    const msg = (err as Error).message;
-    expect(msg).toStartWith("cannot set a memory limit: cannot enable the memory controller in ");
-    expect(msg).toContain('"no internal processes" rule');
-    expect(msg).toContain("ZOO_CGROUP_PARENT");
-    expect(msg).not.toContain("\n");
+    expect((err as Error).message).toBe(
+      `cannot use ${own} as the container's cgroup parent: it is in a threaded subtree (cgroup.type "domain threaded"), ` +
+        'so a cgroup made below it is "domain invalid" and cannot hold processes; run with --the-other-way',
+    );
     expect(f.leftovers()).toEqual([]);
-  });
-
-  test("without limits the same EBUSY is only a warning", async () => {
-    const { make } = setup(v2Mounts());
-    const cg = make("zoo-v2").create({});
-    expect(cg.active).toBe(true);
-    expect(cg.warnings.join("\n")).toContain("could not enable the memory controller");
-    await cg.destroy();
   });
 
   test("a process-free parent gets controllers enabled level by level", async () => {

@@ -17,6 +17,10 @@ export interface FakeMount {
 }
 
 const V1_UNLIMITED = "9223372036854771712";
+/** v2 controllers that may run inside a threaded subtree (the kernel's threaded mask). */
+const V2_THREADED = new Set(["cpu", "cpuset", "perf_event", "pids"]);
+/** cgroup.type values below which a new cgroup is "domain invalid". */
+const THREAD_SUBTREE = new Set(["domain threaded", "threaded", "domain invalid"]);
 
 function errno(code: string, msg: string): Error {
   return Object.assign(new Error(`${code}: ${msg}`), { code });
@@ -115,6 +119,8 @@ export class FakeCgroupFs implements CgroupFs {
     const available = isRoot ? m.controllers : this.read(`${parent}/cgroup.subtree_control`).split(/\s+/).filter(Boolean);
     f["cgroup.controllers"] = available.join(" ");
     f["cgroup.subtree_control"] = "";
+    // The root has no cgroup.type; a child of a threaded subtree cannot hold processes.
+    if (!isRoot) f["cgroup.type"] = THREAD_SUBTREE.has(this.typeOf(parent)) ? "domain invalid" : "domain";
     f["cgroup.freeze"] = "0";
     f["cgroup.max.depth"] = "max";
     f["cgroup.max.descendants"] = "max";
@@ -219,6 +225,10 @@ export class FakeCgroupFs implements CgroupFs {
     fs.appendFileSync(`${dir}/cgroup.procs`, `${pid}\n`);
   }
 
+  private typeOf(dir: string): string {
+    return fs.existsSync(`${dir}/cgroup.type`) ? this.read(`${dir}/cgroup.type`).trim() : "root";
+  }
+
   private read(p: string): string {
     return fs.readFileSync(p, "utf8");
   }
@@ -316,6 +326,7 @@ export class FakeCgroupFs implements CgroupFs {
     const m = this.mountOf(dir);
     switch (file) {
       case "cgroup.procs":
+        if (m?.version === 2 && this.typeOf(dir) === "domain invalid") throw errno("EOPNOTSUPP", `${dir} is domain invalid`);
         fs.appendFileSync(path, `${value}\n`);
         break;
       case "cgroup.subtree_control":
@@ -338,7 +349,13 @@ export class FakeCgroupFs implements CgroupFs {
 
   private subtreeControl(m: FakeMount, dir: string, value: string): void {
     const isRoot = dir === this.abs(m.at);
-    if (!isRoot && this.read(`${dir}/cgroup.procs`).trim() !== "") throw errno("EBUSY", dir);
+    const adding = value.split(/\s+/).filter((t) => t.startsWith("+")).map((t) => t.slice(1));
+    if (!isRoot && this.read(`${dir}/cgroup.procs`).trim() !== "") {
+      // The kernel refuses domain controllers in a cgroup with processes but
+      // takes threaded ones: the cgroup becomes a thread root, its domain children invalid.
+      if (adding.some((c) => !V2_THREADED.has(c))) throw errno("EBUSY", dir);
+      if (adding.length > 0) this.makeThreadRoot(dir);
+    }
     const available = this.read(`${dir}/cgroup.controllers`).split(/\s+/).filter(Boolean);
     const enabled = new Set(this.read(`${dir}/cgroup.subtree_control`).split(/\s+/).filter(Boolean));
     for (const tok of value.split(/\s+/).filter(Boolean)) {
@@ -358,6 +375,14 @@ export class FakeCgroupFs implements CgroupFs {
           if (!fs.existsSync(`${child}/${name}`)) fs.writeFileSync(`${child}/${name}`, v);
         }
       }
+    }
+  }
+
+  /** What enabling a threaded controller in a populated cgroup does to it and its children. */
+  makeThreadRoot(dir: string): void {
+    fs.writeFileSync(`${dir}/cgroup.type`, "domain threaded");
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory() && this.typeOf(`${dir}/${e.name}`) === "domain") fs.writeFileSync(`${dir}/${e.name}/cgroup.type`, "domain invalid");
     }
   }
 
