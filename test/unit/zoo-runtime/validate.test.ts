@@ -193,3 +193,13 @@ test("zoo-runtime spec: runc's config plus the default seccomp profile and Docke
   expect(s.linux!.maskedPaths).toContain("/sys/devices/virtual/powercap");
   expect(() => validateConfig(JSON.parse(JSON.stringify(s)), ctx as never)).not.toThrow();
 });
+
+test("each defaultSpec has its own capability lists (a caller's edit does not reach the next spec)", () => {
+  const a = defaultSpec({ rootless: false, uid: 0, gid: 0 });
+  a.process!.capabilities!.bounding!.push("CAP_SYS_NICE");
+  a.process!.capabilities!.effective!.push("CAP_SYS_NICE");
+  const b = defaultSpec({ rootless: false, uid: 0, gid: 0 });
+  expect(b.process!.capabilities!.bounding).not.toContain("CAP_SYS_NICE");
+  expect(b.process!.capabilities!.effective).not.toContain("CAP_SYS_NICE");
+  expect(b.process!.capabilities!.permitted).not.toContain("CAP_SYS_NICE");
+});
