@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, type Dirent } from "node:fs";
 
 /** Direct children of `pid` (every thread's children list). */
 export function childrenOf(pid: number): number[] {
@@ -42,4 +42,24 @@ export function cgroupOf(pid: number, controller: string): string | undefined {
     if (ctrls!.split(",").includes(controller)) return path;
   }
   return undefined;
+}
+
+/** Every cgroup directory under /sys/fs/cgroup whose name starts with `prefix`, in any hierarchy. */
+export function cgroupDirsNamed(prefix: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, depth: number) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      if (e.name.startsWith(prefix)) out.push(`${d}/${e.name}`);
+      if (depth < 12) walk(`${d}/${e.name}`, depth + 1);
+    }
+  };
+  walk("/sys/fs/cgroup", 0);
+  return out;
 }

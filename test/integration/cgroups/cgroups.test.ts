@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { ContainerCgroup, cpuPercentToQuota, detectHierarchies, hierarchyFor, realFs, type Hierarchy } from "../../../src/cgroups/index.ts";
 import { joinSystemdScope, systemdBooted } from "../../../src/cgroups/systemd/index.ts";
+import { cgroupDirsNamed } from "../../helpers/procs.ts";
 
 const MiB = 1024 * 1024;
 const uid = process.getuid?.() ?? -1;
@@ -31,24 +32,7 @@ function read(p: string): string {
 }
 
 /** Every directory named zoo-test-* below /sys/fs/cgroup (not following symlinked co-mounts twice). */
-function leftovers(): string[] {
-  const out: string[] = [];
-  const walk = (d: string, depth: number) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      if (e.name.startsWith("zoo-test-")) out.push(`${d}/${e.name}`);
-      if (depth < 12) walk(`${d}/${e.name}`, depth + 1);
-    }
-  };
-  walk("/sys/fs/cgroup", 0);
-  return out;
-}
+const leftovers = () => cgroupDirsNamed("zoo-test-");
 
 function procCgroup(pid: number): Map<number, string> {
   return new Map(

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { ContainerCgroup, detectHierarchies, hierarchyFor, type Hierarchy } from "../../../src/cgroups/index.ts";
 import { joinSystemdScope, systemdBooted } from "../../../src/cgroups/systemd/index.ts";
+import { cgroupDirsNamed } from "../../helpers/procs.ts";
 
 const MiB = 1024 * 1024;
 const uid = process.getuid?.() ?? -1;
@@ -18,24 +19,7 @@ let scope: string | undefined;
 let n = 0;
 
 const read = (p: string) => fs.readFileSync(p, "utf8").trim();
-function leftovers(): string[] {
-  const out: string[] = [];
-  const walk = (d: string, depth: number) => {
-    let entries: fs.Dirent[] = [];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      if (e.name.startsWith(tag)) out.push(`${d}/${e.name}`);
-      if (depth < 12) walk(`${d}/${e.name}`, depth + 1);
-    }
-  };
-  walk("/sys/fs/cgroup", 0);
-  return out;
-}
+const leftovers = () => cgroupDirsNamed(tag);
 /** A whole block device of this host, real disks before loop and zram. */
 function blockDevice(): { major: number; minor: number } {
   const virt = (s: string) => Number(/^(loop|zram|ram)/.test(s));

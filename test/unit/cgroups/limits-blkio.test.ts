@@ -1,21 +1,12 @@
 // linux.resources.blockIO on temp-dir cgroup trees: v1 blkio files, v2 io.*
 // with weights converted, devices checked against the host before writing.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { blkioToIoWeight } from "../../../src/cgroups/limits-blkio.ts";
-import { hybridMounts, v1AllMounts, v2Mounts, type FakeCgroupFs } from "./fake-cgroupfs.ts";
-import { fakeContainer } from "./resources-setup.ts";
+import { hybridMounts, v1AllMounts, v2Mounts } from "./fake-cgroupfs.ts";
+import { useFakeContainers } from "./resources-setup.ts";
 
-let fake: FakeCgroupFs | undefined;
-afterEach(() => {
-  fake?.cleanup();
-  fake = undefined;
-});
-const setup = (...a: Parameters<typeof fakeContainer>) => {
-  const s = fakeContainer(...a);
-  fake = s.f;
-  return s;
-};
+const setup = useFakeContainers();
 
 const THROTTLES = {
   throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1_048_576 }],

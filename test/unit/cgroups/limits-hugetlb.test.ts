@@ -1,24 +1,15 @@
 // linux.resources.hugepageLimits on temp-dir cgroup trees: v1 limit_in_bytes,
 // v2 .max (on a hybrid host the v2 tree, with hugetlb enabled on the way down),
 // the reservation limit alongside, and sizes the host lacks named.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { hugePageSizesIn } from "../../../src/cgroups/host.ts";
 import { pageSizeName } from "../../../src/cgroups/limits-hugetlb.ts";
-import { hybridMounts, v1AllMounts, v2Mounts, type FakeCgroupFs } from "./fake-cgroupfs.ts";
-import { fakeContainer } from "./resources-setup.ts";
+import { hybridMounts, v1AllMounts, v2Mounts } from "./fake-cgroupfs.ts";
+import { useFakeContainers } from "./resources-setup.ts";
 
-let fake: FakeCgroupFs | undefined;
-afterEach(() => {
-  fake?.cleanup();
-  fake = undefined;
-});
-const setup = (...a: Parameters<typeof fakeContainer>) => {
-  const s = fakeContainer(...a);
-  fake = s.f;
-  return s;
-};
+const setup = useFakeContainers();
 const MiB = 1024 * 1024;
 
 test("page size names as the kernel spells them", () => {

@@ -1,19 +1,10 @@
 // linux.resources.network and .rdma on temp-dir cgroup trees: written where
 // the controller is mounted, one line naming the field where it is not.
-import { afterEach, describe, expect, test } from "bun:test";
-import { hybridMounts, v1AllMounts, v2Mounts, type FakeCgroupFs } from "./fake-cgroupfs.ts";
-import { fakeContainer } from "./resources-setup.ts";
+import { describe, expect, test } from "bun:test";
+import { hybridMounts, v1AllMounts, v2Mounts } from "./fake-cgroupfs.ts";
+import { useFakeContainers } from "./resources-setup.ts";
 
-let fake: FakeCgroupFs | undefined;
-afterEach(() => {
-  fake?.cleanup();
-  fake = undefined;
-});
-const setup = (...a: Parameters<typeof fakeContainer>) => {
-  const s = fakeContainer(...a);
-  fake = s.f;
-  return s;
-};
+const setup = useFakeContainers();
 
 describe("network", () => {
   test("v1 net_cls.classid and one net_prio.ifpriomap write per interface", () => {

@@ -1,20 +1,11 @@
 // linux.resources.unified on temp-dir cgroup trees: keys are files of the
 // container's v2 directory, of an enabled controller or cgroup.*; a host
 // without cgroup v2 refuses them.
-import { afterEach, expect, test } from "bun:test";
-import { hybridMounts, v1AllMounts, v2Mounts, type FakeCgroupFs } from "./fake-cgroupfs.ts";
-import { fakeContainer } from "./resources-setup.ts";
+import { expect, test } from "bun:test";
+import { hybridMounts, v1AllMounts, v2Mounts } from "./fake-cgroupfs.ts";
+import { useFakeContainers } from "./resources-setup.ts";
 
-let fake: FakeCgroupFs | undefined;
-afterEach(() => {
-  fake?.cleanup();
-  fake = undefined;
-});
-const setup = (...a: Parameters<typeof fakeContainer>) => {
-  const s = fakeContainer(...a);
-  fake = s.f;
-  return s;
-};
+const setup = useFakeContainers();
 
 test("hybrid (this host): hugetlb and core files in the v2 directory, the controller enabled on the way", () => {
   const { make, read } = setup(hybridMounts());

@@ -1,5 +1,6 @@
 // A ContainerCgroup on the fake cgroupfs with a fixed host (2MB huge pages,
 // block devices 254:0 and 8:0), for the resource-kind suites.
+import { afterEach } from "bun:test";
 import * as fs from "node:fs";
 import { ContainerCgroup } from "../../../src/cgroups/container.ts";
 import { detectHierarchies } from "../../../src/cgroups/detect.ts";
@@ -19,4 +20,18 @@ export function fakeContainer(mounts: FakeMount[], fakeOpts: FakeOptions = {}, p
   /** Writes since `from` as "file=value", the directory left out. */
   const writesSince = (from: number) => f.writes.slice(from).map((w) => `${w.path.split("/").pop()}=${w.value}`);
   return { f, make, read, writesSince };
+}
+
+/** fakeContainer for a suite: each test's fake tree is removed after it. */
+export function useFakeContainers(): typeof fakeContainer {
+  let fake: FakeCgroupFs | undefined;
+  afterEach(() => {
+    fake?.cleanup();
+    fake = undefined;
+  });
+  return (...a) => {
+    const s = fakeContainer(...a);
+    fake = s.f;
+    return s;
+  };
 }
