@@ -71,7 +71,7 @@ const mapsToRoot = (maps: { containerID: number; hostID: number }[], id: number)
   maps.some((m) => m.containerID === 0 && m.hostID === id);
 
 export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode: LaunchMode): Promise<Launched> {
-  // The root's mount point is named now and made just before the shim starts
+  // The root's mount point is named now and made just after the shim starts
   // (below), so that from the moment it exists the shim can remove it should
   // this process die.
   // Web Crypto, not node:crypto: that module costs ~10 ms of start-up to load.
@@ -129,13 +129,10 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const planFd = memfd("zoo-plan");
   writeSync(planFd, encodePlan(toRecords(steps)));
   const [sock, shimSock] = seqpacketPair();
-  if (rootMount) {
-    mkdirSync(rootMount, { mode: 0o700 });
-    cleanup.add(`remove ${rootMount}`, () => rmdirSync(rootMount));
-  }
-  // What exists already (the root mount point, the cgroups), queued before
-  // the shim runs: should this process die before the shim has reported the
-  // container's pid, the shim still finds the list and removes them.
+  // What exists already (the cgroups) and the root mount point, made right
+  // after the shim starts: queued before it runs, so that should this process
+  // die before the shim has reported the container's pid, the shim still
+  // finds the list and removes them.
   const made = () => encodeOrphanList([...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : []), ...(hooks.scratchDirs ?? []), ...cleanup.scratchDirs]);
   send(sock, Msg.CLEANUP, made());
   // With a terminal the process's stdio is the pty: the shim keeps none of
@@ -155,6 +152,13 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   }
   cleanup.add("close sync socket", () => closeSync(sock));
   const shimExit = shim.exited;
+  // Only now, with a shim holding the CLEANUP list, may the mount point exist:
+  // made before the spawn, a SIGKILL in between left it behind. The child
+  // touches it only after our replies (its ops wait for GO), so it is there in time.
+  if (rootMount) {
+    mkdirSync(rootMount, { mode: 0o700 });
+    cleanup.add(`remove ${rootMount}`, () => rmdirSync(rootMount));
+  }
 
   const expect = async (type: number, what: string): Promise<Message> => {
     const m = recv(sock);
