@@ -130,7 +130,8 @@ int op_chdir(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 
 int op_chroot(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
-	(void)ctx;
+	/* --no-pivot's way in: like pivot_root, later paths are the rootfs's own. */
+	zoo_root_close(ctx);
 	return chroot(op->u.str);
 }
 

@@ -25,12 +25,12 @@ Global flags:
   --version, --help
 
 Commands:
-  create [-b DIR] [--console-socket SOCK] [--pid-file F] [--preserve-fds N] [--no-new-keyring] ID
+  create [-b DIR] [--console-socket SOCK] [--pid-file F] [--preserve-fds N] [--no-new-keyring] [--no-pivot] ID
   start ID              let a created container run its process
   state ID              print the container's state as JSON
   kill [--all] ID [SIGNAL]
   delete [--force] ID
-  run [-b DIR] [--console-socket SOCK] [--pid-file F] [-d] ID
+  run [-b DIR] [--console-socket SOCK] [--pid-file F] [--no-pivot] [-d] ID
   exec [-d] [--pid-file F] [--cwd D] [-e K=V]... [-u UID[:GID]] [--additional-gids G]... [--cap C]...
        [--no-new-privs] [--preserve-fds N] [--ignore-paused] ID COMMAND [ARG...]
   exec --process FILE|- [the flags above] ID

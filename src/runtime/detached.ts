@@ -22,6 +22,7 @@ export interface DetachedOptions {
   cgroupMountPaths?: CgroupPath[];
   /** Run while the child waits after its mounts and before pivot_root (OCI prestart/createRuntime/createContainer hooks). */
   checkpoint?: { fifo: string; run: (pid: number) => Promise<void> };
+  noPivot?: boolean;
 }
 
 export interface Detached {
@@ -48,6 +49,7 @@ export async function createDetached(spec: Spec, hooks: RunHooks, opts: Detached
       hooksFifo: opts.checkpoint?.fifo,
       exitOnStart: opts.exitOnStart,
       cgroupMountPaths: opts.cgroupMountPaths,
+      noPivot: opts.noPivot,
     });
     if (opts.checkpoint) {
       await l.expect(Msg.CREATED, "setting up the container");

@@ -54,6 +54,8 @@ export interface LaunchMode {
    * for its whole life (a lock), which the container's process never gets.
    */
   monitor?: { args: (string | { keepFd: number })[]; keepFds: number[]; cwd?: string };
+  /** runc's --no-pivot (BuildContext.noPivot). */
+  noPivot?: boolean;
 }
 
 export interface Launched {
@@ -116,6 +118,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
     cgroupPaths: cg?.state()?.paths ?? mode.cgroupMountPaths,
     hooksCheckpoint: mode.hooksFifo,
     exitOnStart: mode.exitOnStart,
+    noPivot: mode.noPivot,
     becomeNsRoot: hasUserNs && !mapsToRoot(uidMaps, euid),
     sourceIsFile: (p) => {
       try {

@@ -42,6 +42,8 @@ export interface BuildContext {
   exitOnStart?: boolean;
   /** The container's cgroup directories, per hierarchy: a "cgroup" mount on a v1 host shows these. */
   cgroupPaths?: { version: 1 | 2; mountPoint: string; dir: string }[];
+  /** runc's --no-pivot: move the rootfs onto / and chroot, for roots pivot_root refuses (a ramdisk). */
+  noPivot?: boolean;
 }
 
 const join = (root: string | null, p: string) => (root === null ? p : root.replace(/\/$/, "") + (p.startsWith("/") ? p : "/" + p));
@@ -156,8 +158,16 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
     // pivot_root(".", ".") stacks the old root on top of the new one; the lazy
     // unmount then drops the host's tree from this namespace for good.
     steps.push({ op: "chdir", path: root });
-    steps.push({ op: "pivotRoot", newRoot: ".", putOld: "." });
-    steps.push({ op: "umount", path: ".", flags: MNT_DETACH });
+    if (ctx.noPivot) {
+      // The rootfs mount moved over this namespace's / and chroot into it.
+      // The host's tree stays mounted underneath, hidden but one umount of /
+      // (CAP_SYS_ADMIN) away: only on request, as runc has it.
+      steps.push({ op: "mount", source: ".", target: "/", fstype: null, flags: MS.MOVE, data: null });
+      steps.push({ op: "chroot", path: "." });
+    } else {
+      steps.push({ op: "pivotRoot", newRoot: ".", putOld: "." });
+      steps.push({ op: "umount", path: ".", flags: MNT_DETACH });
+    }
     steps.push({ op: "chdir", path: "/" });
     // As runc: a working directory the image lacks is made (before / may turn
     // read-only). Not in the kernel's filesystems: a cwd there (the

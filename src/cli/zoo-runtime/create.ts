@@ -1,5 +1,4 @@
-// `zoo-runtime create [-b DIR] [--pid-file F] [--preserve-fds N] ID`
-import { UsageError } from "../../util/errors.ts";
+// `zoo-runtime create [-b DIR] [--pid-file F] [--preserve-fds N] [--no-pivot] ID`
 import { expectArgs, nonNegativeInt, parseFlags, str } from "./flags.ts";
 
 export interface CreateArgs {
@@ -8,6 +7,7 @@ export interface CreateArgs {
   pidFile?: string;
   preserveFds: number;
   consoleSocket?: string;
+  noPivot: boolean;
 }
 
 export const CREATE_FLAGS = {
@@ -16,8 +16,6 @@ export const CREATE_FLAGS = {
 };
 
 export function createArgsFrom(flags: Record<string, string | true>, args: string[], where: string): CreateArgs {
-  // pivot_root is the only way zoo enters the rootfs; the MS_MOVE+chroot fallback does not exist.
-  if (flags.noPivot) throw new UsageError(`${where}: --no-pivot is not supported (zoo always uses pivot_root)`);
   // --no-new-keyring is accepted as is: zoo never makes a session keyring, which is what it asks for.
   const [id] = expectArgs(args, ["ID"], where);
   return {
@@ -26,6 +24,7 @@ export function createArgsFrom(flags: Record<string, string | true>, args: strin
     pidFile: str(flags.pidFile),
     preserveFds: nonNegativeInt(str(flags.preserveFds), "--preserve-fds", where) ?? 0,
     consoleSocket: str(flags.consoleSocket),
+    noPivot: flags.noPivot === true,
   };
 }
 

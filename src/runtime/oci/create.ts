@@ -37,6 +37,8 @@ export interface CreateOptions {
   foreground?: boolean;
   /** --systemd-cgroup: the cgroup goes in a systemd scope named by cgroupsPath "slice:prefix:name". */
   systemdCgroup?: boolean;
+  /** --no-pivot: MS_MOVE + chroot instead of pivot_root. */
+  noPivot?: boolean;
 }
 
 /** runc's rules (utils_linux.go checkTerminal), in its words with our name; `exec` has the same. */
@@ -131,6 +133,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         // process is left to our caller's subreaper, as runc leaves it.
         exitOnStart: !o.foreground,
         cgroupMountPaths: ownCgroupPaths(hierarchies),
+        noPivot: o.noPivot,
         checkpoint: hasHooks(hooks, "prestart", "createRuntime", "createContainer")
           ? {
               fifo: hooksFifo,

@@ -245,6 +245,28 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
 describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (rootless)", () => {
   afterAll(() => removeFixtures());
 
+  test("--no-pivot as an unprivileged user: the rootfs moved over / of the container's mount namespace", async () => {
+    const user = ensureTestUser();
+    const work = mkdtempSync("/var/tmp/zoo-runtime-rootless-");
+    chmodSync(work, 0o755);
+    try {
+      const bundle = join(work, "bundle");
+      const xdg = join(work, "xdg");
+      mkdirSync(bundle);
+      mkdirSync(xdg, { mode: 0o700 });
+      Bun.spawnSync(["chown", `${user.uid}:${user.gid}`, bundle, xdg]);
+      const spec = defaultSpec({ rootless: true, uid: user.uid, gid: user.gid }) as any;
+      const rootfs = makeRootfs(user);
+      spec.root = { path: rootfs, readonly: true };
+      spec.process.args = ["sh", "-c", "head -1 /proc/self/mountinfo | cut -d' ' -f4,5; id -u"];
+      writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
+      const r = await run([RUNTIME, "run", "--no-pivot", "-b", bundle, "nopivot-rl1"], { asUser: user, env: { XDG_RUNTIME_DIR: xdg }, cwd: bundle });
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, `${rootfs} /\n0\n`, ""]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   test("linux.timeOffsets as an unprivileged user: the time namespace is the container's user namespace's", async () => {
     const user = ensureTestUser();
     const work = mkdtempSync("/var/tmp/zoo-runtime-rootless-");

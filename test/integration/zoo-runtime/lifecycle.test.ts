@@ -145,6 +145,20 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect(existsSync(join(root, "fg1"))).toBe(false);
   });
 
+  test("--no-pivot: the rootfs is moved over / and chrooted into; run and create/start both take it", async () => {
+    // The first mountinfo line is the root as the process sees it: the rootfs itself, at /.
+    const show = "head -1 /proc/self/mountinfo | cut -d' ' -f4,5; test -e /work -o -e /var/tmp/zoo-runtime-test-* && echo host-visible; echo ok";
+    const b = bundle(["sh", "-c", show]);
+    const r = await rt(["run", "--no-pivot", "-b", b, "np1"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, `${fs} /\nok\n`, ""]);
+    const c = await detachedCmd(["create", "--no-pivot", "-b", bundle(["sh", "-c", show]), "np2"]);
+    expect(c.code).toBe(0);
+    expect((await rt(["start", "np2"])).code).toBe(0);
+    for (let i = 0; i < 100 && (await stateOf("np2")).status !== "stopped"; i++) await Bun.sleep(20);
+    expect(readFileSync(c.log, "utf8")).toBe(`${fs} /\nok\n`);
+    expect((await rt(["delete", "np2"])).code).toBe(0);
+  });
+
   test("run without a pid namespace: what the process left running is killed with its cgroup", async () => {
     // No pid namespace, so init's exit takes nothing with it: the end of `run` must find the sleep.
     const b = bundle(["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!; exit 4"], (s) => {

@@ -36,17 +36,17 @@ describe("global flags", () => {
 
 describe("create and run", () => {
   test("defaults and every flag", () => {
-    expect(parseCreate(["c1"])).toEqual({ id: "c1", bundle: ".", pidFile: undefined, preserveFds: 0 });
-    expect(parseCreate(["-b", "/b", "--pid-file=/p", "--preserve-fds", "2", "--no-new-keyring", "c1"])).toEqual({
+    expect(parseCreate(["c1"])).toEqual({ id: "c1", bundle: ".", pidFile: undefined, preserveFds: 0, noPivot: false });
+    expect(parseCreate(["-b", "/b", "--pid-file=/p", "--preserve-fds", "2", "--no-new-keyring", "--no-pivot", "c1"])).toEqual({
       id: "c1",
       bundle: "/b",
       pidFile: "/p",
       preserveFds: 2,
+      noPivot: true,
     });
   });
-  test("refused clearly: --no-pivot, bad --preserve-fds, wrong argument count", () => {
+  test("refused clearly: bad --preserve-fds, wrong argument count", () => {
     expect(parseCreate(["--console-socket", "/s", "c1"]).consoleSocket).toBe("/s");
-    expect(() => parseCreate(["--no-pivot", "c1"])).toThrow("--no-pivot is not supported");
     expect(() => parseCreate(["--preserve-fds", "-1", "c1"])).toThrow('--preserve-fds "-1": want a non-negative integer');
     expect(() => parseCreate([])).toThrow("create: expected ID, got 0 arguments");
     expect(() => parseCreate(["a", "b"])).toThrow("create: expected ID, got 2 arguments");
