@@ -245,7 +245,8 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (root)", () => {
 describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (rootless)", () => {
   afterAll(() => removeFixtures());
 
-  test("--no-pivot as an unprivileged user: the rootfs moved over / of the container's mount namespace", async () => {
+  /** `zoo-runtime run [flags] -b BUNDLE id` as the test user, its config edited from the rootless default. */
+  async function runRootless(id: string, flags: string[], edit: (spec: any, rootfs: string) => void) {
     const user = ensureTestUser();
     const work = mkdtempSync("/var/tmp/zoo-runtime-rootless-");
     chmodSync(work, 0o755);
@@ -258,35 +259,28 @@ describe.skipIf(!IS_ROOT)("zoo-runtime: config fields (rootless)", () => {
       const spec = defaultSpec({ rootless: true, uid: user.uid, gid: user.gid }) as any;
       const rootfs = makeRootfs(user);
       spec.root = { path: rootfs, readonly: true };
-      spec.process.args = ["sh", "-c", "head -1 /proc/self/mountinfo | cut -d' ' -f4,5; id -u"];
+      edit(spec, rootfs);
       writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
-      const r = await run([RUNTIME, "run", "--no-pivot", "-b", bundle, "nopivot-rl1"], { asUser: user, env: { XDG_RUNTIME_DIR: xdg }, cwd: bundle });
-      expect([r.code, r.stdout, r.stderr]).toEqual([0, `${rootfs} /\n0\n`, ""]);
+      const r = await run([RUNTIME, "run", ...flags, "-b", bundle, id], { asUser: user, env: { XDG_RUNTIME_DIR: xdg }, cwd: bundle });
+      return { ...r, rootfs };
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  }
+
+  test("--no-pivot as an unprivileged user: the rootfs moved over / of the container's mount namespace", async () => {
+    const r = await runRootless("nopivot-rl1", ["--no-pivot"], (spec) => {
+      spec.process.args = ["sh", "-c", "head -1 /proc/self/mountinfo | cut -d' ' -f4,5; id -u"];
+    });
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, `${r.rootfs} /\n0\n`, ""]);
   });
 
   test("linux.timeOffsets as an unprivileged user: the time namespace is the container's user namespace's", async () => {
-    const user = ensureTestUser();
-    const work = mkdtempSync("/var/tmp/zoo-runtime-rootless-");
-    chmodSync(work, 0o755);
-    try {
-      const bundle = join(work, "bundle");
-      const xdg = join(work, "xdg");
-      mkdirSync(bundle);
-      mkdirSync(xdg, { mode: 0o700 });
-      Bun.spawnSync(["chown", `${user.uid}:${user.gid}`, bundle, xdg]);
-      const spec = defaultSpec({ rootless: true, uid: user.uid, gid: user.gid }) as any;
-      spec.root = { path: makeRootfs(user), readonly: true };
+    const r = await runRootless("timens-rl1", [], (spec) => {
       spec.process.args = ["sh", "-c", "tr -s ' ' </proc/self/timens_offsets; id -u"];
       spec.linux.namespaces.push({ type: "time" });
       spec.linux.timeOffsets = { monotonic: { secs: 42 }, boottime: { secs: 4242, nanosecs: 1 } };
-      writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
-      const r = await run([RUNTIME, "run", "-b", bundle, "timens-rl1"], { asUser: user, env: { XDG_RUNTIME_DIR: xdg }, cwd: bundle });
-      expect([r.code, r.stdout, r.stderr]).toEqual([0, "monotonic 42 0\nboottime 4242 1\n0\n", ""]);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
+    });
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, "monotonic 42 0\nboottime 4242 1\n0\n", ""]);
   });
 });

@@ -203,3 +203,16 @@ test("oomScoreAdj is written before the switch to a user namespace's root (its /
   expect(oom).toBeGreaterThan(idx(steps, (s) => s.op === "options"));
   expect(oom).toBeLessThan(idx(steps, (s) => s.op === "setuid"));
 });
+
+test("noPivot (zoo-runtime --no-pivot): the rootfs moved onto / and chrooted into, no pivot_root", () => {
+  const spec = zookeeperSpec({ ...base, root: "/fs", proc: true }, id);
+  const steps = buildPlan(spec, ctx({ rootMount: "/tmp/zoo.abc", noPivot: true }));
+  expect(ops(steps)).not.toContain("pivotRoot");
+  const move = idx(steps, (s) => s.op === "mount" && s.flags === MS.MOVE);
+  expect(steps.slice(move - 1, move + 3)).toEqual([
+    { op: "chdir", path: "/tmp/zoo.abc" },
+    { op: "mount", source: ".", target: "/", fstype: null, flags: MS.MOVE, data: null },
+    { op: "chroot", path: "." },
+    { op: "chdir", path: "/" },
+  ]);
+});
