@@ -11,7 +11,7 @@
 // Run as root after `npm run build`: `bun bench/seccomp.ts`. Writes
 // bench/results/seccomp.md. ITERATIONS (default 1000000) calls per sample,
 // ROUNDS (default 7) samples per filter; the table shows medians.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CAPS } from "../src/engine/defaults.ts";
 import { busyboxEntries, unpack } from "../src/image/busybox.ts";

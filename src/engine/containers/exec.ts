@@ -14,7 +14,6 @@ import { joinCgroup, namespacesToJoin } from "../../runtime/oci/exec.ts";
 import { waitForExit } from "../../runtime/run.ts";
 import { Cleanup } from "../../util/cleanup.ts";
 import { UsageError, ZooError } from "../../util/errors.ts";
-import { buildSpec } from "../run.ts";
 import { resolveSecurity } from "../security.ts";
 import { repair } from "./finalize.ts";
 import { containers } from "./show.ts";

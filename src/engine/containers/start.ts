@@ -2,8 +2,7 @@
 // foreground `zoo run`, but a zoo-shim that stays behind as the container's
 // monitor (its own session, the log, the exit file, then the exit command
 // `zoo container cleanup`) and keeps the container's monitor lock.
-import { closeSync, existsSync, mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, rmSync } from "node:fs";
 import { Store } from "../../image/store.ts";
 import { prepareContainerRoot } from "../../image/rootfs.ts";
 import { Msg, Opt } from "../../plan/ids.ts";
