@@ -178,6 +178,26 @@ static uint64_t all_caps(void)
 
 #define SHIM_INIT { .pid = -1, .sock = -1, .out = -1 }
 
+/* Run the plan `e` (the child started) to its ERROR and check the report:
+ * stage, op index, errno and object; `quiet`: the command printed nothing. */
+static int fails_at(struct penc *e, uint32_t stage, int index, int err, const char *object, bool quiet)
+{
+	struct shim s = SHIM_INIT;
+	struct msg m;
+	struct err er;
+	int rc = -1;
+
+	CHECK(shim_spawn(&s, e, -1) == 0, "spawn");
+	CHECK(run_to_error(&s, true, &m, &er), "error");
+	CHECK(er.stage == stage && er.index == index && er.err == err && er.object && strcmp(er.object, object) == 0,
+	      "stage %u index %d errno %s object %s", er.stage, er.index, strerror(er.err), er.object);
+	CHECK(!quiet || shim_output(&s)[0] == '\0', "output %s", s.output);
+	rc = 0;
+out:
+	shim_cleanup(&s);
+	return rc;
+}
+
 /* ---- plan validation ---- */
 
 struct bad_plan {
@@ -560,10 +580,7 @@ out:
 
 static int exec_error(const char *path, const char *pathenv, int want_errno)
 {
-	struct shim s = SHIM_INIT;
 	struct penc e;
-	struct msg m;
-	struct err er;
 	int rc = -1;
 	const char *argv[] = { path, NULL };
 	const char *envp[] = { pathenv, NULL };
@@ -572,14 +589,9 @@ static int exec_error(const char *path, const char *pathenv, int want_errno)
 	pe_path_op(&e, ZOO_OP_CHDIR, "/");
 	pe_exec(&e, path, argv, pathenv ? envp : NULL);
 	pe_finish(&e);
-	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
-	CHECK(run_to_error(&s, true, &m, &er), "error");
-	CHECK(er.stage == ZOO_STAGE_EXEC && er.index == 1 && er.err == want_errno && er.object &&
-		      strcmp(er.object, path) == 0,
-	      "stage %u index %d errno %s object %s", er.stage, er.index, strerror(er.err), er.object);
+	CHECK(fails_at(&e, ZOO_STAGE_EXEC, 1, want_errno, path, false) == 0, "exec %s", path);
 	rc = 0;
 out:
-	shim_cleanup(&s);
 	pe_free(&e);
 	return rc;
 }
@@ -630,10 +642,7 @@ out:
 
 static int t_mount_error(void)
 {
-	struct shim s = SHIM_INIT;
 	struct penc e;
-	struct msg m;
-	struct err er;
 	int rc = -1;
 
 	pe_init(&e);
@@ -643,25 +652,16 @@ static int t_mount_error(void)
 	pe_mount(&e, "proc", "/nonexistent-zoo/proc", "proc", 0, NULL); /* op 1 */
 	pe_sh(&e, "echo should-not-run");
 	pe_finish(&e);
-	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
-	CHECK(run_to_error(&s, true, &m, &er), "error");
-	CHECK(er.stage == ZOO_STAGE_OP && er.index == 1 && er.err == ENOENT && er.object &&
-		      strcmp(er.object, "/nonexistent-zoo/proc") == 0,
-	      "stage %u index %d errno %s object %s", er.stage, er.index, strerror(er.err), er.object);
-	CHECK(shim_output(&s)[0] == '\0', "output %s", s.output);
+	CHECK(fails_at(&e, ZOO_STAGE_OP, 1, ENOENT, "/nonexistent-zoo/proc", true) == 0, "mount");
 	rc = 0;
 out:
-	shim_cleanup(&s);
 	pe_free(&e);
 	return rc;
 }
 
 static int t_mkdir_eexist(void)
 {
-	struct shim s = SHIM_INIT;
 	struct penc e;
-	struct msg m;
-	struct err er;
 	int rc = -1;
 
 	pe_init(&e);
@@ -669,13 +669,9 @@ static int t_mkdir_eexist(void)
 	pe_mkdir(&e, "/tmp", 0755, 0);
 	pe_sh(&e, "true");
 	pe_finish(&e);
-	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
-	CHECK(run_to_error(&s, true, &m, &er), "error");
-	CHECK(er.stage == ZOO_STAGE_OP && er.index == 1 && er.err == EEXIST && strcmp(er.object, "/tmp") == 0,
-	      "stage %u index %d errno %s", er.stage, er.index, strerror(er.err));
+	CHECK(fails_at(&e, ZOO_STAGE_OP, 1, EEXIST, "/tmp", false) == 0, "mkdir");
 	rc = 0;
 out:
-	shim_cleanup(&s);
 	pe_free(&e);
 	return rc;
 }
@@ -1637,8 +1633,6 @@ static int t_time_ns(void)
 {
 	struct shim s = SHIM_INIT;
 	struct penc e;
-	struct msg m;
-	struct err er;
 	int rc = -1, status;
 	double up = 0;
 	const char *out, *want = "monotonic -1 500\nboottime 864000000 7\n";
@@ -1669,12 +1663,7 @@ static int t_time_ns(void)
 	pe_time_ns(&e, 0, 0, -2000000000, 0);
 	pe_sh(&e, "echo should-not-run");
 	pe_finish(&e);
-	CHECK(shim_spawn(&s, &e, -1) == 0, "spawn");
-	CHECK(run_to_error(&s, true, &m, &er), "error");
-	CHECK(er.stage == ZOO_STAGE_OP && er.index == 1 && er.err == ERANGE && er.object &&
-		      strcmp(er.object, "/proc/self/timens_offsets") == 0,
-	      "stage %u index %d errno %s object %s", er.stage, er.index, strerror(er.err), er.object);
-	CHECK(shim_output(&s)[0] == '\0', "output %s", s.output);
+	CHECK(fails_at(&e, ZOO_STAGE_OP, 1, ERANGE, "/proc/self/timens_offsets", true) == 0, "time_ns");
 	rc = 0;
 out:
 	shim_cleanup(&s);
