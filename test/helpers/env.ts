@@ -234,17 +234,25 @@ export async function expectNoLeaks(before: LeakSnapshot): Promise<LeakSnapshot>
  * build must exist, the store is temporary, and every test is leak-checked.
  */
 export function useTempStore() {
+  const ctx = useStoreOnly();
+  let before: LeakSnapshot;
+  beforeAll(() => {
+    before = leakSnapshot();
+  });
+  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
+  return ctx;
+}
+
+/** useTempStore without its leak check, for a suite that checks leaks its own way. */
+export function useStoreOnly() {
   const ctx = {
     store: "",
     zoo: (args: string[], o: RunOpts = {}) => run([ZOO, ...args], { ...o, env: { ZOO_ROOT: ctx.store, ...o.env } }),
   };
-  let before: LeakSnapshot;
   beforeAll(() => {
     requireBuild();
     ctx.store = mkdtempSync("/var/tmp/zoo-test-store-");
-    before = leakSnapshot();
   });
-  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
   afterAll(() => rmSync(ctx.store, { recursive: true, force: true }));
   return ctx;
 }

@@ -1,9 +1,9 @@
 // useTempStore (test/helpers/env.ts) with a leak check that looks only at
 // what appeared during a test: other engineers' containers come and go on
 // this machine meanwhile, and their disappearance is not our leak.
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { leakSnapshot, requireBuild, run, ZOO, type LeakSnapshot, type RunOpts } from "../../helpers/env.ts";
+import { afterEach, beforeEach, expect } from "bun:test";
+import { readFileSync } from "node:fs";
+import { leakSnapshot, useStoreOnly, type LeakSnapshot } from "../../helpers/env.ts";
 
 function added(before: LeakSnapshot, now: LeakSnapshot, store: string): string[] {
   // Overlay roots and anything else mounted below this suite's store.
@@ -16,15 +16,8 @@ function added(before: LeakSnapshot, now: LeakSnapshot, store: string): string[]
 }
 
 export function useImageStore() {
-  const ctx = {
-    store: "",
-    zoo: (args: string[], o: RunOpts = {}) => run([ZOO, ...args], { ...o, env: { ZOO_ROOT: ctx.store, ...o.env } }),
-  };
+  const ctx = useStoreOnly();
   let before: LeakSnapshot;
-  beforeAll(() => {
-    requireBuild();
-    ctx.store = mkdtempSync("/var/tmp/zoo-test-store-");
-  });
   beforeEach(() => {
     before = leakSnapshot();
   });
@@ -37,6 +30,5 @@ export function useImageStore() {
     }
     expect(left).toEqual([]);
   });
-  afterAll(() => rmSync(ctx.store, { recursive: true, force: true }));
   return ctx;
 }
