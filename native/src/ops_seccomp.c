@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "util.h"
 
 int op_no_new_privs(struct zoo_child_ctx *ctx, const struct zoo_op *op)
 {
@@ -100,28 +101,7 @@ int op_seccomp_listener(struct zoo_child_ctx *ctx, const struct zoo_op *op)
  * JSON as data and the listener fd as SCM_RIGHTS. */
 static int send_listener(struct zoo_child_ctx *ctx, int listener)
 {
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = ctx->listener_state, .iov_len = strlen(ctx->listener_state) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	memset(control, 0, sizeof control);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &listener, sizeof(int));
-	do
-		n = sendmsg(ctx->listener_sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -1;
-	if ((size_t)n != iov.iov_len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
+	return zoo_send_fd(ctx->listener_sock, listener, ctx->listener_state, strlen(ctx->listener_state));
 }
 
 int op_seccomp(struct zoo_child_ctx *ctx, const struct zoo_op *op)

@@ -54,27 +54,8 @@ static int open_slave(int master)
 static int send_fd(int sock, int fd)
 {
 	static const char name[] = "/dev/ptmx";
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = sizeof name - 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control,
-		.msg_controllen = sizeof control,
-	};
-	struct cmsghdr *c;
-	ssize_t n;
 
-	memset(control, 0, sizeof control);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -1 : 0;
+	return zoo_send_fd(sock, fd, name, sizeof name - 1);
 }
 
 static int close_keep_errno(int fd, int ret)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int zoo_read_all(int fd, size_t max, uint8_t **out, size_t *out_len)
@@ -98,4 +99,30 @@ void zoo_log(const char *fmt, ...)
 	line[n++] = '\n';
 	/* Nothing left to tell anyone if stderr is gone too. */
 	(void)!zoo_write_all(STDERR_FILENO, line, (size_t)n);
+}
+
+int zoo_send_fd(int sock, int fd, const void *data, size_t len)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(control, 0, sizeof control);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
 }

@@ -43,6 +43,10 @@ int zoo_write_all(int fd, const void *buf, size_t len);
 
 int zoo_set_cloexec(int fd);
 
+/* One message on a unix socket: `len` bytes of data carrying `fd` as
+ * SCM_RIGHTS (EINTR retried; a short send is EMSGSIZE). */
+int zoo_send_fd(int sock, int fd, const void *data, size_t len);
+
 /* One line to stderr: the last resort when the sync socket is unusable. */
 void zoo_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
