@@ -1,0 +1,69 @@
+/*
+ * zoo run cache: the numeric IDs of a cache entry, shared by the C front
+ * door (native/front/) and the TypeScript side that writes entries
+ * (src/runtime/oci/run-cache/). src/plan/replay-ids.ts mirrors this file
+ * and a unit test fails if the two drift apart.
+ * Layout and semantics: docs/design/run-cache.md.
+ */
+#ifndef ZOO_REPLAY_H
+#define ZOO_REPLAY_H
+
+#define ZOO_REPLAY_MAGIC 0x524F4F5Au /* bytes "ZOOR" little-endian */
+#define ZOO_REPLAY_VERSION 1u
+#define ZOO_REPLAY_HEADER_SIZE 16u
+#define ZOO_REPLAY_MAX_SIZE (4u * 1024u * 1024u)
+#define ZOO_REPLAY_KEY_TAG "zoo-run-cache/1"
+#define ZOO_REPLAY_TOKEN_LEN 8u
+
+/* What the entry is for, and what must still hold for it to apply. */
+#define ZOO_RR_KEY 0x0001        /* blob: the key, compared byte for byte with the one computed now */
+#define ZOO_RR_GUARD_FILE 0x0002 /* str path, blob content: the file must hold exactly this */
+#define ZOO_RR_GUARD_STAT 0x0003 /* u32 kind (ZOO_GUARD_*), str path: stat(2), following symlinks */
+
+/* The shim to start and its plan. */
+#define ZOO_RR_SHIM 0x0010      /* str: the zoo-shim executable TS would have started */
+#define ZOO_RR_PLAN 0x0011      /* blob: the plan template (docs/design/plan-format.md) */
+#define ZOO_RR_PLAN_SITE 0x0012 /* u32 offset, u32 kind (ZOO_SITE_*): bytes of the plan replaced by this run's value */
+#define ZOO_RR_CLEANUP 0x0013   /* str: one entry of the CLEANUP / SETUP_DONE list, in list order */
+
+/* Host ops: u32 phase (ZOO_PHASE_*) first, then the fields below; run in record order within a phase. */
+#define ZOO_RR_MKDIR 0x0020   /* u32 phase, u32 mode, u32 flags (ZOO_RMKDIR_*), str path */
+#define ZOO_RR_LOCK 0x0021    /* u32 phase, str path: open the directory, flock(LOCK_EX), hold it until exit */
+#define ZOO_RR_MKFIFO 0x0022  /* u32 phase, u32 mode, str path: mknod S_IFIFO, then chmod(mode) */
+#define ZOO_RR_OPEN 0x0023    /* u32 phase, u32 open flags, u32 slot, str path: the shim gets it as fd `slot` */
+#define ZOO_RR_WRITE 0x0024   /* u32 phase, str path, str content: open O_WRONLY (no create), one write(2) */
+#define ZOO_RR_REPLACE 0x0025 /* u32 phase, u32 mode, str path, str content: write path.tmp, rename over path */
+#define ZOO_RR_DEVICE_BPF 0x0026 /* u32 phase, str cgroup dir, blob insns: BPF_PROG_LOAD + attach (ALLOW_MULTI) */
+#define ZOO_RR_RMDIR 0x0027   /* u32 phase, u32 flags (ZOO_RRMDIR_*), str path */
+#define ZOO_RR_RMTREE 0x0028  /* u32 phase, str dir: unlink the dir's entries (one level), then rmdir */
+#define ZOO_RR_START 0x0029   /* u32 phase, str fifo: what `start` does: open for reading, wait for the writer's hangup, unlink */
+
+#define ZOO_GUARD_ABSENT 0u  /* stat fails with ENOENT */
+#define ZOO_GUARD_DIR 1u     /* a directory */
+#define ZOO_GUARD_NOT_DIR 2u /* exists, not a directory */
+
+#define ZOO_SITE_ID 1u    /* the container ID (the key fixes its length) */
+#define ZOO_SITE_TOKEN 2u /* the run token: ZOO_REPLAY_TOKEN_LEN characters of [A-Za-z0-9_-] */
+
+#define ZOO_PHASE_PREPARE 0u  /* before the shim is started */
+#define ZOO_PHASE_SPAWNED 1u  /* the shim runs and holds the CLEANUP list; before CHILD_PID (the root mount point) */
+#define ZOO_PHASE_CHILD 2u    /* after CHILD_PID, before SETUP_DONE */
+#define ZOO_PHASE_CREATED 3u  /* after SETUP_DONE: device rules, state, pid file, start */
+#define ZOO_PHASE_TEARDOWN 4u /* after EXIT */
+
+#define ZOO_RMKDIR_EXIST_OK 1u /* EEXIST is success (and the directory is not ours to remove on fallback) */
+
+#define ZOO_RRMDIR_RETRY_BUSY 1u /* EBUSY: retry for up to a second (a dead PID namespace's tasks are still being released) */
+#define ZOO_RRMDIR_ENOENT_OK 2u  /* ENOENT is success */
+
+/* Markers inside template strings (str content of host ops): byte 0x01, then one of these. */
+#define ZOO_MARK 0x01
+#define ZOO_MARK_ID 'I'          /* the container ID */
+#define ZOO_MARK_TOKEN 'T'       /* the run token */
+#define ZOO_MARK_PID 'P'         /* the container's first process, host pid, decimal (from CHILD_PID) */
+#define ZOO_MARK_SHIM_PID 'S'    /* the shim's pid, decimal */
+#define ZOO_MARK_PID_START 'p'   /* field 22 (starttime) of /proc/<pid>/stat */
+#define ZOO_MARK_SHIM_START 's'  /* the same for the shim */
+#define ZOO_MARK_CREATED 'C'     /* the creation time, UTC, as JavaScript's toISOString: 2026-11-30T08:31:46.874Z */
+
+#endif
