@@ -15,6 +15,7 @@ import { FIFO_NAME } from "../store.ts";
 import type { Entry, Guard as EntryGuard, HostOp } from "./entry.ts";
 import { hasMarkByte } from "./eligible.ts";
 import type { RunRecorder } from "./record.ts";
+import { encodeOrphanList } from "../../sync.ts";
 import { fillMarkers, marker, planSites, stateTemplate, standInId, standInToken, Templater, type Marker, type MarkValues } from "./template.ts";
 
 /** Why a run gets no entry. */
@@ -123,6 +124,8 @@ export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
   ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.ENOENT_OK, path: path(rootMount) });
   ops.push({ op: "rmtree", phase: Phase.TEARDOWN, path: path(stateDir) });
 
+  // encodeOrphanList drops what does not fit in one message; the front door would send it all.
+  if (new DataView(encodeOrphanList(l.cleanup).buffer).getUint32(0, true) !== l.cleanup.length) no("the CLEANUP list is too long for one message");
   const [shim, ...shimArgs] = l.argv;
   if (shim === undefined || l.planSlot !== 3 || shimArgs.join(" ") !== "--plan-fd 3 --sync-fd 4") no("the shim has other arguments");
 
