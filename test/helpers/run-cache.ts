@@ -1,5 +1,8 @@
 // Reads a run cache entry back (docs/design/run-cache.md), independently of
 // the encoder: what the front door would see.
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { RUN_CACHE_DIR } from "../../src/runtime/oci/run-cache/key.ts";
 import { Guard, Phase, REPLAY_HEADER_SIZE, REPLAY_MAGIC, REPLAY_VERSION, RR } from "../../src/plan/replay-ids.ts";
 import type { Entry, Guard as EntryGuard, HostOp } from "../../src/runtime/oci/run-cache/entry.ts";
 
@@ -115,3 +118,28 @@ export function decodeEntry(bytes: Uint8Array): Entry {
 
 /** A template string with its markers shown as <I>, <T>, ... for reading and comparing. */
 export const showMarkers = (s: string) => s.replace(/\x01(.)/g, "<$1>");
+
+/**
+ * Removes the run cache entries of runs with `--root root` (their key holds
+ * the argument), which a suite's foreground runs write to /run/zoo/cache/run;
+ * returns how many are left that should have gone (0). Others' entries stay.
+ */
+export function removeRunCacheEntries(root: string, dir = RUN_CACHE_DIR): number {
+  const mine = (file: string) => {
+    try {
+      const first = records(readFileSync(file))[0];
+      return first?.type === RR.KEY && Buffer.from(first.payload).includes(`\0arg=${root}\0`);
+    } catch {
+      return false;
+    }
+  };
+  const names = () => {
+    try {
+      return readdirSync(dir).map((n) => join(dir, n));
+    } catch {
+      return [];
+    }
+  };
+  for (const f of names().filter(mine)) rmSync(f, { force: true });
+  return names().filter(mine).length;
+}

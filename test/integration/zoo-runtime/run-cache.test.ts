@@ -220,6 +220,10 @@ function effectsOfEntry(e: Entry, v: MarkValues): string[][] {
         return ["start", f(o.fifo)];
       case "device-bpf":
         return ["bpf", f(o.dir)];
+      case "mkdir":
+      case "mkfifo":
+      case "replace":
+        return [o.op, f(o.path), o.mode.toString(8).padStart(4, "0")];
       default:
         return [o.op, f(o.path)];
     }
@@ -253,7 +257,7 @@ function effectsOf(log: string): string[][] {
     main ??= pid;
     if (pid !== main) continue;
     if (rest.endsWith("<unfinished ...>")) {
-      pending.set(pid, rest.slice(0, -"<unfinished ...>".length));
+      pending.set(pid, rest.slice(0, -"<unfinished ...>".length).trimEnd());
       continue;
     }
     const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(rest);
@@ -261,17 +265,20 @@ function effectsOf(log: string): string[][] {
   }
   const fds = new Map<string, { path: string; flags: string }>();
   const locked = new Set<string>();
+  // Files made with O_CREAT and their modes: a replace's temporary file.
+  const created = new Map<string, string>();
   const out: string[][] = [];
   const ours = (p: string) => !p.startsWith("/run/zoo/cache/");
   for (const l of lines) {
     let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^mkdir\\(${Q}, \\d+\\)\\s+= `).exec(l))) {
-      if (ours(unquote(m[1]!))) out.push(["mkdir", unquote(m[1]!)]);
-    } else if ((m = new RegExp(`^mknodat\\(AT_FDCWD, ${Q}, S_IFIFO`).exec(l))) {
-      out.push(["mkfifo", unquote(m[1]!)]);
-    } else if ((m = new RegExp(`^openat\\(AT_FDCWD, ${Q}, ([A-Z_|]+)(?:, \\d+)?\\)\\s+= (\\d+)`).exec(l))) {
+    if ((m = new RegExp(`^mkdir\\(${Q}, (\\d+)\\)\\s+= `).exec(l))) {
+      if (ours(unquote(m[1]!))) out.push(["mkdir", unquote(m[1]!), m[2]!]);
+    } else if ((m = new RegExp(`^mknodat\\(AT_FDCWD, ${Q}, S_IFIFO\\|(\\d+)`).exec(l))) {
+      out.push(["mkfifo", unquote(m[1]!), m[2]!]);
+    } else if ((m = new RegExp(`^openat\\(AT_FDCWD, ${Q}, ([A-Z_|]+)(?:, (\\d+))?\\)\\s+= (\\d+)`).exec(l))) {
       const path = unquote(m[1]!);
-      fds.set(m[3]!, { path, flags: m[2]! });
+      fds.set(m[4]!, { path, flags: m[2]! });
+      if (m[3]) created.set(path, m[3]);
       if (m[2]!.includes("O_PATH")) out.push(["open", path]);
     } else if ((m = /^close\((\d+)\)/.exec(l))) {
       fds.delete(m[1]!);
@@ -283,7 +290,7 @@ function effectsOf(log: string): string[][] {
       const f = fds.get(m[1]!);
       if (f && f.flags.includes("O_WRONLY") && !f.flags.includes("O_CREAT")) out.push(["write", f.path, unquote(m[2]!)]);
     } else if ((m = new RegExp(`^rename\\(${Q}, ${Q}\\)\\s+= 0`).exec(l))) {
-      if (ours(unquote(m[2]!))) out.push(["replace", unquote(m[2]!)]);
+      if (ours(unquote(m[2]!))) out.push(["replace", unquote(m[2]!), created.get(unquote(m[1]!)) ?? "?"]);
     } else if ((m = new RegExp(`^unlink\\(${Q}\\)\\s+= 0`).exec(l))) {
       if (unquote(m[1]!).endsWith("/exec.fifo")) out.push(["start", unquote(m[1]!)]);
     } else if ((m = new RegExp(`^rmdir\\(${Q}\\)\\s+= `).exec(l))) {
