@@ -9,6 +9,9 @@ export const O_PATH = 0o10000000;
 export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
 
+/** The mode realFs makes cgroup directories with. */
+export const CGROUP_DIR_MODE = 0o755;
+
 export interface CgroupFs {
   readFile(path: string): string;
   /** One write(2) of `value` into an existing file (cgroupfs parses each write separately; never create). */
@@ -36,7 +39,7 @@ export const realFs: CgroupFs = {
     }
   },
   exists: (path) => fs.existsSync(path),
-  mkdir: (path) => fs.mkdirSync(path, { mode: 0o755 }),
+  mkdir: (path) => fs.mkdirSync(path, { mode: CGROUP_DIR_MODE }),
   rmdir: (path) => fs.rmdirSync(path),
   listDirs: (path) =>
     fs

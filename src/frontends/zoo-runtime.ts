@@ -55,7 +55,7 @@ export async function zooRuntimeMain(argv: string[]): Promise<number> {
     g = parseGlobal(argv);
     log = new RuntimeLog(g.log, g.logFormat, g.debug);
     log.debug(`zoo-runtime ${argv.join(" ")}`);
-    return await dispatch(g);
+    return await dispatch(g, argv);
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
     log.error(msg);
@@ -82,7 +82,8 @@ const idOnly = async (a: string[], cmd: string) => (await import("../cli/zoo-run
 
 const json = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + "\n");
 
-async function dispatch(g: GlobalOptions): Promise<number> {
+/** `argv`: the arguments after the program name, which the run cache keys on. */
+async function dispatch(g: GlobalOptions, argv: string[]): Promise<number> {
   if (g.version || g.command === "version") {
     process.stdout.write(`zoo-runtime version ${VERSION}\nspec: 1.2.0\n`);
     return 0;
@@ -125,7 +126,7 @@ async function dispatch(g: GlobalOptions): Promise<number> {
     }
     case "run": {
       const o = (await import("../cli/zoo-runtime/run.ts")).parseRun(a);
-      return await (await import("../runtime/oci/create.ts")).run(await storeFor(g), { ...o, systemdCgroup: g.systemdCgroup });
+      return await (await import("../runtime/oci/create.ts")).run(await storeFor(g), { ...o, systemdCgroup: g.systemdCgroup, cache: { argv, debug: g.debug } });
     }
     case "exec": {
       const o = (await import("../cli/zoo-runtime/exec.ts")).parseExec(a);

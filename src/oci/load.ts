@@ -7,31 +7,32 @@ import { ConfigError, validateConfig } from "./validate.ts";
 const RLIM_INFINITY = 0xffffffffffffffffn;
 const CAP_SYS_RESOURCE = 24n;
 
-export function loadBundle(bundleArg: string, opts: { systemdCgroup?: boolean } = {}): { bundle: string; spec: Spec } {
+/** `raw`: config.json's bytes as read, which the run cache guards on. */
+export function loadBundle(bundleArg: string, opts: { systemdCgroup?: boolean } = {}): { bundle: string; spec: Spec; raw: Uint8Array } {
   const bundle = resolve(bundleArg);
   const file = join(bundle, "config.json");
-  let text: string;
+  let raw: Buffer;
   try {
-    text = readFileSync(file, "utf8");
+    raw = readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new ConfigError("JSON specification file config.json not found");
     throw new ConfigError(`${file}: ${(e as Error).message}`);
   }
-  let raw: unknown;
+  let json: unknown;
   try {
-    raw = JSON.parse(text);
+    json = JSON.parse(raw.toString("utf8"));
   } catch (e) {
     throw new ConfigError(`${file}: invalid JSON: ${(e as Error).message}`);
   }
-  const spec = validateConfig(raw, { bundle, rlimitCeiling: hostRlimitCeiling(), systemdCgroup: opts.systemdCgroup });
+  const spec = validateConfig(json, { bundle, rlimitCeiling: hostRlimitCeiling(), systemdCgroup: opts.systemdCgroup });
   const rootPath = spec.root!.path;
   let isDir = false;
   try {
     isDir = statSync(rootPath).isDirectory();
   } catch {}
   if (!isDir) throw new ConfigError(`root.path: ${rootPath} is not a directory`);
-  return { bundle, spec };
+  return { bundle, spec, raw };
 }
 
 /** Our own hard limits, unless we hold CAP_SYS_RESOURCE and may raise them. */

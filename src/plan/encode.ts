@@ -68,17 +68,32 @@ export interface PlanRecord {
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
 export function encodePlan(records: PlanRecord[]): Uint8Array {
-  let total = PLAN_HEADER_SIZE;
+  return encodeFramed(records, { magic: PLAN_MAGIC, version: PLAN_VERSION, headerSize: PLAN_HEADER_SIZE, maxSize: PLAN_MAX_SIZE, what: "plan" });
+}
+
+/** What tells one file of this framing from another: the run cache's entries share it (docs/design/run-cache.md). */
+export interface Framing {
+  magic: number;
+  version: number;
+  headerSize: number;
+  maxSize: number;
+  /** Names the file in the size error. */
+  what: string;
+}
+
+/** Header (magic, version, header size, total size, record count), then each record padded to 4 bytes. */
+export function encodeFramed(records: PlanRecord[], f: Framing): Uint8Array {
+  let total = f.headerSize;
   for (const r of records) total += 8 + r.payload.length + pad4(r.payload.length);
-  if (total > PLAN_MAX_SIZE) throw new Error(`plan too large: ${total} bytes (limit ${PLAN_MAX_SIZE})`);
+  if (total > f.maxSize) throw new Error(`${f.what} too large: ${total} bytes (limit ${f.maxSize})`);
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
-  dv.setUint32(0, PLAN_MAGIC, true);
-  dv.setUint16(4, PLAN_VERSION, true);
-  dv.setUint16(6, PLAN_HEADER_SIZE, true);
+  dv.setUint32(0, f.magic, true);
+  dv.setUint16(4, f.version, true);
+  dv.setUint16(6, f.headerSize, true);
   dv.setUint32(8, total, true);
   dv.setUint32(12, records.length, true);
-  let off = PLAN_HEADER_SIZE;
+  let off = f.headerSize;
   for (const r of records) {
     dv.setUint16(off, r.type, true);
     dv.setUint16(off + 2, 0, true);

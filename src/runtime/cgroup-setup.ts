@@ -2,7 +2,7 @@
 // clone when its name is known, after when it is named by the child's pid)
 // and how the child gets in (CLONE_INTO_CGROUP on v2, cgroup.procs otherwise).
 import { closeSync } from "node:fs";
-import { createContainerCgroup, type ContainerCgroup, type Controller, type Hierarchy, type Resources } from "../cgroups/index.ts";
+import { createContainerCgroup, type CgroupFs, type ContainerCgroup, type Controller, type Hierarchy, type Resources } from "../cgroups/index.ts";
 import type { Cleanup } from "../util/cleanup.ts";
 import type { ContainerCgroups } from "./cgroups.ts";
 import { restrictDevices } from "./device-cgroup/apply.ts";
@@ -27,13 +27,15 @@ export interface CgroupNaming {
   hierarchies?: Hierarchy[];
   /** How to pick another parent, in the front end's words (the cgroup layer's `parentAdvice`). */
   parentAdvice?: string;
+  /** The cgroup layer's filesystem (default the real one): the run cache records what it does through it. */
+  fs?: CgroupFs;
 }
 
 export function containerCgroups(resources: Resources, naming: CgroupNaming): ContainerCgroups {
   let cg: ContainerCgroup | null = null;
   let clonedIntoV2 = false;
   const make = (name: string, cleanup: Cleanup) => {
-    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent, parentAdvice: naming.parentAdvice, hierarchies: naming.hierarchies });
+    const c = createContainerCgroup(name, resources, { flagHints: naming.flagHints, parent: naming.parent, parentAdvice: naming.parentAdvice, hierarchies: naming.hierarchies, fs: naming.fs });
     cleanup.add(`remove cgroup ${name}`, () => c.destroy());
     return c;
   };

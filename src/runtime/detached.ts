@@ -7,7 +7,7 @@ import { Msg } from "../plan/ids.ts";
 import { Cleanup } from "../util/cleanup.ts";
 import { closeSync, constants as fsc, openSync, unlinkSync } from "node:fs";
 import { pollHangup } from "../sys/libc.ts";
-import { launch, type Launched, type RunHooks } from "./launch.ts";
+import { launch, type Launched, type LaunchObserver, type RunHooks } from "./launch.ts";
 import { send } from "./sync.ts";
 
 export interface DetachedOptions {
@@ -23,6 +23,7 @@ export interface DetachedOptions {
   /** Run while the child waits after its mounts and before pivot_root (OCI prestart/createRuntime/createContainer hooks). */
   checkpoint?: { fifo: string; run: (pid: number) => Promise<void> };
   noPivot?: boolean;
+  observer?: LaunchObserver;
 }
 
 export interface Detached {
@@ -50,6 +51,7 @@ export async function createDetached(spec: Spec, hooks: RunHooks, opts: Detached
       exitOnStart: opts.exitOnStart,
       cgroupMountPaths: opts.cgroupMountPaths,
       noPivot: opts.noPivot,
+      observer: opts.observer,
     });
     if (opts.checkpoint) {
       await l.expect(Msg.CREATED, "setting up the container");

@@ -56,6 +56,41 @@ export interface LaunchMode {
   monitor?: { args: (string | { keepFd: number })[]; keepFds: number[]; cwd?: string };
   /** runc's --no-pivot (BuildContext.noPivot). */
   noPivot?: boolean;
+  /** Told what this launch decided, for the run cache (src/runtime/oci/run-cache/); changes nothing. */
+  observer?: LaunchObserver;
+}
+
+/** What a launch tells its observer; the observer must not throw. */
+export interface LaunchObserver {
+  /** What sourceIsFile found at a path the plan builder asked about. */
+  source(path: string, kind: SourceKind): void;
+  /** The plan as the shim gets it, what it was built from, and the shim's fds and CLEANUP list. */
+  planned(p: PlannedLaunch): void;
+  /** CHILD_PID arrived: what follows is the child's setup. */
+  child(pid: number): void;
+}
+
+export type SourceKind = "dir" | "not-dir" | "absent" | "unknown";
+
+export interface PlannedLaunch {
+  spec: Spec;
+  ctx: BuildContext;
+  plan: Uint8Array;
+  /** The shim's argv. */
+  argv: string[];
+  planSlot: number;
+  /** Fds of ours and the numbers the shim gets them as. */
+  slots: { fd: number; slot: number; what: "fifo" | "cgroup" | "console" | "keep" }[];
+  /** The first CLEANUP list. */
+  cleanup: string[];
+}
+
+function sourceKind(p: string): SourceKind {
+  try {
+    return statSync(p).isDirectory() ? "dir" : "not-dir";
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? "absent" : "unknown";
+  }
 }
 
 export interface Launched {
@@ -102,7 +137,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   // The shim's number for keepFds[i].
   const monitorArgs = (mode.monitor?.args ?? []).map((a) => (typeof a === "string" ? a : String(keepBase + a.keepFd)));
 
-  const steps: PlanStep[] = (mode.buildSteps ?? buildPlan)(spec, {
+  const ctx: BuildContext = {
     rootMount,
     cgroupFd: cgroupIdx,
     seccomp: hooks.seccomp ?? null,
@@ -121,22 +156,23 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
     noPivot: mode.noPivot,
     becomeNsRoot: hasUserNs && !mapsToRoot(uidMaps, euid),
     sourceIsFile: (p) => {
-      try {
-        return !statSync(p).isDirectory();
-      } catch {
-        return false;
-      }
+      const kind = sourceKind(p);
+      mode.observer?.source(p, kind);
+      return kind === "not-dir";
     },
-  });
+  };
+  const steps: PlanStep[] = (mode.buildSteps ?? buildPlan)(spec, ctx);
 
   const planFd = memfd("zoo-plan");
-  writeSync(planFd, encodePlan(toRecords(steps)));
+  const plan = encodePlan(toRecords(steps));
+  writeSync(planFd, plan);
   const [sock, shimSock] = seqpacketPair();
   // What exists already (the cgroups) and the root mount point, made right
   // after the shim starts: queued before it runs, so that should this process
   // die before the shim has reported the container's pid, the shim still
   // finds the list and removes them.
-  const made = () => encodeOrphanList([...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : []), ...(hooks.scratchDirs ?? []), ...cleanup.scratchDirs]);
+  const madeList = () => [...(cg?.dirs() ?? []), ...(rootMount ? [rootMount] : []), ...(hooks.scratchDirs ?? []), ...cleanup.scratchDirs];
+  const made = () => encodeOrphanList(madeList());
   send(sock, Msg.CLEANUP, made());
   // With a terminal the process's stdio is the pty: the shim keeps none of
   // ours, so whoever reads our output is not held open by the container.
@@ -147,6 +183,10 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   let shim;
   try {
     const argv = [shimPath(), "--plan-fd", String(planIdx), "--sync-fd", String(planIdx + 1), ...monitorArgs];
+    if (mode.observer) {
+      const what = (i: number) => (planIdx + 2 + i === fifoIdx ? "fifo" : planIdx + 2 + i === cgroupIdx ? "cgroup" : planIdx + 2 + i === consoleIdx ? "console" : "keep");
+      mode.observer.planned({ spec, ctx, plan, argv, planSlot: planIdx, slots: extra.map((fd, i) => ({ fd, slot: planIdx + 2 + i, what: what(i) })), cleanup: madeList() });
+    }
     // A monitor outlives us: it must not keep our working directory busy.
     shim = Bun.spawn(argv, { stdio: stdio as never, env: {}, cwd: mode.monitor ? (mode.monitor.cwd ?? "/") : undefined });
   } finally {
@@ -178,6 +218,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   };
 
   const pid = i32((await expect(Msg.CHILD_PID, "creating the container")).payload);
+  mode.observer?.child(pid);
 
   // Tell the shim what exists so far, and again once the cgroups do: should
   // this process die during setup, the shim removes them with the container.

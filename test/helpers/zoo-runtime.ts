@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } fr
 import { join } from "node:path";
 import { defaultSpec } from "../../src/oci/default-spec.ts";
 import type { Spec } from "../../src/oci/spec.ts";
+import { removeRunCacheEntries } from "./run-cache.ts";
 import { DIST, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, type LeakSnapshot, type RunOpts } from "./env.ts";
 
 export const RUNTIME = join(DIST, "zoo-runtime");
@@ -60,6 +61,8 @@ export function useRuntimeSuite() {
     expect(await addedSince(before)).toEqual({ mounts: [], cgroups: [], tmpdirs: [] });
   });
   afterAll(() => {
+    // Foreground runs leave run cache entries keyed on our --root.
+    expect(removeRunCacheEntries(ctx.root)).toBe(0);
     rmSync(ctx.work, { recursive: true, force: true });
     removeFixtures();
   });

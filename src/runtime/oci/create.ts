@@ -22,6 +22,8 @@ import { containerRules } from "../device-cgroup/rules.ts";
 import { restrictDevices } from "../device-cgroup/apply.ts";
 import { hasHooks, HookError, runHooks, runHooksWarn, type Hooks } from "./hooks.ts";
 import { destroy, hookState, remove, startLocked, warn } from "./lifecycle.ts";
+import type { RunRecorder } from "./run-cache/record.ts";
+import { runIneligible } from "./run-cache/eligible.ts";
 import { connectConsoleSocket, consolePair, ourTerminalSize, receiveMaster, relayTerminal } from "../console.ts";
 
 const O_PATH = 0o10000000;
@@ -39,6 +41,8 @@ export interface CreateOptions {
   systemdCgroup?: boolean;
   /** --no-pivot: MS_MOVE + chroot instead of pivot_root. */
   noPivot?: boolean;
+  /** Watches the run for the run cache (run-cache/record.ts); changes nothing it does. */
+  recorder?: RunRecorder;
 }
 
 /** runc's rules (utils_linux.go checkTerminal), in its words with our name; `exec` has the same. */
@@ -86,7 +90,8 @@ function ownCgroupPaths(hierarchies: Hierarchy[]): CgroupPath[] {
 
 export async function create(store: Store, o: CreateOptions): Promise<ContainerState & { detached: Detached; console?: number }> {
   checkId(o.id);
-  const { bundle, spec } = loadBundle(o.bundle, { systemdCgroup: o.systemdCgroup });
+  const { bundle, spec, raw } = loadBundle(o.bundle, { systemdCgroup: o.systemdCgroup });
+  o.recorder?.bundleLoaded(bundle, spec, raw);
   checkTerminal(spec.process?.terminal === true, !o.foreground, o.consoleSocket);
   // Bad rules are refused before anything is made.
   const deviceRules = containerRules(spec.linux?.resources?.devices ?? [], spec.linux?.devices ?? []);
@@ -122,7 +127,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
       const { devices: _rules, ...limits } = spec.linux?.resources ?? {};
       // Once for both uses (after systemdPlacement, which may have moved us).
       const hierarchies = detectHierarchies();
-      const cgroups = containerCgroups(limits, { ...placement, flagHints: {}, hierarchies, parentAdvice: PARENT_ADVICE });
+      const cgroups = containerCgroups(limits, { ...placement, flagHints: {}, hierarchies, parentAdvice: PARENT_ADVICE, fs: o.recorder?.fs });
       const sc = spec.linux?.seccomp;
       const seccomp = sc ? seccompSetup(await compileSeccompCached(sc as never, defaultSeccompCache()), sc, { ociVersion: spec.ociVersion, id: o.id, bundle, annotations: spec.annotations }) : null;
       const d = await createDetached(spec, { cgroups, seccomp }, {
@@ -134,6 +139,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         exitOnStart: !o.foreground,
         cgroupMountPaths: ownCgroupPaths(hierarchies),
         noPivot: o.noPivot,
+        observer: o.recorder,
         checkpoint: hasHooks(hooks, "prestart", "createRuntime", "createContainer")
           ? {
               fifo: hooksFifo,
@@ -168,6 +174,7 @@ export async function create(store: Store, o: CreateOptions): Promise<ContainerS
         restrictDevices(d.cgroup?.paths ?? [], deviceRules);
         store.write(state);
         if (o.pidFile) writePidFile(o.pidFile, d.pid);
+        o.recorder?.createdContainer({ state, deviceRules, pidFile: o.pidFile ? resolve(o.pidFile) : undefined });
       } catch (e) {
         await destroy(state);
         throw e;
@@ -198,9 +205,17 @@ export function writePidFile(file: string, pid: number) {
   }
 }
 
+/** What the run cache needs to know of the command line: its arguments after the program name. */
+export interface RunCacheArgs {
+  argv: string[];
+  debug: boolean;
+}
+
 /** create + start; in the foreground, wait and delete, returning the exit code like a shell. */
-export async function run(store: Store, o: CreateOptions & { detach: boolean }): Promise<number> {
-  const c = await create(store, { ...o, foreground: !o.detach });
+export async function run(store: Store, o: CreateOptions & { detach: boolean; cache?: RunCacheArgs }): Promise<number> {
+  const cache = o.cache && runIneligible({ ...o, debug: o.cache.debug, euid: process.geteuid!(), main: Bun.main, env: process.env }) === null ? await import("./run-cache/index.ts") : null;
+  const recorder = cache?.watchRun({ ...o, debug: o.cache!.debug }, o.cache!.argv, o.id, store.root) ?? undefined;
+  const c = await create(store, { ...o, foreground: !o.detach, recorder });
   let relay: ReturnType<typeof relayTerminal> | null = null;
   try {
     // The child sent the master before it reported CREATED: it is waiting on the socket.
@@ -233,5 +248,7 @@ export async function run(store: Store, o: CreateOptions & { detach: boolean }):
     store.remove(o.id);
     warn(await runHooksWarn(c.spec?.hooks as Hooks | undefined, "poststop", hookState(c, "stopped", c.pid), { kind: "runtime" }));
   });
+  // Everything went as the entry will say: the front door may do it next time.
+  if (cache && recorder) cache.finishRun(recorder, o.id);
   return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
 }

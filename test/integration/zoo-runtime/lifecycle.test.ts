@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { join } from "node:path";
 import { defaultSpec } from "../../../src/oci/default-spec.ts";
 import type { Spec } from "../../../src/oci/spec.ts";
+import { removeRunCacheEntries } from "../../helpers/run-cache.ts";
 import { DIST, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, type LeakSnapshot } from "../../helpers/env.ts";
 
 const RUNTIME = join(DIST, "zoo-runtime");
@@ -28,6 +29,8 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     expect(await addedSince(before)).toEqual({ mounts: [], cgroups: [], tmpdirs: [] });
   });
   afterAll(() => {
+    // Foreground runs leave run cache entries keyed on our --root.
+    expect(removeRunCacheEntries(root)).toBe(0);
     rmSync(work, { recursive: true, force: true });
     removeFixtures();
   });

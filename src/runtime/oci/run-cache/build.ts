@@ -1,0 +1,187 @@
+// A watched run becomes a cache entry: the host ops are the ones create,
+// launch, start and run's teardown performed, in their order (see
+// docs/design/run-cache.md, "Host ops, by phase"), each with this run's
+// values replaced by markers and checked by filling them back in.
+import { join } from "node:path";
+import { O_PATH } from "../../../cgroups/fs.ts";
+import { encodePlan } from "../../../plan/encode.ts";
+import { toRecords } from "../../../plan/ops.ts";
+import { Guard, Mark, Phase, REPLAY_TOKEN_LEN, RMkdir, RRmdir, type MarkLetter } from "../../../plan/replay-ids.ts";
+import { planDevices } from "../../device-cgroup/apply.ts";
+import { encodeProgram } from "../../device-cgroup/program.ts";
+import { v1Writes } from "../../device-cgroup/v1.ts";
+import { buildPlan } from "../../plan-builder.ts";
+import { FIFO_NAME } from "../store.ts";
+import type { Entry, Guard as EntryGuard, HostOp } from "./entry.ts";
+import { hasMarkByte } from "./eligible.ts";
+import type { RunRecorder } from "./record.ts";
+import { encodeOrphanList } from "../../sync.ts";
+import { fillMarkers, marker, planSites, stateTemplate, standInId, standInToken, Templater, type Marker, type MarkValues } from "./template.ts";
+
+/** Why a run gets no entry. */
+export class Refused extends Error {}
+
+function no(why: string): never {
+  throw new Refused(why);
+}
+
+// What create and start use (create.ts, store.ts, lifecycle.ts, launch.ts).
+const STATE_ROOT_MODE = 0o711;
+const STATE_DIR_MODE = 0o711;
+const FIFO_MODE = 0o622;
+const ROOT_MOUNT_MODE = 0o700;
+const STATE_FILE_MODE = 0o600;
+const PID_FILE_MODE = 0o666;
+const TOKEN_RE = new RegExp(`^/tmp/zoo\\.([A-Za-z0-9_-]{${REPLAY_TOKEN_LEN}})$`);
+
+export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
+  if (r.refused) no(r.refused);
+  const b = r.bundle ?? no("no bundle was loaded");
+  const l = r.launch ?? no("nothing was launched");
+  const c = r.created ?? no("no container was created");
+  const { state } = c;
+  if (state.id !== id) no("the state is another container's");
+  const rootMount = state.rootMount ?? no("no root mount point");
+  const token = TOKEN_RE.exec(rootMount)?.[1] ?? no(`root mount point ${rootMount} has no token`);
+  if (l.ctx.rootMount !== rootMount) no("the plan's root mount point is not the state's");
+  if (state.pidStartTime === "" || state.shimStartTime === "") no("a start time is unknown");
+  const values: MarkValues = {
+    [Mark.ID]: id,
+    [Mark.TOKEN]: token,
+    [Mark.PID]: String(state.pid),
+    [Mark.SHIM_PID]: String(state.shimPid),
+    [Mark.PID_START]: state.pidStartTime,
+    [Mark.SHIM_START]: state.shimStartTime,
+    [Mark.CREATED]: state.created,
+  } as MarkValues;
+
+  // The per-run paths, and how each is made from the run's values.
+  const stateDir = join(r.root, id);
+  const cg = state.cgroup;
+  if (cg && cg.createdParents.length > 0) no("the cgroup layer made parent cgroups (removed on teardown only if empty)");
+  // cgroupPlacement: zoo-<id> unless linux.cgroupsPath names it.
+  const cgroupName = (m: Marker) => (b.spec.linux?.cgroupsPath ? cg!.name : `zoo-${m(Mark.ID)}`);
+  const known = [
+    { real: stateDir, template: (m: Marker) => `${r.root === "/" ? "" : r.root}/${m(Mark.ID)}` },
+    { real: rootMount, template: (m: Marker) => `/tmp/zoo.${m(Mark.TOKEN)}` },
+    ...(cg?.paths ?? []).map((p) => {
+      if (!p.dir.endsWith(`/${cg!.name}`)) no(`cgroup directory ${p.dir} is not named ${cg!.name}`);
+      const parent = p.dir.slice(0, -cg!.name.length);
+      return { real: p.dir, template: (m: Marker) => parent + cgroupName(m) };
+    }),
+  ];
+  const t = new Templater(known);
+  for (const k of known) checked(k.real, k.template(marker), values);
+  const path = (real: string) => checked(real, t.path(real), values);
+  const literal = (real: string) => checked(real, real, values);
+
+  const fifoSlot = slotOf(l.slots, "fifo");
+  if (l.slots.some((s) => s.what !== "fifo" && s.what !== "cgroup")) no("the shim gets fds an entry cannot name");
+  const cgroupFd = l.slots.find((s) => s.what === "cgroup");
+  const fifo = join(stateDir, FIFO_NAME);
+  if (state.fifo !== fifo) no("the fifo is not in the state directory");
+
+  const ops: HostOp[] = [
+    // Store.reserve, then Store.locked.
+    { op: "mkdir", phase: Phase.PREPARE, mode: STATE_ROOT_MODE, flags: RMkdir.EXIST_OK, path: literal(r.root) },
+    { op: "mkdir", phase: Phase.PREPARE, mode: STATE_DIR_MODE, flags: 0, path: path(stateDir) },
+    { op: "lock", phase: Phase.PREPARE, path: path(stateDir) },
+    // create: mkfifo + chmod, then its O_PATH fd for the plan's WAIT_START.
+    { op: "mkfifo", phase: Phase.PREPARE, mode: FIFO_MODE, path: path(fifo) },
+    { op: "open", phase: Phase.PREPARE, flags: O_PATH, slot: fifoSlot, path: path(fifo) },
+  ];
+  // The cgroup layer, as it went: before clone, then the child's cgroup.procs.
+  const cgroupOps = (phase: number) =>
+    r.cgroupOps.filter((o) => o.phase === phase).map((o): HostOp => {
+      if (o.op === "mkdir") return { op: "mkdir", phase: o.phase, mode: o.mode, flags: 0, path: path(o.path) };
+      if (o.op === "open") {
+        if (o.fd !== cgroupFd?.fd) no(`the cgroup layer opened ${o.path} for something else`);
+        return { op: "open", phase: o.phase, flags: o.flags, slot: cgroupFd!.slot, path: path(o.path) };
+      }
+      const pid = o.path.endsWith("/cgroup.procs") && o.content === values[Mark.PID];
+      return { op: "write", phase: o.phase, path: path(o.path), content: checked(o.content, pid ? marker(Mark.PID) : o.content, values) };
+    });
+  if (r.cgroupOps.some((o) => o.phase !== Phase.PREPARE && o.phase !== Phase.CHILD)) no("cgroup effects outside create");
+  ops.push(...cgroupOps(Phase.PREPARE));
+  // launch: the mount point once the shim holds the CLEANUP list.
+  ops.push({ op: "mkdir", phase: Phase.SPAWNED, mode: ROOT_MOUNT_MODE, flags: 0, path: path(rootMount) });
+  ops.push(...cgroupOps(Phase.CHILD));
+
+  // create after CREATED: device rules, state.json, the pid file; then start.
+  const devices = planDevices(cg?.paths ?? [], c.deviceRules);
+  if (devices?.version === 1) {
+    for (const [file, line] of v1Writes(devices.rules)) ops.push({ op: "write", phase: Phase.CREATED, path: path(join(devices.dir, file)), content: literal(line) });
+  } else if (devices?.version === 2) {
+    ops.push({ op: "device-bpf", phase: Phase.CREATED, dir: path(devices.dir), insns: encodeProgram(devices.program) });
+  }
+  const json = stateTemplate(state, t, cgroupName, values) ?? no("state.json cannot be made a template");
+  ops.push({ op: "replace", phase: Phase.CREATED, mode: STATE_FILE_MODE, path: path(join(stateDir, "state.json")), content: json });
+  if (c.pidFile !== undefined) ops.push({ op: "replace", phase: Phase.CREATED, mode: PID_FILE_MODE, path: literal(c.pidFile), content: marker(Mark.PID) });
+  ops.push({ op: "start", phase: Phase.CREATED, fifo: path(fifo) });
+
+  // run's teardown: destroy(state, true), then Store.remove.
+  for (const p of cg?.paths ?? []) ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.RETRY_BUSY | RRmdir.ENOENT_OK, path: path(p.dir) });
+  ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.ENOENT_OK, path: path(rootMount) });
+  ops.push({ op: "rmtree", phase: Phase.TEARDOWN, path: path(stateDir) });
+
+  // encodeOrphanList drops what does not fit in one message; the front door would send it all.
+  if (new DataView(encodeOrphanList(l.cleanup).buffer).getUint32(0, true) !== l.cleanup.length) no("the CLEANUP list is too long for one message");
+  const [shim, ...shimArgs] = l.argv;
+  if (shim === undefined || l.planSlot !== 3 || shimArgs.join(" ") !== "--plan-fd 3 --sync-fd 4") no("the shim has other arguments");
+
+  return {
+    key,
+    guards: guards(r),
+    shim: literal(shim!),
+    ...planTemplate(r, t, id, token),
+    cleanup: l.cleanup.map(path),
+    ops,
+  };
+}
+
+/** A template, checked: filled with this run's values it is `real`, which holds no marker byte. */
+function checked(real: string, template: string, values: MarkValues): string {
+  if (hasMarkByte(real)) no("a value holds byte 0x01");
+  if (fillMarkers(template, values) !== real) no(`cannot make a template of ${JSON.stringify(real)}`);
+  return template;
+}
+
+function slotOf(slots: { slot: number; what: string }[], what: string): number {
+  return slots.find((s) => s.what === what)?.slot ?? no(`no ${what} fd`);
+}
+
+/** The plan built again with stand-ins for the ID and token: PLAN_SITEs are where the two differ. */
+function planTemplate(r: RunRecorder, t: Templater, id: string, token: string): Pick<Entry, "plan" | "sites"> {
+  const l = r.launch!;
+  const standIns: Record<string, string> = { [Mark.ID]: standInId(id.length), [Mark.TOKEN]: standInToken() };
+  const standIn: Marker = (m: MarkLetter) => standIns[m] ?? no(`the plan depends on ${m}`);
+  const steps = buildPlan(l.spec, {
+    ...l.ctx,
+    rootMount: t.path(l.ctx.rootMount!, standIn),
+    cgroupPaths: l.ctx.cgroupPaths?.map((p) => ({ ...p, dir: t.path(p.dir, standIn) })),
+    // The answers the first build got: nothing is looked at again.
+    sourceIsFile: (p) => r.sources.get(p) === "not-dir",
+  });
+  const plan = encodePlan(toRecords(steps));
+  const sites = planSites(l.plan, plan, id, token) ?? no("the plan differs from its template in more than the ID and token");
+  return { plan, sites };
+}
+
+function guards(r: RunRecorder): EntryGuard[] {
+  const b = r.bundle!;
+  const out: EntryGuard[] = [
+    { kind: "file", path: join(b.dir, "config.json"), content: b.raw },
+    // The cgroup parent is ours unless configured; the default state root and
+    // device rules depend on being in the initial user namespace.
+    { kind: "file", path: "/proc/self/cgroup", content: r.procCgroup ?? no("cannot read /proc/self/cgroup") },
+    { kind: "file", path: "/proc/self/uid_map", content: r.uidMap ?? no("cannot read /proc/self/uid_map") },
+    { kind: "stat", path: b.spec.root!.path, is: Guard.DIR },
+  ];
+  const kinds = { dir: Guard.DIR, "not-dir": Guard.NOT_DIR, absent: Guard.ABSENT } as const;
+  for (const [path, kind] of r.sources) {
+    if (kind === "unknown") no(`cannot stat ${path}`);
+    if (!out.some((g) => g.kind === "stat" && g.path === path)) out.push({ kind: "stat", path, is: kinds[kind] });
+  }
+  for (const g of out) if (hasMarkByte(g.path)) no("a guarded path holds byte 0x01");
+  return out;
+}

@@ -1,0 +1,34 @@
+// What a cache entry says, before it is bytes: the key, the guards, the shim
+// and its plan template, the CLEANUP list and the host ops by phase
+// (docs/design/run-cache.md). Strings here are templates: byte 0x01 and a
+// letter stand for this run's values.
+import type { PhaseId } from "../../../plan/replay-ids.ts";
+
+export type Guard = { kind: "file"; path: string; content: Uint8Array } | { kind: "stat"; path: string; is: number };
+
+export type HostOp =
+  | { op: "mkdir"; phase: PhaseId; mode: number; flags: number; path: string }
+  | { op: "lock"; phase: PhaseId; path: string }
+  | { op: "mkfifo"; phase: PhaseId; mode: number; path: string }
+  | { op: "open"; phase: PhaseId; flags: number; slot: number; path: string }
+  | { op: "write"; phase: PhaseId; path: string; content: string }
+  | { op: "replace"; phase: PhaseId; mode: number; path: string; content: string }
+  | { op: "device-bpf"; phase: PhaseId; dir: string; insns: Uint8Array }
+  | { op: "rmdir"; phase: PhaseId; flags: number; path: string }
+  | { op: "rmtree"; phase: PhaseId; path: string }
+  | { op: "start"; phase: PhaseId; fifo: string };
+
+export interface PlanSite {
+  offset: number;
+  kind: number;
+}
+
+export interface Entry {
+  key: Uint8Array;
+  guards: Guard[];
+  shim: string;
+  plan: Uint8Array;
+  sites: PlanSite[];
+  cleanup: string[];
+  ops: HostOp[];
+}

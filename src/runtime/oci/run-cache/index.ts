@@ -1,0 +1,49 @@
+// The run cache's side in `zoo-runtime run`: start watching an eligible run,
+// and once it has ended as it should, write its entry. Nothing here can fail
+// the run; with ZOO_DEBUG, why a run got no entry is said on stderr.
+import { encodeEntry } from "./encode.ts";
+import { hasMarkByte, runIneligible, type RunFacts } from "./eligible.ts";
+import { buildEntry } from "./build.ts";
+import { entryFile, KEY_ENV, keyForRun, RUN_CACHE_DIR } from "./key.ts";
+import { RunRecorder } from "./record.ts";
+import { writeEntry } from "./write.ts";
+
+export { RunRecorder };
+
+function debug(line: string): void {
+  if (process.env.ZOO_DEBUG) process.stderr.write(`zoo-runtime: run cache: ${line}\n`);
+}
+
+/** A recorder for this run, or null when it gets no entry whatever happens. */
+export function watchRun(f: Omit<RunFacts, "euid" | "main" | "env">, argv: string[], id: string, root: string): RunRecorder | null {
+  const why =
+    runIneligible({ ...f, euid: process.geteuid!(), main: Bun.main, env: process.env }) ??
+    (argv.at(-1) !== id ? "the ID is not the last argument" : null) ??
+    (hasMarkByte(process.cwd(), root, ...argv, ...KEY_ENV.map((k) => process.env[k])) ? "byte 0x01 in an argument, path or variable" : null);
+  if (why) {
+    debug(`no entry (${why})`);
+    return null;
+  }
+  try {
+    return new RunRecorder(argv, root);
+  } catch (e) {
+    debug(`no entry (${(e as Error).message})`);
+    return null;
+  }
+}
+
+/** Writes the entry of a run that ended as it should; returns its file, or null. */
+export function finishRun(r: RunRecorder, id: string, dir = RUN_CACHE_DIR): string | null {
+  try {
+    const key = keyForRun(r.argv, id);
+    if (key === null) throw new Error("no key");
+    if (hasMarkByte(r.bundle?.raw)) throw new Error("byte 0x01 in config.json");
+    const file = entryFile(key, dir);
+    if (!writeEntry(file, encodeEntry(buildEntry(r, key, id)))) throw new Error(`cannot write ${file}`);
+    debug(`wrote ${file}`);
+    return file;
+  } catch (e) {
+    debug(`no entry (${(e as Error).message})`);
+    return null;
+  }
+}
