@@ -17,7 +17,7 @@
 #include "zoo_replay.h"
 
 #define SLOT_FIRST 5 /* 0-2 stdio, 3 the plan, 4 the sync socket */
-#define SLOT_MAX 1024
+#define SLOT_MAX 256 /* the spawn moves fds above the highest slot first: keep that below any fd limit */
 #define BPF_MAX_INSNS 4096
 
 int rr_entry_read(const char *dir, const char *name, struct rr_entry *e, char *why, size_t n)

@@ -119,20 +119,21 @@ static int send_list(struct replay *r, uint32_t type)
  * that no dup2 onto a target closes a source still to be placed. */
 static __attribute__((noreturn)) void exec_shim(struct replay *r, int shim_end, int err_fd)
 {
-	int top = SYNC_SLOT, fd, e;
+	int top = SYNC_SLOT, plan, sync_fd, e;
 	char *argv[] = { (char *)r->e.shim, "--plan-fd", "3", "--sync-fd", "4", NULL };
 	char *envp[] = { NULL };
 
 	for (size_t i = 0; i < r->h.nslots; i++)
 		if ((int)r->h.slots[i].slot > top)
 			top = (int)r->h.slots[i].slot;
-	if ((fd = fcntl(r->plan_fd, F_DUPFD_CLOEXEC, top + 1)) < 0 || dup2(fd, PLAN_SLOT) < 0)
-		goto fail;
-	if ((fd = fcntl(shim_end, F_DUPFD_CLOEXEC, top + 1)) < 0 || dup2(fd, SYNC_SLOT) < 0)
+	if ((plan = fcntl(r->plan_fd, F_DUPFD_CLOEXEC, top + 1)) < 0 ||
+	    (sync_fd = fcntl(shim_end, F_DUPFD_CLOEXEC, top + 1)) < 0)
 		goto fail;
 	for (size_t i = 0; i < r->h.nslots; i++)
 		if ((r->h.slots[i].fd = fcntl(r->h.slots[i].fd, F_DUPFD_CLOEXEC, top + 1)) < 0)
 			goto fail;
+	if (dup2(plan, PLAN_SLOT) < 0 || dup2(sync_fd, SYNC_SLOT) < 0)
+		goto fail;
 	for (size_t i = 0; i < r->h.nslots; i++)
 		if (dup2(r->h.slots[i].fd, (int)r->h.slots[i].slot) < 0)
 			goto fail;
