@@ -10,7 +10,7 @@
 char *rr_exe_dir(void);
 
 /* execv("<dir>/zoo", argv with argv[0] = "zoo-runtime") with `mask` as the
- * signal mask. Only returns... never: a failed exec says so and exits 127. */
+ * signal mask. Does not return: a failed exec says so in one line and exits 127. */
 __attribute__((noreturn)) void rr_exec_bun(const char *dir, char **argv, const sigset_t *mask);
 
 #endif
