@@ -32,11 +32,14 @@ step("zoo", [
   "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--compile-jit-policy=100",
   "src/main.ts", "--outfile", join(dist, "zoo"),
 ]);
-for (const alias of ["zookeeper", "zoo-runtime"]) {
-  rmSync(join(dist, alias), { force: true });
-  symlinkSync("zoo", join(dist, alias));
+rmSync(join(dist, "zookeeper"), { force: true });
+symlinkSync("zoo", join(dist, "zookeeper"));
+// zoo-runtime is the C front door (docs/design/run-cache.md): it replays a
+// cached `run` itself and execs ./zoo as "zoo-runtime" for everything else.
+// Copy then rename: a running shim or front door keeps its old inode instead of failing the copy.
+for (const bin of ["zoo-shim", "zoo-runtime"]) {
+  rmSync(join(dist, `.${bin}.tmp`), { force: true });
+  copyFileSync(join(root, "native/build", bin), join(dist, `.${bin}.tmp`));
+  renameSync(join(dist, `.${bin}.tmp`), join(dist, bin));
 }
-// Copy then rename: a running shim keeps its old inode instead of failing the copy.
-copyFileSync(join(root, "native/build/zoo-shim"), join(dist, ".zoo-shim.tmp"));
-renameSync(join(dist, ".zoo-shim.tmp"), join(dist, "zoo-shim"));
 console.log(`build: dist/ ready: zoo, zookeeper, zoo-runtime, zoo-shim`);

@@ -51,8 +51,10 @@ prefix=${PREFIX:-/usr/local}
 install -d "$prefix/bin"
 install -m 0755 dist/zoo "$prefix/bin/zoo"
 install -m 0755 dist/zoo-shim "$prefix/bin/zoo-shim"
+# The C front door: it must sit beside zoo, which it execs for all but a cached run.
+rm -f "$prefix/bin/zoo-runtime"
+install -m 0755 dist/zoo-runtime "$prefix/bin/zoo-runtime"
 ln -sf zoo "$prefix/bin/zookeeper"
-ln -sf zoo "$prefix/bin/zoo-runtime"
 echo "setup: installed zoo, zookeeper, zoo-runtime and zoo-shim in $prefix/bin"
 
 if [ "${ZOO_SETUP_NO_DEMO:-}" != 1 ]; then

@@ -28,7 +28,7 @@
 
 /* Host ops: u32 phase (ZOO_PHASE_*) first, then the fields below; run in record order within a phase. */
 #define ZOO_RR_MKDIR 0x0020   /* u32 phase, u32 mode, u32 flags (ZOO_RMKDIR_*), str path */
-#define ZOO_RR_LOCK 0x0021    /* u32 phase, str path: open the directory, flock(LOCK_EX), hold it until exit */
+#define ZOO_RR_LOCK 0x0021    /* u32 phase, str path: open the directory, flock(LOCK_EX), hold it until UNLOCK or exit */
 #define ZOO_RR_MKFIFO 0x0022  /* u32 phase, u32 mode, str path: mknod S_IFIFO, then chmod(mode) */
 #define ZOO_RR_OPEN 0x0023    /* u32 phase, u32 open flags, u32 slot, str path: the shim gets it as fd `slot` */
 #define ZOO_RR_WRITE 0x0024   /* u32 phase, str path, str content: open O_WRONLY (no create), one write(2) */
@@ -37,6 +37,7 @@
 #define ZOO_RR_RMDIR 0x0027   /* u32 phase, u32 flags (ZOO_RRMDIR_*), str path */
 #define ZOO_RR_RMTREE 0x0028  /* u32 phase, str dir: unlink the dir's entries (one level), then rmdir */
 #define ZOO_RR_START 0x0029   /* u32 phase, str fifo: what `start` does: open for reading, wait for the writer's hangup, unlink */
+#define ZOO_RR_UNLOCK 0x002A  /* u32 phase, str path: release the lock LOCK took on that directory */
 
 #define ZOO_GUARD_ABSENT 0u  /* stat fails with ENOENT */
 #define ZOO_GUARD_DIR 1u     /* a directory */

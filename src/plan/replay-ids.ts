@@ -25,6 +25,7 @@ export const RR = {
   RMDIR: 0x0027,
   RMTREE: 0x0028,
   START: 0x0029,
+  UNLOCK: 0x002a,
 } as const;
 
 export const Guard = { ABSENT: 0, DIR: 1, NOT_DIR: 2 } as const;

@@ -40,12 +40,12 @@ async function run(spec: Spec, hooks: RunHooks, cleanup: Cleanup): Promise<RunRe
 }
 
 /**
- * Forwards our signals to the container until the shim reports its exit.
- * `sharesTerminal`: the container is in our process group (a FOREGROUND shim),
- * so the terminal's own signals already reach it.
+ * Forwards our signals to the container (as SIGNAL messages to its shim)
+ * until the returned function is called. `sharesTerminal`: the container is
+ * in our process group (a FOREGROUND shim), so the terminal's own signals
+ * already reach it.
  */
-export async function waitForExit(l: Pick<Launched, "sock" | "shimExit" | "expect">, sharesTerminal: boolean): Promise<ExitStatus> {
-  const { sock, shimExit } = l;
+export function forwardSignals(sock: number, sharesTerminal: boolean): () => void {
   const handlers = FORWARDED.map((name) => {
     const fwd = !(sharesTerminal && TERMINAL_SIGNALS.has(name) && process.stdin.isTTY);
     const h = () => {
@@ -57,9 +57,15 @@ export async function waitForExit(l: Pick<Launched, "sock" | "shimExit" | "expec
     process.on(name, h);
     return [name, h] as const;
   });
-  await shimExit;
-  for (const [name, h] of handlers) process.off(name, h);
+  return () => {
+    for (const [name, h] of handlers) process.off(name, h);
+  };
+}
 
+/** Forwards our signals (from now, unless the caller started that earlier) until the shim reports the container's exit. */
+export async function waitForExit(l: Pick<Launched, "sock" | "shimExit" | "expect">, sharesTerminal: boolean, stopForwarding = forwardSignals(l.sock, sharesTerminal)): Promise<ExitStatus> {
+  await l.shimExit;
+  stopForwarding();
   const last = await l.expect(Msg.EXIT, "waiting for the container");
   return decodeWaitStatus(i32(last.payload));
 }

@@ -98,6 +98,7 @@ export function decodeEntry(bytes: Uint8Array): Entry {
         lastPhase = phase;
         if (r.type === RR.MKDIR) op = { op: "mkdir", phase, mode: f.u32(), flags: f.u32(), path: f.str() };
         else if (r.type === RR.LOCK) op = { op: "lock", phase, path: f.str() };
+        else if (r.type === RR.UNLOCK) op = { op: "unlock", phase, path: f.str() };
         else if (r.type === RR.MKFIFO) op = { op: "mkfifo", phase, mode: f.u32(), path: f.str() };
         else if (r.type === RR.OPEN) op = { op: "open", phase, flags: f.u32(), slot: f.u32(), path: f.str() };
         else if (r.type === RR.WRITE) op = { op: "write", phase, path: f.str(), content: f.str() };

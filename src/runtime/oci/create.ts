@@ -14,7 +14,7 @@ import { mkfifo } from "../../sys/libc.ts";
 import { containerCgroups } from "../cgroup-setup.ts";
 import { joinSystemdScope, parseSystemdCgroupsPath } from "../../cgroups/systemd/index.ts";
 import { createDetached, type Detached } from "../detached.ts";
-import { waitForExit } from "../run.ts";
+import { forwardSignals, waitForExit } from "../run.ts";
 import { RuntimeError } from "./errors.ts";
 import { procInfo } from "./proc-stat.ts";
 import { checkId, FIFO_NAME, type ContainerState, type Store } from "./store.ts";
@@ -217,11 +217,14 @@ export async function run(store: Store, o: CreateOptions & { detach: boolean; ca
   const recorder = cache?.watchRun({ ...o, debug: o.cache!.debug }, o.cache!.argv, o.id, store.root) ?? undefined;
   const c = await create(store, { ...o, foreground: !o.detach, recorder });
   let relay: ReturnType<typeof relayTerminal> | null = null;
+  // From before start on: a signal that comes as soon as the command runs must reach it, not end us.
+  const stopForwarding = o.detach ? () => {} : forwardSignals(c.detached.sock, false);
   try {
     // The child sent the master before it reported CREATED: it is waiting on the socket.
     if (c.console !== undefined) relay = relayTerminal(receiveMaster(c.console));
     await store.locked(o.id, () => startLocked(c));
   } catch (e) {
+    stopForwarding();
     relay?.stop();
     await remove(store, o.id, true).catch(() => {});
     throw e;
@@ -232,11 +235,12 @@ export async function run(store: Store, o: CreateOptions & { detach: boolean; ca
   try {
     await c.detached.expect(Msg.STARTED, "starting the command");
   } catch (e) {
+    stopForwarding();
     relay?.stop();
     await remove(store, o.id, true).catch(() => {});
     throw e;
   }
-  const status = await waitForExit(c.detached, false);
+  const status = await waitForExit(c.detached, false, stopForwarding);
   if (relay) {
     // What the process wrote last is still in the pty: read until EIO (or give up after a moment).
     await Promise.race([relay.done, Bun.sleep(1000)]);

@@ -193,9 +193,10 @@ function checkShape(e: Entry, root: string): void {
   expect(child.every((o) => o.op === "write" && at(o).endsWith("/zoo-%I/cgroup.procs") && o.content === "\x01P")).toBe(true);
   const created = by(Phase.CREATED).map((o) => [o.op, at(o)]);
   expect(created.filter(([op]) => op === "replace").map(([, p]) => p)[0]).toBe(`${root}/%I/state.json`);
-  expect(created.at(-1)).toEqual(["start", `${root}/%I/exec.fifo`]);
+  expect(created.slice(-2)).toEqual([["start", `${root}/%I/exec.fifo`], ["unlock", `${root}/%I`]]);
   expect(created.some(([op, p]) => (op === "write" && String(p).includes("/devices.")) || op === "device-bpf")).toBe(true);
   const teardown = by(Phase.TEARDOWN).map((o) => [o.op, at(o)]);
+  expect(teardown.shift()).toEqual(["lock", `${root}/%I`]);
   expect(teardown.slice(-2)).toEqual([["rmdir", "/tmp/zoo.%T"], ["rmtree", `${root}/%I`]]);
   expect(teardown.slice(0, -2).every(([op, p]) => op === "rmdir" && String(p).endsWith("/zoo-%I"))).toBe(true);
 }
@@ -210,7 +211,10 @@ function valuesOf(effects: string[][] | null, id: string): MarkValues {
 /** The entry's ops as effects strace would show, filled with this run's values. */
 function effectsOfEntry(e: Entry, v: MarkValues): string[][] {
   const f = (s: string) => fillMarkers(s, v);
-  return e.ops.map((o) => {
+  // strace shows when a lock is taken, not when its fd is closed: the first LOCK of a directory only.
+  const locked = new Set<string>();
+  const seen = e.ops.filter((o) => o.op !== "unlock" && !(o.op === "lock" && locked.has(o.path)) && (o.op !== "lock" || locked.add(o.path)));
+  return seen.map((o) => {
     switch (o.op) {
       case "write":
         return ["write", f(o.path), f(o.content)];

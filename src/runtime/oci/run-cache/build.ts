@@ -118,8 +118,12 @@ export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
   ops.push({ op: "replace", phase: Phase.CREATED, mode: STATE_FILE_MODE, path: path(join(stateDir, "state.json")), content: json });
   if (c.pidFile !== undefined) ops.push({ op: "replace", phase: Phase.CREATED, mode: PID_FILE_MODE, path: literal(c.pidFile), content: marker(Mark.PID) });
   ops.push({ op: "start", phase: Phase.CREATED, fifo: path(fifo) });
+  // create and start each let go of the lock when done: `state`, `list` and
+  // `kill` must not wait for the container to end.
+  ops.push({ op: "unlock", phase: Phase.CREATED, path: path(stateDir) });
 
-  // run's teardown: destroy(state, true), then Store.remove.
+  // run's teardown, under the lock again: destroy(state, true), then Store.remove.
+  ops.push({ op: "lock", phase: Phase.TEARDOWN, path: path(stateDir) });
   for (const p of cg?.paths ?? []) ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.RETRY_BUSY | RRmdir.ENOENT_OK, path: path(p.dir) });
   ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.ENOENT_OK, path: path(rootMount) });
   ops.push({ op: "rmtree", phase: Phase.TEARDOWN, path: path(stateDir) });

@@ -19,6 +19,8 @@ export function opRecord(o: HostOp): PlanRecord {
       return rec(RR.MKDIR, p.u32(o.mode).u32(o.flags).str(o.path));
     case "lock":
       return rec(RR.LOCK, p.str(o.path));
+    case "unlock":
+      return rec(RR.UNLOCK, p.str(o.path));
     case "mkfifo":
       return rec(RR.MKFIFO, p.u32(o.mode).str(o.path));
     case "open":

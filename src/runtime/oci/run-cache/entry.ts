@@ -9,6 +9,7 @@ export type Guard = { kind: "file"; path: string; content: Uint8Array } | { kind
 export type HostOp =
   | { op: "mkdir"; phase: PhaseId; mode: number; flags: number; path: string }
   | { op: "lock"; phase: PhaseId; path: string }
+  | { op: "unlock"; phase: PhaseId; path: string }
   | { op: "mkfifo"; phase: PhaseId; mode: number; path: string }
   | { op: "open"; phase: PhaseId; flags: number; slot: number; path: string }
   | { op: "write"; phase: PhaseId; path: string; content: string }

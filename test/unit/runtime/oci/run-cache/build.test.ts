@@ -102,13 +102,16 @@ test("the host ops are create's, launch's, start's and the teardown's, in order,
     JSON.stringify({ op: "write", phase: Phase.CHILD, path: "/sys/fs/cgroup/devices/web/zoo-<I>/cgroup.procs", content: "<P>" }),
     // The v1 devices hierarchy gets the rules, one write each (no program on the v2 cgroup).
     ...v1Writes(containerRules([], [])).map(([file, line]) => JSON.stringify({ op: "write", phase: Phase.CREATED, path: `/sys/fs/cgroup/devices/web/zoo-<I>/${file}`, content: line })),
-    ...ops.slice(-7),
+    ...ops.slice(-9),
   ]);
   expect(ops[10]).toContain('"devices.deny","content":"a *:* rwm"'.replace('"devices.deny"', '/devices.deny"'));
-  expect(ops.slice(-7)).toEqual([
-    ops.at(-7)!, // state.json, below
+  expect(ops.slice(-9)).toEqual([
+    ops.at(-9)!, // state.json, below
     JSON.stringify({ op: "replace", phase: Phase.CREATED, mode: 0o666, path: "/work/p", content: "<P>" }),
     JSON.stringify({ op: "start", phase: Phase.CREATED, fifo: "/run/s/<I>/exec.fifo" }),
+    // The lock is let go once started (state, list and kill must not wait) and taken again to tear down.
+    JSON.stringify({ op: "unlock", phase: Phase.CREATED, path: "/run/s/<I>" }),
+    JSON.stringify({ op: "lock", phase: Phase.TEARDOWN, path: "/run/s/<I>" }),
     JSON.stringify({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.RETRY_BUSY | RRmdir.ENOENT_OK, path: "/sys/fs/cgroup/unified/zoo-<I>" }),
     JSON.stringify({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.RETRY_BUSY | RRmdir.ENOENT_OK, path: "/sys/fs/cgroup/devices/web/zoo-<I>" }),
     JSON.stringify({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.ENOENT_OK, path: "/tmp/zoo.<T>" }),

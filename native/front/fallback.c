@@ -1,0 +1,45 @@
+#define _GNU_SOURCE
+#include "fallback.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *rr_exe_dir(void)
+{
+	char buf[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash) {
+		errno = ENOENT;
+		return NULL;
+	}
+	*slash = '\0';
+	return strdup(slash == buf ? "/" : buf);
+}
+
+void rr_exec_bun(const char *dir, char **argv, const sigset_t *mask)
+{
+	char path[PATH_MAX];
+
+	(void)snprintf(path, sizeof path, "%s%szoo", dir, strcmp(dir, "/") == 0 ? "" : "/");
+	/* The Bun executable picks its front door by argv[0]'s base name. Kept
+	 * as given when it already says zoo-runtime (ps shows what was run),
+	 * replaced when we were started under another name (a `runc` link). */
+	const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
+	if (!argv[0] || strcmp(base ? base + 1 : argv[0], "zoo-runtime") != 0)
+		argv[0] = (char *)"zoo-runtime";
+	/* Signals that came while we held them blocked are the Bun path's now
+	 * (or end us here, as they would have ended it). */
+	if (sigprocmask(SIG_SETMASK, mask, NULL) == 0)
+		execv(path, argv);
+	dprintf(2, "zoo-runtime: %s: %s\n", path, strerror(errno));
+	_exit(127);
+}

@@ -1,0 +1,37 @@
+/* This run's values, put into the entry's templates: the plan at its sites,
+ * host-op strings at their markers (docs/design/run-cache.md, "Templates"). */
+#ifndef RR_FILL_H
+#define RR_FILL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "entry.h"
+
+struct rr_vars {
+	const char *id;
+	char token[16];
+	/* Known from CHILD_PID on (`late`). */
+	bool late;
+	char pid[16], shim_pid[16], pid_start[32], shim_start[32], created[96];
+};
+
+/* ZOO_REPLAY_TOKEN_LEN characters of [A-Za-z0-9_-] from getrandom(2). */
+int rr_make_token(char *out, size_t n);
+
+/* A memfd (O_CLOEXEC) holding the plan template with the sites filled in; -1 on error. */
+int rr_plan_fd(const struct rr_entry *e, const struct rr_vars *v);
+
+/* The template with its markers replaced (malloc'd); NULL with errno
+ * (EINVAL: a marker whose value is not known yet). */
+char *rr_expand(const char *tmpl, const struct rr_vars *v);
+
+/* After CHILD_PID: the pids, their start times, the creation time. */
+int rr_vars_child(struct rr_vars *v, pid_t pid, pid_t shim_pid);
+
+/* Field 22 of /proc/<pid>/stat, as text. */
+int rr_start_time(pid_t pid, char *out, size_t n);
+
+#endif

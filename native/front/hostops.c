@@ -1,0 +1,435 @@
+#define _GNU_SOURCE
+#include "hostops.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "zoo_replay.h"
+
+int rr_host_init(struct rr_host *h, const struct rr_entry *e)
+{
+	size_t n = e->nops + 1;
+
+	memset(h, 0, sizeof *h);
+	h->made = calloc(n, sizeof *h->made);
+	h->locks = calloc(n, sizeof *h->locks);
+	h->slots = calloc(n, sizeof *h->slots);
+	return h->made && h->locks && h->slots ? 0 : -1;
+}
+
+static int remember(struct rr_host *h, int dir, const char *path)
+{
+	char *copy = strdup(path);
+
+	if (!copy)
+		return -1;
+	h->made[h->nmade].dir = dir;
+	h->made[h->nmade].path = copy;
+	h->nmade++;
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
+/* rmdir; EBUSY (a dead PID namespace's last tasks still leaving a cgroup)
+ * is retried for about a second when asked. */
+static int remove_dir(const char *path, int retry_busy)
+{
+	for (int i = 0;; i++) {
+		if (rmdir(path) == 0)
+			return 0;
+		if (errno != EBUSY || !retry_busy || i >= 100)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+/* The files directly in dir (not cgroup control files, which refuse). A
+ * directory with something mounted on it (another device than its parent's)
+ * is left alone: the files would be the mount's. */
+static void unlink_files(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat self, parent;
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &self) < 0 || fstatat(fd, "..", &parent, 0) < 0 || self.st_dev != parent.st_dev) {
+		(void)close(fd);
+		return;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		(void)close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			(void)unlinkat(fd, de->d_name, 0);
+	(void)closedir(d);
+}
+
+/* RMTREE: every entry of the directory must go (a subdirectory fails), then the directory. */
+static int rmtree(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		int err = errno;
+
+		(void)close(fd);
+		errno = err;
+		return -1;
+	}
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT) {
+			rc = -1;
+			break;
+		}
+		errno = 0;
+	}
+	if (rc == 0 && errno)
+		rc = -1;
+	{
+		int err = errno;
+
+		(void)closedir(d);
+		errno = err;
+	}
+	return rc < 0 ? -1 : rmdir(path);
+}
+
+static int write_once(const char *path, const char *content)
+{
+	size_t len = strlen(content);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	/* One write(2): a cgroup file takes one value per write. */
+	do
+		n = write(fd, content, len);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n != len) {
+		n = -1;
+		errno = EIO;
+	}
+	if (n < 0) {
+		int err = errno;
+
+		(void)close(fd);
+		errno = err;
+		return -1;
+	}
+	return close(fd);
+}
+
+static int replace(struct rr_host *h, const char *path, const char *content, uint32_t mode)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 5);
+	int fd, err;
+
+	if (!tmp)
+		return -1;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		goto fail;
+	if (rr_write_all(fd, content, strlen(content)) < 0) {
+		err = errno;
+		(void)close(fd);
+		errno = err;
+		goto fail_unlink;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0)
+		goto fail_unlink;
+	free(tmp);
+	return remember(h, 0, path);
+fail_unlink:
+	err = errno;
+	(void)unlink(tmp);
+	errno = err;
+fail:
+	err = errno;
+	free(tmp);
+	errno = err;
+	return -1;
+}
+
+static int device_bpf(const char *dir, const uint8_t *insns, uint32_t len)
+{
+	static const char license[] = "Apache-2.0";
+	union bpf_attr attr;
+	int prog, cg, rc, err;
+
+	memset(&attr, 0, sizeof attr);
+	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	attr.insn_cnt = len / 8;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.license = (uint64_t)(uintptr_t)license;
+	attr.expected_attach_type = BPF_CGROUP_DEVICE;
+	memcpy(attr.prog_name, "zoo_devices", sizeof "zoo_devices");
+	prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
+	if (prog < 0)
+		return -1;
+	if (fcntl(prog, F_SETFD, FD_CLOEXEC) < 0) {
+		err = errno;
+		(void)close(prog);
+		errno = err;
+		return -1;
+	}
+	cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0) {
+		err = errno;
+		(void)close(prog);
+		errno = err;
+		return -1;
+	}
+	memset(&attr, 0, sizeof attr);
+	attr.target_fd = (uint32_t)cg;
+	attr.attach_bpf_fd = (uint32_t)prog;
+	attr.attach_type = BPF_CGROUP_DEVICE;
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	/* The attachment holds the program until the cgroup goes. */
+	rc = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr);
+	err = errno;
+	(void)close(cg);
+	(void)close(prog);
+	errno = err;
+	return rc;
+}
+
+static int alive(const struct rr_host *h)
+{
+	char now[32];
+
+	if (kill(h->container, 0) < 0 && errno == ESRCH)
+		return 0;
+	/* The same process, not a new one with a recycled pid. */
+	return rr_start_time(h->container, now, sizeof now) == 0 && strcmp(now, h->container_start) == 0;
+}
+
+/* What `start` does: a reader on the fifo until the container's writer has
+ * come and gone (POLLHUP); CREATED comes before its open, so it may not be
+ * there yet. Gives up once the container is gone. */
+static int start(const struct rr_host *h, const char *fifo)
+{
+	int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, 50);
+
+		if (r < 0 && errno != EINTR)
+			goto fail;
+		if (r > 0 && (p.revents & POLLHUP))
+			break;
+		if (!alive(h)) {
+			errno = ESRCH;
+			goto fail;
+		}
+	}
+	if (close(fd) < 0)
+		return -1;
+	return unlink(fifo);
+fail:
+	err = errno;
+	(void)close(fd);
+	errno = err;
+	return -1;
+}
+
+/* Closes the lock held on `path`'s directory: the same inode, whatever the name. */
+static int unlock(struct rr_host *h, const char *path)
+{
+	struct stat want, got;
+
+	if (stat(path, &want) < 0)
+		return -1;
+	for (size_t i = 0; i < h->nlocks; i++) {
+		if (fstat(h->locks[i], &got) < 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+			continue;
+		(void)close(h->locks[i]);
+		h->locks[i] = h->locks[--h->nlocks];
+		return 0;
+	}
+	errno = ENOLCK;
+	return -1;
+}
+
+static const char *op_name(uint16_t type)
+{
+	switch (type) {
+	case ZOO_RR_MKDIR: return "mkdir";
+	case ZOO_RR_LOCK: return "lock";
+	case ZOO_RR_MKFIFO: return "mkfifo";
+	case ZOO_RR_OPEN: return "open";
+	case ZOO_RR_WRITE: return "write";
+	case ZOO_RR_REPLACE: return "write";
+	case ZOO_RR_DEVICE_BPF: return "device program for";
+	case ZOO_RR_RMDIR: return "rmdir";
+	case ZOO_RR_RMTREE: return "remove";
+	case ZOO_RR_START: return "start";
+	case ZOO_RR_UNLOCK: return "unlock";
+	}
+	return "?";
+}
+
+static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, const char *content)
+{
+	int fd;
+
+	switch (op->type) {
+	case ZOO_RR_MKDIR:
+		if (mkdir(path, op->mode) == 0)
+			return remember(h, 1, path);
+		/* An existing directory is not ours: a fallback leaves it. */
+		return errno == EEXIST && (op->flags & ZOO_RMKDIR_EXIST_OK) ? 0 : -1;
+	case ZOO_RR_LOCK:
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		h->locks[h->nlocks++] = fd;
+		while (flock(fd, LOCK_EX) < 0)
+			if (errno != EINTR)
+				return -1;
+		return 0;
+	case ZOO_RR_UNLOCK:
+		return unlock(h, path);
+	case ZOO_RR_MKFIFO:
+		if (mknod(path, S_IFIFO | op->mode, 0) < 0)
+			return -1;
+		if (remember(h, 0, path) < 0)
+			return -1;
+		/* Past the umask: the container's process may be any uid. */
+		return chmod(path, op->mode);
+	case ZOO_RR_OPEN:
+		fd = open(path, (int)op->flags | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		h->slots[h->nslots].fd = fd;
+		h->slots[h->nslots].slot = op->slot;
+		h->nslots++;
+		return 0;
+	case ZOO_RR_WRITE:
+		return write_once(path, content);
+	case ZOO_RR_REPLACE:
+		return replace(h, path, content, op->mode);
+	case ZOO_RR_DEVICE_BPF:
+		return device_bpf(path, op->blob, op->blob_len);
+	case ZOO_RR_RMDIR:
+		if (remove_dir(path, op->flags & ZOO_RRMDIR_RETRY_BUSY) == 0)
+			return 0;
+		return errno == ENOENT && (op->flags & ZOO_RRMDIR_ENOENT_OK) ? 0 : -1;
+	case ZOO_RR_RMTREE:
+		return rmtree(path) == 0 || errno == ENOENT ? 0 : -1;
+	case ZOO_RR_START:
+		return start(h, path);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+int rr_run_phase(struct rr_host *h, const struct rr_entry *e, uint32_t phase, const struct rr_vars *v, int teardown,
+		 char *why, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < e->nops; i++) {
+		const struct rr_op *op = &e->ops[i];
+		char *path, *content = NULL;
+		int r, err;
+
+		if (op->phase != phase)
+			continue;
+		path = rr_expand(op->path, v);
+		if (path && op->content)
+			content = rr_expand(op->content, v);
+		if (!path || (op->content && !content)) {
+			err = errno;
+			free(path);
+			rr_why(why, n, "op %zu: expanding a template: %s", i, strerror(err));
+			if (!teardown)
+				return -1;
+			rc = -1;
+			continue;
+		}
+		r = run_op(h, op, path, content);
+		err = errno;
+		if (r < 0) {
+			rr_why(why, n, "%s %s: %s", op_name(op->type), path, strerror(err));
+			if (teardown)
+				dprintf(2, "zoo-runtime: delete %s: %s\n", v->id, why);
+		}
+		free(path);
+		free(content);
+		if (r < 0) {
+			if (!teardown)
+				return -1;
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+void rr_undo(struct rr_host *h)
+{
+	for (size_t i = h->nmade; i-- > 0;) {
+		const struct rr_made *m = &h->made[i];
+
+		if (m->dir) {
+			unlink_files(m->path);
+			(void)remove_dir(m->path, 1);
+		} else {
+			(void)unlink(m->path);
+		}
+	}
+}
+
+void rr_host_release(struct rr_host *h)
+{
+	for (size_t i = 0; i < h->nlocks; i++)
+		(void)close(h->locks[i]);
+	for (size_t i = 0; i < h->nslots; i++)
+		(void)close(h->slots[i].fd);
+	for (size_t i = 0; i < h->nmade; i++)
+		free(h->made[i].path);
+	free(h->made);
+	free(h->locks);
+	free(h->slots);
+	memset(h, 0, sizeof *h);
+}

@@ -1,0 +1,48 @@
+/* The host ops of an entry (zoo_replay.h), run phase by phase, with a log of
+ * what this run made so that a fallback can take it away again. */
+#ifndef RR_HOSTOPS_H
+#define RR_HOSTOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "entry.h"
+#include "fill.h"
+
+struct rr_made {
+	int dir; /* 1: a directory (removed with its files), 0: a file or fifo */
+	char *path;
+};
+
+struct rr_slot {
+	int fd;
+	uint32_t slot;
+};
+
+struct rr_host {
+	struct rr_made *made;
+	size_t nmade;
+	int *locks;
+	size_t nlocks;
+	struct rr_slot *slots; /* OPENs: the shim gets each as fd `slot` */
+	size_t nslots;
+	pid_t container; /* START gives up once it is gone */
+	char container_start[32];
+};
+
+int rr_host_init(struct rr_host *h, const struct rr_entry *e);
+
+/* Runs the ops of one phase in record order. Before STARTED the first
+ * failure stops it (-1, *why). `teardown`: every op runs, and each failure
+ * is reported as `zoo-runtime: delete <id>: <what>: <error>`; -1 if any failed. */
+int rr_run_phase(struct rr_host *h, const struct rr_entry *e, uint32_t phase, const struct rr_vars *v, int teardown,
+		 char *why, size_t n);
+
+/* Removes what this run made, newest first (fallback). */
+void rr_undo(struct rr_host *h);
+
+/* Closes every fd (locks, slots) and frees the logs. */
+void rr_host_release(struct rr_host *h);
+
+#endif

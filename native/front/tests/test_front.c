@@ -1,0 +1,1175 @@
+/* End-to-end tests of the front door, zoo-runtime (docs/design/run-cache.md).
+ *
+ * Each run happens in a scratch directory holding a copy of the front door
+ * and, as the Bun executable `zoo` next to it, a copy of this program: run
+ * under that name it writes its argv to argv.out and exits 42, which is the
+ * exec contract under test. Entries are encoded here (tests/planenc.c with
+ * the magic "ZOOR") under a key computed here from the doc, written to
+ * /run/zoo/cache/run/<fnv> and removed again; hits start the real zoo-shim.
+ * Needs root.
+ *
+ *   ZOO_RUNTIME=path          the front door to test (default build/zoo-runtime)
+ *   ZOO_SHIM=path             the zoo-shim entries name (default build/zoo-shim)
+ *   ZOO_RUNTIME_WRAPPER=...   run the front door under this command (valgrind ...)
+ *   ZOO_TEST_TIME_SCALE       multiply timeouts */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "planenc.h"
+#include "zoo_replay.h"
+
+#define SKIP 1
+#define CACHE "/run/zoo/cache/run"
+#define T_RUN 20000 /* ms a front door may take */
+
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
+			fprintf(stderr, "#   %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                   \
+			fputc('\n', stderr);                                            \
+			goto out;                                                       \
+		}                                                                       \
+	} while (0)
+
+static const char *runtime_src = "build/zoo-runtime";
+static char shim[PATH_MAX];
+static char **wrapper;
+static bool under_valgrind;
+static int time_scale = 1;
+static char dir[64]; /* the scratch directory */
+static char front[128]; /* dir/zoo-runtime */
+static char cgroup[256]; /* a v1 pids cgroup of this test run (prefix; + ID) */
+static char cgroup2[256]; /* the same on cgroup v2 */
+static bool made_cache[3]; /* /run/zoo, /run/zoo/cache, /run/zoo/cache/run made by us */
+
+/* ---- the stand-in Bun executable ---- */
+
+static int standin(int argc, char **argv)
+{
+	char path[PATH_MAX + 16], self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	FILE *f;
+
+	if (n <= 0)
+		return 2;
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	snprintf(path, sizeof path, "%s/argv.out", self);
+	f = fopen(path, "we");
+	if (!f)
+		return 2;
+	for (int i = 0; i < argc; i++)
+		fprintf(f, "%s\n", argv[i]);
+	/* Which fds reached the Bun path: none of the front door's. */
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int dfd = d ? dirfd(d) : -1;
+	fprintf(f, "fds:");
+	while (d && (de = readdir(d))) {
+		char link[PATH_MAX + 32], target[PATH_MAX];
+		ssize_t k;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dfd || atoi(de->d_name) == fileno(f))
+			continue;
+		/* valgrind's --log-file fd outlives its exec (--trace-children=no): not the front door's. */
+		snprintf(link, sizeof link, "/proc/self/fd/%s", de->d_name);
+		k = readlink(link, target, sizeof target - 1);
+		target[k > 0 ? k : 0] = '\0';
+		if (strstr(target, "/build/valgrind/log.front."))
+			continue;
+		fprintf(f, " %s", de->d_name);
+	}
+	fprintf(f, "\n");
+	if (d)
+		closedir(d);
+	fclose(f);
+	return 42;
+}
+
+static bool is_standin(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	return strcmp(strrchr(self, '/'), "/zoo") == 0;
+}
+
+/* ---- files ---- */
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out;
+	struct stat st;
+	off_t off = 0;
+
+	if (in < 0 || fstat(in, &st) < 0)
+		return -1;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (out < 0)
+		return -1;
+	while (off < st.st_size)
+		if (sendfile(out, in, &off, (size_t)(st.st_size - off)) <= 0)
+			return -1;
+	close(in);
+	return close(out);
+}
+
+static int put_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return -1;
+	return close(fd);
+}
+
+static int read_text(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t k;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	k = read(fd, buf, n - 1);
+	close(fd);
+	if (k < 0)
+		return -1;
+	buf[k] = '\0';
+	return 0;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Entries of the scratch dir starting with prefix (the root mount points). */
+static int count_prefix(const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- the key, as run-cache.md gives it ---- */
+
+struct kb {
+	char buf[16384];
+	size_t len;
+};
+
+static void kf(struct kb *k, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = b ? strlen(b) : 0;
+
+	memcpy(k->buf + k->len, a, la);
+	if (b)
+		memcpy(k->buf + k->len + la, b, lb);
+	k->len += la + lb;
+	k->buf[k->len++] = '\0';
+}
+
+static const char *env_of(char **envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char **e = envp; *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+/* args: argv[1..] of the front door (the ID last); envp: its environment. */
+static int make_key(struct kb *k, char *const *args, char **envp)
+{
+	static const char *const names[] = { "ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR", "ZOO_SECCOMP_CACHE",
+					     "ZOO_DEBUG", "NOTIFY_SOCKET",
+					     "LISTEN_FDS" };
+	char path[256], num[128];
+	struct stat st;
+	int n = 0;
+
+	k->len = 0;
+	snprintf(path, sizeof path, "%s/zoo", dir);
+	if (stat(path, &st) < 0)
+		return -1;
+	kf(k, "zoo-run-cache/1", NULL);
+	snprintf(num, sizeof num, "%llu:%llu:%lld:%lld", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 (long long)st.st_size, (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+	kf(k, "exe=", num);
+	kf(k, "uid=", "0");
+	kf(k, "cwd=", dir);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const char *v = env_of(envp, names[i]);
+		char f[64];
+
+		snprintf(f, sizeof f, "env=%s%s", names[i], v ? "=" : "");
+		kf(k, f, v);
+	}
+	while (args[n])
+		n++;
+	snprintf(num, sizeof num, "%zu", strlen(args[n - 1]));
+	kf(k, "idlen=", num);
+	for (int i = 0; i < n - 1; i++)
+		kf(k, "arg=", args[i]);
+	return 0;
+}
+
+static uint64_t fnv(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* ---- the front door's environment and its run ---- */
+
+struct env {
+	char *v[16];
+	int n;
+};
+
+static void env_init(struct env *e)
+{
+	static const char *const pass[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS" };
+
+	e->n = 0;
+	e->v[e->n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	e->v[e->n++] = "ZOO_RUN_CACHE_TRACE=1";
+	for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
+		static char buf[3][512];
+		const char *v = getenv(pass[i]);
+
+		if (v) {
+			snprintf(buf[i], sizeof buf[i], "%s=%s", pass[i], v);
+			e->v[e->n++] = buf[i];
+		}
+	}
+	e->v[e->n] = NULL;
+}
+
+static void env_add(struct env *e, char *kv)
+{
+	e->v[e->n++] = kv;
+	e->v[e->n] = NULL;
+}
+
+struct result {
+	int status; /* wait status of the front door */
+	char out[16384], err[16384];
+};
+
+/* Runs dir/zoo-runtime ARGS in dir. `ready`: once stdout holds it, send `sig`. */
+static int run_front(char **args, struct env *env, struct result *r, const char *ready, int sig)
+{
+	char *argv[64];
+	int n = 0, out = memfd_create("out", MFD_CLOEXEC), err = memfd_create("err", MFD_CLOEXEC), sent = 0;
+	pid_t pid;
+	long waited = 0;
+
+	memset(r, 0, sizeof *r);
+	unlink(strcat(strcpy(r->out, dir), "/argv.out"));
+	r->out[0] = '\0';
+	for (char **w = wrapper; w && *w; w++)
+		argv[n++] = *w;
+	argv[n++] = front;
+	for (char **a = args; *a; a++)
+		argv[n++] = *a;
+	argv[n] = NULL;
+	if (out < 0 || err < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (chdir(dir) < 0 || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+			_exit(126);
+		/* Whatever this test inherited is not the front door's to pass on. */
+		for (int fd = 3; fd < 1024; fd++)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		execvpe(argv[0], argv, env->v);
+		_exit(127);
+	}
+	for (;;) {
+		pid_t p = waitpid(pid, &r->status, WNOHANG);
+
+		if (p == pid)
+			break;
+		if (ready && !sent) {
+			char buf[4096];
+			ssize_t k = pread(out, buf, sizeof buf - 1, 0);
+
+			buf[k > 0 ? k : 0] = '\0';
+			if (strstr(buf, ready)) {
+				kill(pid, sig);
+				sent = 1;
+			}
+		}
+		if (waited > (long)T_RUN * time_scale) {
+			fprintf(stderr, "#   front door %d timed out, killing it\n", pid);
+			kill(pid, SIGKILL);
+			waitpid(pid, &r->status, 0);
+			close(out);
+			close(err);
+			return -1;
+		}
+		usleep(5000);
+		waited += 5;
+	}
+	ssize_t k = pread(out, r->out, sizeof r->out - 1, 0);
+	r->out[k > 0 ? k : 0] = '\0';
+	k = pread(err, r->err, sizeof r->err - 1, 0);
+	r->err[k > 0 ? k : 0] = '\0';
+	close(out);
+	close(err);
+	return 0;
+}
+
+static bool exited(const struct result *r, int code)
+{
+	if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == code)
+		return true;
+	fprintf(stderr, "#   wait status 0x%x, wanted exit %d\n#   stdout: %s\n#   stderr: %s\n", r->status, code,
+		r->out, r->err);
+	return false;
+}
+
+/* The stand-in ran with our argv[0] (it names zoo-runtime already), these arguments, and stdio only. */
+static bool fell_back(const struct result *r, char **args)
+{
+	char want[4096], got[4096], path[128];
+
+	if (!exited(r, 42))
+		return false;
+	snprintf(want, sizeof want, "%s\n", front);
+	for (char **a = args; *a; a++)
+		strcat(strcat(want, *a), "\n");
+	strcat(want, "fds: 0 1 2\n");
+	snprintf(path, sizeof path, "%s/argv.out", dir);
+	if (read_text(path, got, sizeof got) < 0 || strcmp(got, want) != 0) {
+		fprintf(stderr, "#   the Bun path got:\n%s#   wanted:\n%s", got, want);
+		return false;
+	}
+	return true;
+}
+
+/* No process of ours left: as a subreaper we would have inherited any orphan. */
+static bool no_strays(void)
+{
+	int st;
+	pid_t p = waitpid(-1, &st, WNOHANG);
+
+	if (p < 0 && errno == ECHILD)
+		return true;
+	fprintf(stderr, "#   a stray process: waitpid says %d\n", p);
+	return false;
+}
+
+/* ---- entries ---- */
+
+struct entry {
+	struct penc e;
+	char path[128]; /* where it was written */
+};
+
+static void en_init(struct entry *en)
+{
+	pe_init(&en->e);
+	en->path[0] = '\0';
+}
+
+static void en_str(struct entry *en, uint16_t type, const char *s)
+{
+	pe_begin(&en->e, type);
+	pe_str(&en->e, s);
+	pe_end(&en->e);
+}
+
+static void en_blob(struct entry *en, uint16_t type, const void *p, uint32_t n)
+{
+	pe_begin(&en->e, type);
+	pe_blob(&en->e, p, n);
+	pe_end(&en->e);
+}
+
+static void en_guard_file(struct entry *en, const char *path, const char *content)
+{
+	pe_begin(&en->e, ZOO_RR_GUARD_FILE);
+	pe_str(&en->e, path);
+	pe_blob(&en->e, content, (uint32_t)strlen(content));
+	pe_end(&en->e);
+}
+
+static void en_guard_stat(struct entry *en, uint32_t kind, const char *path)
+{
+	pe_begin(&en->e, ZOO_RR_GUARD_STAT);
+	pe_u32(&en->e, kind);
+	pe_str(&en->e, path);
+	pe_end(&en->e);
+}
+
+/* The op's fields in zoo_replay.h order: u32s first, then strs. */
+static void en_op(struct entry *en, uint16_t type, uint32_t phase, int nu, const uint32_t *u, const char *s1,
+		  const char *s2)
+{
+	pe_begin(&en->e, type);
+	pe_u32(&en->e, phase);
+	for (int i = 0; i < nu; i++)
+		pe_u32(&en->e, u[i]);
+	pe_str(&en->e, s1);
+	if (s2)
+		pe_str(&en->e, s2);
+	pe_end(&en->e);
+}
+
+/* The plan template: built with stand-in bytes (0x01 for the ID, 0x02 for
+ * the token), whose runs become the sites, as TypeScript does it. */
+static void en_plan(struct entry *en, const struct penc *plan, size_t idlen)
+{
+	en_blob(en, ZOO_RR_PLAN, plan->buf, (uint32_t)plan->len);
+	for (size_t i = 0; i < plan->len;) {
+		uint8_t b = plan->buf[i];
+		size_t want = b == 1 ? idlen : b == 2 ? ZOO_REPLAY_TOKEN_LEN : 0, run = 1;
+
+		while (i + run < plan->len && plan->buf[i + run] == b)
+			run++;
+		/* A lone 0x01 or 0x02 is a byte of some number, not a stand-in. */
+		if (want && run % want == 0) {
+			for (size_t k = 0; k < run; k += want) {
+				pe_begin(&en->e, ZOO_RR_PLAN_SITE);
+				pe_u32(&en->e, (uint32_t)(i + k));
+				pe_u32(&en->e, b == 1 ? ZOO_SITE_ID : ZOO_SITE_TOKEN);
+				pe_end(&en->e);
+			}
+		}
+		i += run;
+	}
+}
+
+/* Finishes the entry and writes it where the front door looks for this run. */
+static int en_write(struct entry *en, char *const *args, char **envp, mode_t mode)
+{
+	struct kb k;
+	int fd;
+
+	if (make_key(&k, args, envp) < 0)
+		return -1;
+	en_blob(en, ZOO_RR_KEY, k.buf, (uint32_t)k.len);
+	pe_finish(&en->e);
+	memcpy(en->e.buf, "ZOOR", 4);
+	snprintf(en->path, sizeof en->path, "%s/%016" PRIx64, CACHE, fnv(k.buf, k.len));
+	fd = open(en->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		perror(en->path);
+		en->path[0] = '\0';
+		return -1;
+	}
+	if (write(fd, en->e.buf, en->e.len) != (ssize_t)en->e.len || fchmod(fd, mode) < 0) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static void en_free(struct entry *en)
+{
+	if (en->path[0])
+		unlink(en->path);
+	pe_free(&en->e);
+}
+
+/* ---- a container: busybox in a small rootfs ---- */
+
+#define ID_MARK "\x01I"
+#define TOK_MARK "\x01T"
+
+struct box {
+	char id[64];
+	char *args[8];
+	char bundle[128], config[160], rootfs[160];
+	char state_root[128], state[192], fifo[256], mnt[160], pidfile[128], cg[320];
+	/* templates */
+	char t_state[192], t_fifo[256], t_mnt[160], t_json[256], t_cg[320], t_cgprocs[352], t_pidsmax[352];
+	char cg2[320], t_cg2[320]; /* cgroup v2, for DEVICE_BPF */
+};
+
+static int make_rootfs(void)
+{
+	static const char *const applets[] = { "sh", "cat", "echo", "hostname", "grep", "sleep", "true", "ls", "tr" };
+	char p[256], bin[256];
+
+	snprintf(p, sizeof p, "%s/rootfs", dir);
+	if (mkdir(p, 0755) < 0)
+		return -1;
+	for (const char *const *s = (const char *const[]){ "bin", "proc", "state", NULL }; *s; s++) {
+		snprintf(p, sizeof p, "%s/rootfs/%s", dir, *s);
+		if (mkdir(p, 0755) < 0)
+			return -1;
+	}
+	snprintf(bin, sizeof bin, "%s/rootfs/bin/busybox", dir);
+	if (copy_file("/usr/bin/busybox", bin, 0755) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof applets / sizeof applets[0]; i++) {
+		snprintf(p, sizeof p, "%s/rootfs/bin/%s", dir, applets[i]);
+		if (symlink("busybox", p) < 0)
+			return -1;
+	}
+	snprintf(p, sizeof p, "%s/config.json", dir);
+	return put_file(p, "{\"ociVersion\":\"1.0.2\"}\n");
+}
+
+static void box_init(struct box *b, const char *name)
+{
+	memset(b, 0, sizeof *b);
+	snprintf(b->id, sizeof b->id, "%s-%d", name, getpid());
+	snprintf(b->bundle, sizeof b->bundle, "%s", dir);
+	snprintf(b->config, sizeof b->config, "%s/config.json", dir);
+	snprintf(b->rootfs, sizeof b->rootfs, "%s/rootfs", dir);
+	snprintf(b->state_root, sizeof b->state_root, "%s/state", dir);
+	snprintf(b->state, sizeof b->state, "%s/%s", b->state_root, b->id);
+	snprintf(b->fifo, sizeof b->fifo, "%s/exec.fifo", b->state);
+	snprintf(b->pidfile, sizeof b->pidfile, "%s/pidfile", dir);
+	snprintf(b->cg, sizeof b->cg, "%s-%s", cgroup, b->id);
+	snprintf(b->t_state, sizeof b->t_state, "%s/" ID_MARK, b->state_root);
+	snprintf(b->t_fifo, sizeof b->t_fifo, "%s/exec.fifo", b->t_state);
+	snprintf(b->t_mnt, sizeof b->t_mnt, "%s/mnt." TOK_MARK, dir);
+	snprintf(b->t_json, sizeof b->t_json, "%s/state.json", b->t_state);
+	snprintf(b->t_cg, sizeof b->t_cg, "%s-" ID_MARK, cgroup);
+	snprintf(b->cg2, sizeof b->cg2, "%s-%s", cgroup2, b->id);
+	snprintf(b->t_cg2, sizeof b->t_cg2, "%s-" ID_MARK, cgroup2);
+	snprintf(b->t_cgprocs, sizeof b->t_cgprocs, "%s/cgroup.procs", b->t_cg);
+	snprintf(b->t_pidsmax, sizeof b->t_pidsmax, "%s/pids.max", b->t_cg);
+	b->args[0] = "run";
+	b->args[1] = "-b";
+	b->args[2] = b->bundle;
+	b->args[3] = b->id;
+	b->args[4] = NULL;
+}
+
+struct box_opts {
+	bool newpid;
+	const char *script;
+	const char *exec_path; /* default /bin/busybox */
+	const char *child_write; /* a CHILD-phase WRITE to this path (that fails) */
+	bool bpf; /* a cgroup v2 directory with a device program attached */
+	const char *teardown_fail; /* a TEARDOWN rmdir of this (absent) path */
+	bool bad_plan;
+	bool no_lock; /* the fifo's fd gets a low number: the spawn must not clobber it */
+};
+
+/* The plan, with `id` and `tok` as given (stand-ins or real values). */
+static void box_plan(struct penc *p, const struct box *b, const struct box_opts *o, const char *id, const char *tok)
+{
+	char mnt[192], st[1400], sub[256];
+	const char *argv[] = { "sh", "-c", o->script, NULL };
+	const char *envp[] = { "PATH=/bin", NULL };
+
+	snprintf(mnt, sizeof mnt, "%s/mnt.%s", dir, tok);
+	snprintf(st, sizeof st, "%s/%s", b->state_root, id);
+	pe_init(p);
+	pe_clone(p, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (o->newpid ? CLONE_NEWPID : 0));
+	pe_options(p, ZOO_OPT_FOREGROUND | ZOO_OPT_WAIT_SETUP);
+	pe_begin(p, ZOO_REC_ROOTFS);
+	pe_str(p, mnt);
+	pe_end(p);
+	pe_mount(p, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	pe_mount(p, b->rootfs, mnt, NULL, MS_BIND | MS_REC, NULL);
+	snprintf(sub, sizeof sub, "%s/state", mnt);
+	pe_mount(p, st, sub, NULL, MS_BIND, NULL);
+	snprintf(sub, sizeof sub, "%s/proc", mnt);
+	pe_mount(p, "proc", sub, "proc", 0, NULL);
+	pe_path_op(p, ZOO_OP_SETHOSTNAME, id);
+	pe_path_op(p, ZOO_OP_CHDIR, mnt);
+	pe_begin(p, ZOO_OP_PIVOT_ROOT);
+	pe_str(p, ".");
+	pe_str(p, ".");
+	pe_end(p);
+	pe_begin(p, ZOO_OP_UMOUNT);
+	pe_u32(p, MNT_DETACH);
+	pe_str(p, ".");
+	pe_end(p);
+	pe_path_op(p, ZOO_OP_CHDIR, "/");
+	pe_path_op(p, ZOO_OP_WAIT_START, "/proc/self/fd/5");
+	pe_exec(p, o->exec_path ? o->exec_path : "/bin/busybox", argv, envp);
+	pe_finish(p);
+	if (o->bad_plan)
+		p->buf[4] = 9; /* a plan version no shim reads */
+}
+
+static const char json_tmpl[] = "{\"id\":\"" ID_MARK "\",\"pid\":\x01P,\"shim\":\x01S,\"ps\":\"\x01p\",\"ss\":\"\x01s\","
+				"\"created\":\"\x01" "C\",\"root\":\"%s/mnt." TOK_MARK "\"}";
+
+static int box_entry(struct entry *en, const struct box *b, const struct box_opts *o, char **envp)
+{
+	struct penc plan;
+	char idmark[1025], tokmark[ZOO_REPLAY_TOKEN_LEN + 1], json[512], cg[4096];
+	size_t idlen = strlen(b->id);
+
+	memset(idmark, 1, idlen);
+	idmark[idlen] = '\0';
+	memset(tokmark, 2, ZOO_REPLAY_TOKEN_LEN);
+	tokmark[ZOO_REPLAY_TOKEN_LEN] = '\0';
+	en_init(en);
+	en_str(en, ZOO_RR_SHIM, shim);
+	box_plan(&plan, b, o, idmark, tokmark);
+	en_plan(en, &plan, idlen);
+	pe_free(&plan);
+	en_guard_file(en, b->config, "{\"ociVersion\":\"1.0.2\"}\n");
+	if (read_text("/proc/self/cgroup", cg, sizeof cg) < 0)
+		return -1;
+	en_guard_file(en, "/proc/self/cgroup", cg);
+	en_guard_stat(en, ZOO_GUARD_DIR, b->rootfs);
+	en_guard_stat(en, ZOO_GUARD_ABSENT, "/nonexistent-zoo-front-test");
+	en_str(en, ZOO_RR_CLEANUP, b->t_cg);
+	en_str(en, ZOO_RR_CLEANUP, b->t_mnt);
+
+	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0711, ZOO_RMKDIR_EXIST_OK }, b->state_root, NULL);
+	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0711, 0 }, b->t_state, NULL);
+	if (!o->no_lock)
+		en_op(en, ZOO_RR_LOCK, ZOO_PHASE_PREPARE, 0, NULL, b->t_state, NULL);
+	en_op(en, ZOO_RR_MKFIFO, ZOO_PHASE_PREPARE, 1, (uint32_t[]){ 0622 }, b->t_fifo, NULL);
+	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, 0 }, b->t_cg, NULL);
+	if (o->bpf)
+		en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, 0 }, b->t_cg2, NULL);
+	en_op(en, ZOO_RR_WRITE, ZOO_PHASE_PREPARE, 0, NULL, b->t_pidsmax, "64");
+	en_op(en, ZOO_RR_OPEN, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ O_PATH, 5 }, b->t_fifo, NULL);
+	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_SPAWNED, 2, (uint32_t[]){ 0700, 0 }, b->t_mnt, NULL);
+	en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, b->t_cgprocs, "\x01P");
+	if (o->child_write)
+		en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, o->child_write, "\x01P");
+	snprintf(json, sizeof json, json_tmpl, dir);
+	if (o->bpf) {
+		/* r0 = 1 (allow), exit */
+		static const uint8_t allow[16] = { 0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0 };
+
+		pe_begin(&en->e, ZOO_RR_DEVICE_BPF);
+		pe_u32(&en->e, ZOO_PHASE_CREATED);
+		pe_str(&en->e, b->t_cg2);
+		pe_blob(&en->e, allow, sizeof allow);
+		pe_end(&en->e);
+	}
+	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CREATED, 1, (uint32_t[]){ 0600 }, b->t_json, json);
+	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CREATED, 1, (uint32_t[]){ 0644 }, b->pidfile, "\x01P");
+	en_op(en, ZOO_RR_START, ZOO_PHASE_CREATED, 0, NULL, b->t_fifo, NULL);
+	if (!o->no_lock) {
+		en_op(en, ZOO_RR_UNLOCK, ZOO_PHASE_CREATED, 0, NULL, b->t_state, NULL);
+		en_op(en, ZOO_RR_LOCK, ZOO_PHASE_TEARDOWN, 0, NULL, b->t_state, NULL);
+	}
+	en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1,
+	      (uint32_t[]){ ZOO_RRMDIR_RETRY_BUSY | ZOO_RRMDIR_ENOENT_OK }, b->t_cg, NULL);
+	en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1, (uint32_t[]){ 0 }, b->t_mnt, NULL);
+	if (o->bpf)
+		en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1, (uint32_t[]){ ZOO_RRMDIR_RETRY_BUSY }, b->t_cg2, NULL);
+	if (o->teardown_fail)
+		en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1, (uint32_t[]){ 0 }, o->teardown_fail, NULL);
+	en_op(en, ZOO_RR_RMTREE, ZOO_PHASE_TEARDOWN, 0, NULL, b->t_state, NULL);
+	return en_write(en, b->args, envp, 0600);
+}
+
+/* Nothing of the run left on the host; `root`: the state root either (a fallback made it). */
+static bool box_gone(const struct box *b, bool root)
+{
+	bool ok = true;
+
+	if (exists(b->state) || (root && exists(b->state_root))) {
+		fprintf(stderr, "#   %s left behind\n", exists(b->state) ? b->state : b->state_root);
+		ok = false;
+	}
+	if (exists(b->cg) || exists(b->cg2)) {
+		fprintf(stderr, "#   %s left behind\n", exists(b->cg) ? b->cg : b->cg2);
+		ok = false;
+	}
+	if (count_prefix("mnt.") != 0) {
+		fprintf(stderr, "#   a root mount point left behind\n");
+		ok = false;
+	}
+	return ok;
+}
+
+static void box_cleanup(const struct box *b)
+{
+	char cmd[512];
+
+	rmdir(b->cg);
+	rmdir(b->cg2);
+	unlink(b->pidfile);
+	snprintf(cmd, sizeof cmd, "rm -rf %s %s/mnt.*", b->state_root, dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# %s failed\n", cmd);
+}
+
+/* ---- tests ---- */
+
+static int t_not_a_run(void)
+{
+	struct env env;
+	struct result r;
+	char *a1[] = { "--version", NULL };
+	char *a2[] = { "run", "-b", dir, "bad/id", NULL };
+	char *a3[] = { "state", "x", NULL };
+	char *a4[] = { "run", "..", NULL };
+	int rc = -1;
+
+	env_init(&env);
+	CHECK(run_front(a1, &env, &r, NULL, 0) == 0, "run");
+	CHECK(fell_back(&r, a1), "--version");
+	CHECK(strcmp(r.err, "run cache: miss (not a run)\n") == 0, "stderr %s", r.err);
+	CHECK(run_front(a2, &env, &r, NULL, 0) == 0 && fell_back(&r, a2), "bad id");
+	CHECK(strstr(r.err, "run cache: miss (no valid container ID last)"), "stderr %s", r.err);
+	CHECK(run_front(a3, &env, &r, NULL, 0) == 0 && fell_back(&r, a3), "state");
+	CHECK(run_front(a4, &env, &r, NULL, 0) == 0 && fell_back(&r, a4), "..");
+	rc = 0;
+out:
+	return rc;
+}
+
+static int t_no_entry(void)
+{
+	struct env env;
+	struct result r;
+	struct box b;
+	int rc = -1;
+
+	box_init(&b, "none");
+	env_init(&env);
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
+	CHECK(fell_back(&r, b.args), "fallback");
+	CHECK(strcmp(r.err, "run cache: miss (no entry)\n") == 0, "stderr %s", r.err);
+	rc = 0;
+out:
+	return rc;
+}
+
+/* An entry the front door may use but whose guard fails: it got that far. */
+static int t_trust(void)
+{
+	struct env env;
+	struct result r;
+	struct entry en = { 0 };
+	struct box b;
+	int rc = -1;
+
+	box_init(&b, "trust");
+	env_init(&env);
+	en_init(&en);
+	en_str(&en, ZOO_RR_SHIM, shim);
+	en_blob(&en, ZOO_RR_PLAN, "", 0);
+	en_guard_stat(&en, ZOO_GUARD_ABSENT, b.rootfs);
+	CHECK(en_write(&en, b.args, env.v, 0644) == 0, "write");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "0644");
+	CHECK(strstr(r.err, "run cache: miss (") && strstr(r.err, "not trusted"), "stderr %s", r.err);
+	CHECK(chmod(en.path, 0600) == 0 && chown(en.path, 65534, 65534) == 0, "chown");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "owner");
+	CHECK(strstr(r.err, "not trusted (owner 65534"), "stderr %s", r.err);
+	CHECK(chown(en.path, 0, 0) == 0 && chmod(en.path, 0600) == 0, "chown back");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "trusted");
+	CHECK(strstr(r.err, "miss (guard ") && strstr(r.err, "is a directory"), "stderr %s", r.err);
+	/* ZOO_RUN_CACHE=off: not even looked at. */
+	env_add(&env, "ZOO_RUN_CACHE=off");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "off");
+	CHECK(strcmp(r.err, "run cache: miss (ZOO_RUN_CACHE=off)\n") == 0, "stderr %s", r.err);
+	rc = 0;
+out:
+	en_free(&en);
+	return rc;
+}
+
+/* Entries that must be misses: a guard, the key, the framing, a marker. */
+static int t_guards_and_invalid(void)
+{
+	struct env env;
+	struct result r;
+	struct entry en = { 0 };
+	struct box b;
+	struct box_opts o = { .script = "exit 3" };
+	int rc = -1;
+
+	box_init(&b, "guard");
+	env_init(&env);
+	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
+	CHECK(put_file(b.config, "{\"ociVersion\":\"1.0.3\"}\n") == 0, "config");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "guard");
+	CHECK(strstr(r.err, "run cache: miss (guard ") && strstr(r.err, "config.json: changed"), "stderr %s", r.err);
+	CHECK(!exists(b.state_root), "the state root was made");
+	CHECK(put_file(b.config, "{\"ociVersion\":\"1.0.2\"}\n") == 0, "config");
+	/* The same entry under another environment: another file name, a miss. */
+	env_add(&env, "ZOO_DEBUG=1");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "env");
+	CHECK(strcmp(r.err, "run cache: miss (no entry)\n") == 0, "stderr %s", r.err);
+	en_free(&en);
+
+	/* Tampered entries at the right name. */
+	for (int k = 0; k < 4; k++) {
+		env_init(&env);
+		CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
+		int fd = open(en.path, O_RDWR | O_CLOEXEC);
+		CHECK(fd >= 0, "open");
+		uint8_t *buf = en.e.buf;
+		const char *want;
+		size_t len = en.e.len;
+		if (k == 0) {
+			buf[16] = 0x77; /* the first record's type */
+			want = "unknown type 0x0077";
+		} else if (k == 1) {
+			buf[len - 5] ^= 1; /* a byte of the key */
+			want = "is for another key";
+		} else if (k == 2) {
+			buf[18] = 1; /* reserved */
+			want = "reserved field is not 0";
+		} else {
+			/* An unknown marker: 0x01 'I' becomes 0x01 'Q' in the state dir template. */
+			uint8_t *m = memmem(buf, len, "/" ID_MARK, 3);
+			CHECK(m, "marker");
+			m[2] = 'Q';
+			want = "an unknown marker";
+		}
+		CHECK(pwrite(fd, buf, len, 0) == (ssize_t)len && close(fd) == 0, "rewrite");
+		CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "case %d", k);
+		CHECK(strstr(r.err, "run cache: miss (") && strstr(r.err, want), "case %d: stderr %s", k, r.err);
+		CHECK(!exists(b.state_root), "case %d: the state root was made", k);
+		en_free(&en);
+	}
+	en.path[0] = '\0';
+	pe_init(&en.e);
+	rc = 0;
+out:
+	en_free(&en);
+	return rc;
+}
+
+/* The state.json the container printed: pid, shim pid, token; checks the markers' values. */
+static bool check_json(const char *text, const struct box *b, int *pid, char *tok)
+{
+	char want[256];
+	int shim_pid;
+	char ps[32], ss[32], created[64];
+	const char *j = strstr(text, "{\"id\":\"");
+
+	snprintf(want, sizeof want, "{\"id\":\"%s\",", b->id);
+	if (!j || strncmp(j, want, strlen(want)) != 0)
+		goto bad;
+	j += strlen(want);
+	if (sscanf(j, "\"pid\":%d,\"shim\":%d,\"ps\":\"%31[0-9]\",\"ss\":\"%31[0-9]\",\"created\":\"%63[^\"]\"", pid,
+		   &shim_pid, ps, ss, created) != 5)
+		goto bad;
+	/* toISOString: 2026-11-30T08:31:46.874Z */
+	if (strlen(created) != 24 || created[4] != '-' || created[10] != 'T' || created[19] != '.' || created[23] != 'Z')
+		goto bad;
+	snprintf(want, sizeof want, "\"root\":\"%s/mnt.", dir);
+	j = strstr(j, want);
+	if (!j || *pid <= 1 || shim_pid <= 1 || shim_pid == *pid)
+		goto bad;
+	j += strlen(want);
+	for (int i = 0; i < 8; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", j[i]))
+			goto bad;
+	if (strncmp(j + 8, "\"}", 2) != 0)
+		goto bad;
+	memcpy(tok, j, 8);
+	tok[8] = '\0';
+	return true;
+bad:
+	fprintf(stderr, "#   state.json as the container saw it: %s\n", text);
+	return false;
+}
+
+static int t_hit(void)
+{
+	struct env env;
+	struct result r;
+	struct entry en = { 0 };
+	struct box b;
+	struct box_opts o = {
+		.newpid = true,
+		.script = "hostname; cat /state/state.json; echo; grep pids /proc/self/cgroup; echo $$; "
+			  "echo fds: $(ls /proc/self/fd | tr '\\n' ' '); exit 7",
+		.bpf = true,
+	};
+	char want[512], pidtext[32], tok[16], line[256];
+	int rc = -1, pid;
+
+	box_init(&b, "hit");
+	env_init(&env);
+	/* A consulted variable, set: it is part of the key. */
+	env_add(&env, "XDG_RUNTIME_DIR=/run/user/0");
+	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
+	CHECK(exited(&r, 7), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\n", en.path);
+	CHECK(strcmp(r.err, want) == 0, "stderr %s", r.err);
+	snprintf(want, sizeof want, "%s\n", b.id);
+	CHECK(strncmp(r.out, want, strlen(want)) == 0, "hostname (the ID site): %s", r.out);
+	CHECK(check_json(r.out, &b, &pid, tok), "state.json");
+	/* The CHILD write put the container in the cgroup; PID 1 of its namespace. */
+	snprintf(line, sizeof line, ":pids:%s\n1\n", strrchr(b.cg, '/'));
+	CHECK(strstr(r.out, line), "cgroup or pid: %s", r.out);
+	/* stdio, ls's own directory fd, and the fifo at its slot: nothing else of
+	 * the front door's or the shim's (valgrind's log fd would be one more). */
+	CHECK(under_valgrind || strstr(r.out, "\nfds: 0 1 2 3 5\n"), "fds: %s", r.out);
+	CHECK(read_text(b.pidfile, pidtext, sizeof pidtext) == 0 && atoi(pidtext) == pid, "pid file %s", pidtext);
+	CHECK(!exists(b.pidfile) || (unlink(b.pidfile) == 0), "pid file");
+	CHECK(box_gone(&b, false), "leftovers");
+	CHECK(kill(pid, 0) < 0 && errno == ESRCH, "container %d still there", pid);
+	CHECK(no_strays(), "strays");
+	CHECK(!exists(strcat(strcpy(line, dir), "/argv.out")), "the Bun path ran too");
+	rc = 0;
+out:
+	box_cleanup(&b);
+	en_free(&en);
+	return rc;
+}
+
+/* A host op fails after the container exists: everything made is undone. */
+static int t_host_op_fails(void)
+{
+	struct env env;
+	struct result r;
+	struct entry en = { 0 };
+	struct box b;
+	char nope[256];
+	struct box_opts o = { .newpid = true, .script = "echo should-not-run", .child_write = nope };
+	int rc = -1;
+
+	snprintf(nope, sizeof nope, "%s/nope/file", dir);
+	box_init(&b, "opfail");
+	env_init(&env);
+	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
+	CHECK(fell_back(&r, b.args), "fallback");
+	snprintf(nope, sizeof nope, "run cache: fallback (write %s/nope/file: No such file or directory)\n", dir);
+	CHECK(strstr(r.err, "run cache: hit ") && strstr(r.err, nope), "stderr %s", r.err);
+	CHECK(!strstr(r.out, "should-not-run"), "the command ran");
+	CHECK(box_gone(&b, true), "leftovers");
+	CHECK(!exists(b.pidfile), "pid file");
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	box_cleanup(&b);
+	en_free(&en);
+	return rc;
+}
+
+/* The shim reports an ERROR (exec of a missing command, after start; a
+ * plan it refuses, before it read our CLEANUP): fallback, all undone. */
+static int t_shim_error(void)
+{
+	struct env env;
+	struct result r;
+	struct entry en = { 0 };
+	struct box b;
+	struct box_opts o = { .newpid = true, .script = "true", .exec_path = "/bin/not-there" };
+	int rc = -1;
+
+	box_init(&b, "error");
+	env_init(&env);
+	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
+	CHECK(fell_back(&r, b.args), "fallback");
+	CHECK(strstr(r.err, "run cache: fallback (zoo-shim: exec") && strstr(r.err, "/bin/not-there: No such file"),
+	      "stderr %s", r.err);
+	CHECK(box_gone(&b, true), "leftovers");
+	CHECK(!exists(b.pidfile), "the pid file REPLACE wrote is still there");
+	CHECK(no_strays(), "strays");
+	en_free(&en);
+
+	o = (struct box_opts){ .newpid = true, .script = "true", .bad_plan = true };
+	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
+	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
+	CHECK(fell_back(&r, b.args), "fallback");
+	CHECK(strstr(r.err, "run cache: fallback (zoo-shim: plan"), "stderr %s", r.err);
+	CHECK(box_gone(&b, true), "leftovers");
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	box_cleanup(&b);
+	en_free(&en);
+	return rc;
+}
+
+/* SIGTERM to the front door reaches the container, which dies of it: 128+15.
+ * A teardown op that fails is reported, and the exit code stays. */
+static int t_signal(void)
+{
+	struct env env;
+	struct result r;
+	struct entry en = { 0 };
+	struct box b;
+	char absent[128], want[512];
+	struct box_opts o = { .script = "echo ready; exec sleep 100", .teardown_fail = absent, .no_lock = true };
+	int rc = -1;
+
+	snprintf(absent, sizeof absent, "%s/absent", dir);
+	box_init(&b, "signal");
+	env_init(&env);
+	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
+	CHECK(run_front(b.args, &env, &r, "ready", SIGTERM) == 0, "run");
+	CHECK(exited(&r, 128 + SIGTERM), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\nzoo-runtime: delete %s: rmdir %s: No such file or directory\n",
+		 en.path, b.id, absent);
+	CHECK(strcmp(r.err, want) == 0, "stderr %s", r.err);
+	CHECK(box_gone(&b, false), "leftovers");
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	box_cleanup(&b);
+	en_free(&en);
+	return rc;
+}
+
+struct test {
+	const char *name;
+	int (*fn)(void);
+};
+
+static const struct test tests[] = {
+	{ "not a run: the Bun path with the same arguments", t_not_a_run },
+	{ "no entry: a miss", t_no_entry },
+	{ "entry not trusted (mode, owner), ZOO_RUN_CACHE=off", t_trust },
+	{ "guards, key, framing, markers: misses", t_guards_and_invalid },
+	{ "hit: a container from a busybox rootfs, host ops, exit code", t_hit },
+	{ "a host op fails: fallback, everything undone", t_host_op_fails },
+	{ "ERROR from the shim: fallback, everything undone", t_shim_error },
+	{ "signals forwarded, 128+signal, teardown failure reported", t_signal },
+};
+
+static int mkdir_cache(void)
+{
+	static const char *const parts[] = { "/run/zoo", "/run/zoo/cache", CACHE };
+
+	for (int i = 0; i < 3; i++) {
+		if (mkdir(parts[i], 0700) == 0)
+			made_cache[i] = true;
+		else if (errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+static void rmdir_cache(void)
+{
+	static const char *const parts[] = { "/run/zoo", "/run/zoo/cache", CACHE };
+
+	/* Only what we made, and only if empty: others may be using it. */
+	for (int i = 2; i >= 0; i--)
+		if (made_cache[i])
+			(void)rmdir(parts[i]);
+}
+
+int main(int argc, char **argv)
+{
+	const char *env;
+	char *wrapper_copy = NULL, *words[24], src[PATH_MAX], self[PATH_MAX], cmd[256];
+	int passed = 0, failed = 0, skipped = 0, n = 0;
+
+	if (is_standin())
+		return standin(argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	umask(022);
+	if ((env = getenv("ZOO_RUNTIME")))
+		runtime_src = env;
+	if (!realpath((env = getenv("ZOO_SHIM")) ? env : "build/zoo-shim", shim) || access(shim, X_OK) < 0) {
+		fprintf(stderr, "zoo-shim: %s\n", strerror(errno));
+		return 2;
+	}
+	if ((env = getenv("ZOO_RUNTIME_WRAPPER")) && *env) {
+		int w = 0;
+
+		wrapper_copy = strdup(env);
+		for (char *tok = strtok(wrapper_copy, " "); tok && w < 23; tok = strtok(NULL, " "))
+			words[w++] = tok;
+		words[w] = NULL;
+		wrapper = words;
+		under_valgrind = strstr(words[0], "valgrind") != NULL;
+	}
+	if ((env = getenv("ZOO_TEST_TIME_SCALE")))
+		time_scale = atoi(env) > 0 ? atoi(env) : 1;
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root\n");
+		return 0;
+	}
+	/* Orphans come to us: a process the front door left behind shows. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 || !realpath(runtime_src, src) ||
+	    readlink("/proc/self/exe", self, sizeof self - 1) <= 0) {
+		perror("setup");
+		return 2;
+	}
+	self[readlink("/proc/self/exe", self, sizeof self - 1)] = '\0';
+	snprintf(dir, sizeof dir, "/tmp/zoo-front-test.XXXXXX");
+	snprintf(cgroup, sizeof cgroup, "/sys/fs/cgroup/pids/zoo-front-test-%d", getpid());
+	snprintf(cgroup2, sizeof cgroup2, "/sys/fs/cgroup/unified/zoo-front-test-%d", getpid());
+	if (!mkdtemp(dir) || chmod(dir, 0755) < 0 || mkdir_cache() < 0) {
+		perror("scratch");
+		return 2;
+	}
+	snprintf(front, sizeof front, "%s/zoo-runtime", dir);
+	snprintf(cmd, sizeof cmd, "%s/zoo", dir);
+	if (copy_file(src, front, 0755) < 0 || copy_file(self, cmd, 0755) < 0 || make_rootfs() < 0) {
+		perror("scratch files");
+		return 2;
+	}
+	printf("# front door: %s%s%s, shim %s\n", wrapper ? getenv("ZOO_RUNTIME_WRAPPER") : "", wrapper ? " " : "", src,
+	       shim);
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+		int r;
+
+		if (argc > 1 && !strstr(tests[i].name, argv[1]))
+			continue;
+		r = tests[i].fn();
+		n++;
+		if (r == SKIP) {
+			printf("ok %d - %s # SKIP\n", n, tests[i].name);
+			skipped++;
+		} else if (r == 0) {
+			printf("ok %d - %s\n", n, tests[i].name);
+			passed++;
+		} else {
+			printf("not ok %d - %s\n", n, tests[i].name);
+			failed++;
+		}
+	}
+	printf("# %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# %s failed\n", cmd);
+	rmdir_cache();
+	free(wrapper_copy);
+	return failed ? 1 : 0;
+}
