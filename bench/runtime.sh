@@ -9,7 +9,10 @@
 # root and a build (npm run build); installs hyperfine, runc, crun and
 # bubblewrap from Debian if missing. Writes bench/results/runtime.md and
 # hyperfine's JSON (runtime-back-to-back.json, runtime-spaced.json,
-# runtime-cycle.json) for bench/summary.ts.
+# runtime-cycle.json) for bench/summary.ts. `zoo-runtime run` repeats one
+# bundle, so after the warm-up runs it is replayed from the run cache by the C
+# front door (docs/design/run-cache.md); the row with ZOO_RUN_CACHE=off is
+# the same run through Bun.
 # crun needs a private mount namespace on hybrid hosts: see bench/lib/mask.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +64,7 @@ fi
   echo
 } >"$here/$out"
 hyperfine -N -w 5 -r "$R" --export-markdown "$work/a.md" --export-json "$res/runtime-back-to-back.json" "${runtimes[@]}" \
+  -n "zoo-runtime run, ZOO_RUN_CACHE=off (the Bun path)" "env ZOO_RUN_CACHE=off $here/dist/zoo-runtime --root $work/zr run z" \
   -n "zoo --version (start-up floor)" "$here/dist/zoo --version" 2>&1 | grep -E "Benchmark|Time|±|faster"
 cat "$work/a.md" >>"$here/$out"
 printf '\n## Spaced 250 ms apart\n\n' >>"$here/$out"

@@ -90,6 +90,7 @@ const other: [string, string, string][] = [
   ["runtime-cycle.json", "crun", "… crun"],
   ["runtime-cycle.json", "runc", "… runc"],
   [b2b, "bwrap (same namespaces, /proc, /dev)", "bwrap, back to back"],
+  [b2b, "zoo-runtime run, ZOO_RUN_CACHE=off (the Bun path)", "`zoo-runtime run` without the run cache (Bun), back to back"],
   [b2b, "zoo --version (start-up floor)", "`zoo --version`"],
   ["images-pull.json", "zoo pull", "zoo pull (download + unpack)"],
   ["images-pull.json", "podman pull", "podman pull"],
