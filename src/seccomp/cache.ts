@@ -5,8 +5,9 @@
 // compiling. The cache only ever speeds things up: any problem with it (no
 // directory, a file someone else could have written, a short read) means
 // compiling as if it were not there.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, constants as fsc, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, constants as fsc, statSync } from "node:fs";
 import { join } from "node:path";
+import { ownDir, pruneCache, writeWhole } from "../util/cache-dir.ts";
 import type { CompileOptions } from "./compile.ts";
 import type { LinuxSeccomp } from "./types.ts";
 
@@ -92,23 +93,6 @@ function remember(file: string | null, cache: SeccompCache | null, c: SeccompFil
   return filter;
 }
 
-/**
- * Keys include the build, so every rebuild of zoo starts new entries: on a
- * miss, a directory past `max` files loses its least recently written ones.
- */
-export function pruneCache(dir: string, max = 256, keep = 128): void {
-  try {
-    const names = readdirSync(dir);
-    if (names.length <= max) return;
-    const aged = names.map((n) => ({ n, t: lstatSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 })).sort((a, b) => b.t - a.t);
-    for (const { n } of aged.slice(keep)) {
-      try {
-        unlinkSync(join(dir, n));
-      } catch {}
-    }
-  } catch {}
-}
-
 const euid = () => process.geteuid!();
 
 /** The filter in `file`, or null unless it is a whole, well-formed file that only we could have written. */
@@ -142,30 +126,5 @@ export function writeFilter(file: string, f: SeccompFilter): void {
   const dv = new DataView(out.buffer);
   [MAGIC, f.flags, f.needsListener ? 1 : 0, f.bytes.length].forEach((v, i) => dv.setUint32(i * 4, v, true));
   out.set(f.bytes, HEADER);
-  const tmp = `${file}.${process.pid}.${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex")}.tmp`;
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-    const n = writeSync(fd, out);
-    closeSync(fd);
-    fd = null;
-    if (n !== out.length) throw new Error("short write");
-    renameSync(tmp, file);
-  } catch {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {}
-  }
-}
-
-/** `dir` exists (made 0700 if missing), is a real directory, ours, and nobody else may write to it. */
-function ownDir(dir: string): boolean {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    return st.isDirectory() && st.uid === euid() && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
+  writeWhole(file, out);
 }

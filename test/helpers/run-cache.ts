@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { RUN_CACHE_DIR } from "../../src/runtime/oci/run-cache/key.ts";
 import { Guard, Phase, REPLAY_HEADER_SIZE, REPLAY_MAGIC, REPLAY_VERSION, RR } from "../../src/plan/replay-ids.ts";
 import type { Entry, Guard as EntryGuard, HostOp } from "../../src/runtime/oci/run-cache/entry.ts";
+import type { BuildContext } from "../../src/runtime/plan-builder.ts";
 
 const latin = new TextDecoder("utf-8");
 
@@ -143,4 +144,9 @@ export function removeRunCacheEntries(root: string, dir = RUN_CACHE_DIR): number
   };
   for (const f of names().filter(mine)) rmSync(f, { force: true });
   return names().filter(mine).length;
+}
+
+/** The BuildContext launch.ts gives a zoo-runtime `run` (fifo at fd 5, no seccomp agent, no user namespace), with this run's parts. */
+export function runtimeRunContext(o: Pick<BuildContext, "rootMount" | "cgroupFd" | "cgroupPaths" | "sourceIsFile"> & Partial<BuildContext>): BuildContext {
+  return { seccomp: null, gidMapped: () => true, setgroupsAllowed: true, foreground: false, waitStart: "/proc/self/fd/5", preserveFds: 0, ...o };
 }

@@ -15,7 +15,7 @@ import type { Entry, HostOp } from "../../../src/runtime/oci/run-cache/entry.ts"
 import { entryFile, exeIdentity, keyBytes } from "../../../src/runtime/oci/run-cache/key.ts";
 import { fillMarkers, fillPlan, type MarkValues } from "../../../src/runtime/oci/run-cache/template.ts";
 import { DIST, IS_ROOT, run } from "../../helpers/env.ts";
-import { decodeEntry } from "../../helpers/run-cache.ts";
+import { decodeEntry, runtimeRunContext } from "../../helpers/run-cache.ts";
 import { RUNTIME, useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
 
 const STRACE = Bun.which("strace", { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" });
@@ -155,20 +155,17 @@ describe.skipIf(!IS_ROOT)("zoo-runtime run cache entries (root)", () => {
   function planFor(bundle: string, id: string, token: string): Uint8Array {
     const { spec } = loadBundle(bundle);
     const v2 = cgroupPaths(id).some((p) => p.version === 2);
-    const steps = buildPlan(spec, {
-      rootMount: `/tmp/zoo.${token}`,
-      cgroupFd: v2 ? 6 : null,
-      seccomp: null,
-      gidMapped: () => true,
-      setgroupsAllowed: true,
-      foreground: false,
-      waitStart: "/proc/self/fd/5",
-      preserveFds: 0,
-      cgroupPaths: cgroupPaths(id),
-      exitOnStart: false,
-      becomeNsRoot: false,
-      sourceIsFile: (p) => existsSync(p) && !statSync(p).isDirectory(),
-    });
+    const steps = buildPlan(
+      spec,
+      runtimeRunContext({
+        rootMount: `/tmp/zoo.${token}`,
+        cgroupFd: v2 ? 6 : null,
+        cgroupPaths: cgroupPaths(id),
+        exitOnStart: false,
+        becomeNsRoot: false,
+        sourceIsFile: (p) => existsSync(p) && !statSync(p).isDirectory(),
+      }),
+    );
     return encodePlan(toRecords(steps));
   }
 });

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cacheKey, compileSeccompCached, defaultSeccompCache, pruneCache, readFilter, writeFilter, type SeccompCache } from "../../../src/seccomp/cache.ts";
+import { cacheKey, compileSeccompCached, defaultSeccompCache, readFilter, writeFilter, type SeccompCache } from "../../../src/seccomp/cache.ts";
+import { pruneCache } from "../../../src/util/cache-dir.ts";
 import { compileSeccomp } from "../../../src/seccomp/compile.ts";
 import { zookeeperSeccompProfile } from "../../../src/seccomp/profiles/zookeeper.ts";
 import type { LinuxSeccomp } from "../../../src/seccomp/types.ts";

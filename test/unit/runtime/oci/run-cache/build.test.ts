@@ -14,7 +14,7 @@ import { buildEntry, Refused } from "../../../../../src/runtime/oci/run-cache/bu
 import { RunRecorder } from "../../../../../src/runtime/oci/run-cache/record.ts";
 import { fillMarkers, fillPlan } from "../../../../../src/runtime/oci/run-cache/template.ts";
 import type { ContainerState } from "../../../../../src/runtime/oci/store.ts";
-import { showMarkers } from "../../../../helpers/run-cache.ts";
+import { runtimeRunContext, showMarkers } from "../../../../helpers/run-cache.ts";
 
 const ID = "web";
 const TOKEN = "Ab3_-xYz";
@@ -45,21 +45,15 @@ function recorded(o: { plan?: (real: Uint8Array) => Uint8Array; createdParents?:
     { op: "open", phase: Phase.PREPARE, flags: 0o12200000, fd: 17, path: CG[0]!.dir },
   );
   const kinds: Record<string, "dir" | "not-dir"> = { "/srv/web/hosts": "not-dir", "/srv/data": "dir" };
-  const ctx: BuildContext = {
+  const ctx: BuildContext = runtimeRunContext({
     rootMount: ROOT_MOUNT,
     cgroupFd: 6,
-    seccomp: null,
-    gidMapped: () => true,
-    setgroupsAllowed: true,
-    foreground: false,
-    waitStart: "/proc/self/fd/5",
-    preserveFds: 0,
     cgroupPaths: CG,
     sourceIsFile: (p) => {
       r.source(p, kinds[p]!);
       return kinds[p] === "not-dir";
     },
-  };
+  });
   const plan = encodePlan(toRecords(buildPlan(s, ctx)));
   r.planned({
     spec: s,
