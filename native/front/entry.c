@@ -53,7 +53,7 @@ int rr_entry_read(const char *dir, const char *name, struct rr_entry *e, char *w
 		       (unsigned)st.st_mode);
 	} else if (st.st_size > (off_t)ZOO_REPLAY_MAX_SIZE) {
 		rr_why(why, n, "%s/%s: %lld bytes is over the limit", dir, name, (long long)st.st_size);
-	} else if (rr_read_all(fd, ZOO_REPLAY_MAX_SIZE, &e->buf, &e->len) < 0) {
+	} else if (zoo_read_all(fd, ZOO_REPLAY_MAX_SIZE, &e->buf, &e->len) < 0) {
 		rr_why(why, n, "%s/%s: %s", dir, name, strerror(errno));
 	} else {
 		rc = 0;
@@ -88,7 +88,7 @@ static int get_u32(struct cur *c, uint32_t *v, const char *what)
 
 	if (take(c, 4, &p, what) < 0)
 		return -1;
-	*v = rr_u32(p);
+	*v = zoo_get_u32(p);
 	return 0;
 }
 
@@ -310,13 +310,13 @@ int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 	size_t len = e->len, off, nkey = 0, nshim = 0, nplan = 0, nguard = 0, nsite = 0, nclean = 0, nop = 0;
 	uint32_t count;
 
-	if (len < ZOO_REPLAY_HEADER_SIZE || rr_u32(buf) != ZOO_REPLAY_MAGIC)
+	if (len < ZOO_REPLAY_HEADER_SIZE || zoo_get_u32(buf) != ZOO_REPLAY_MAGIC)
 		return rr_why(why, n, "not an entry (magic)");
-	if (rr_u16(buf + 4) != ZOO_REPLAY_VERSION || rr_u16(buf + 6) != ZOO_REPLAY_HEADER_SIZE)
-		return rr_why(why, n, "entry version %u, header size %u", rr_u16(buf + 4), rr_u16(buf + 6));
-	if (rr_u32(buf + 8) != len)
-		return rr_why(why, n, "entry total_size %u but %zu bytes", rr_u32(buf + 8), len);
-	count = rr_u32(buf + 12);
+	if (zoo_get_u16(buf + 4) != ZOO_REPLAY_VERSION || zoo_get_u16(buf + 6) != ZOO_REPLAY_HEADER_SIZE)
+		return rr_why(why, n, "entry version %u, header size %u", zoo_get_u16(buf + 4), zoo_get_u16(buf + 6));
+	if (zoo_get_u32(buf + 8) != len)
+		return rr_why(why, n, "entry total_size %u but %zu bytes", zoo_get_u32(buf + 8), len);
+	count = zoo_get_u32(buf + 12);
 
 	/* Pass 1: framing and how many of each. */
 	off = ZOO_REPLAY_HEADER_SIZE;
@@ -326,10 +326,10 @@ int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 
 		if (len - off < 8)
 			return rr_why(why, n, "record %u: header past the end", i);
-		type = rr_u16(buf + off);
-		plen = rr_u32(buf + off + 4);
+		type = zoo_get_u16(buf + off);
+		plen = zoo_get_u32(buf + off + 4);
 		pad = (4 - plen % 4) % 4;
-		if (rr_u16(buf + off + 2) != 0)
+		if (zoo_get_u16(buf + off + 2) != 0)
 			return rr_why(why, n, "record %u: reserved field is not 0", i);
 		if ((uint64_t)plen + pad > len - off - 8)
 			return rr_why(why, n, "record %u: runs past the end", i);
@@ -366,8 +366,8 @@ int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 	/* Pass 2: payloads, each used up exactly. */
 	off = ZOO_REPLAY_HEADER_SIZE;
 	for (uint32_t i = 0; i < count; i++) {
-		uint16_t type = rr_u16(buf + off);
-		uint32_t plen = rr_u32(buf + off + 4);
+		uint16_t type = zoo_get_u16(buf + off);
+		uint32_t plen = zoo_get_u32(buf + off + 4);
 		struct cur c = { buf + off + 8, plen, NULL };
 		const char *bad = NULL;
 
@@ -406,7 +406,7 @@ static int guard_file(const struct rr_guard *g, char *why, size_t n)
 
 	if (fd < 0)
 		return rr_why(why, n, "guard %s: %s", g->path, strerror(errno));
-	if (rr_read_all(fd, (size_t)g->len + 1, &data, &len) < 0) {
+	if (zoo_read_all(fd, (size_t)g->len + 1, &data, &len) < 0) {
 		int err = errno;
 
 		(void)close(fd);

@@ -59,7 +59,7 @@ int rr_plan_fd(const struct rr_entry *e, const struct rr_vars *v)
 			memcpy(plan + s->off, v->token, ZOO_REPLAY_TOKEN_LEN);
 	}
 	fd = memfd_create("zoo-plan", MFD_CLOEXEC);
-	if (fd < 0 || rr_write_all(fd, plan, e->plan_len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+	if (fd < 0 || zoo_write_all(fd, plan, e->plan_len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		err = errno;
 		if (fd >= 0)
 			(void)close(fd);

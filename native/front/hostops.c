@@ -167,7 +167,7 @@ static int replace(struct rr_host *h, const char *path, const char *content, uin
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		goto fail;
-	if (rr_write_all(fd, content, strlen(content)) < 0) {
+	if (zoo_write_all(fd, content, strlen(content)) < 0) {
 		err = errno;
 		(void)close(fd);
 		errno = err;

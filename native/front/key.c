@@ -106,7 +106,7 @@ int rr_key(const char *dir, int argc, char **argv, uint8_t **out, size_t *len, c
 	field(&k, "uid=", num);
 	field(&k, "cwd=", cwd);
 	free(cwd);
-	for (size_t i = 0; i < RR_ARRAY_LEN(key_env); i++) {
+	for (size_t i = 0; i < ZOO_ARRAY_LEN(key_env); i++) {
 		const char *v = getenv(key_env[i]);
 		char name[64];
 

@@ -53,7 +53,7 @@ static const char *msg_name(uint32_t t)
 {
 	static const char *const names[] = { "?", "CHILD_PID", "SETUP_DONE", "STARTED", "ERROR", "EXIT",
 					     "SIGNAL", "CREATED", "ABORT", "CLEANUP", "HELPER" };
-	return t < RR_ARRAY_LEN(names) ? names[t] : "an unknown message";
+	return t < ZOO_ARRAY_LEN(names) ? names[t] : "an unknown message";
 }
 
 static int wait_shim(struct replay *r)
@@ -68,9 +68,9 @@ static int wait_shim(struct replay *r)
 }
 
 /* The next message must be `type` with a payload of `len` bytes. */
-static int expect(struct replay *r, struct rr_msg *m, uint32_t type, uint32_t len, const char *what)
+static int expect(struct replay *r, struct zoo_msg *m, uint32_t type, uint32_t len, const char *what)
 {
-	int got = rr_recv(r->sock, m, &r->resets);
+	int got = zoo_recv_past_reset(r->sock, m, &r->resets);
 
 	if (got < 0)
 		return rr_why(r->why, sizeof r->why, "sync socket while %s: %s", what, strerror(errno));
@@ -104,7 +104,7 @@ static int send_list(struct replay *r, uint32_t type)
 		rr_why(r->why, sizeof r->why, "cleanup list: %s", strerror(errno));
 	} else {
 		len = rr_list((const char *const *)items, r->e.ncleanup, buf);
-		if (rr_send(r->sock, type, buf, len) < 0)
+		if (zoo_send(r->sock, type, buf, len) < 0)
 			rr_why(r->why, sizeof r->why, "sending %s: %s", msg_name(type), strerror(errno));
 		else
 			rc = 0;
@@ -142,7 +142,7 @@ static __attribute__((noreturn)) void exec_shim(struct replay *r, int shim_end, 
 	execve(r->e.shim, argv, envp);
 fail:
 	e = errno;
-	(void)rr_write_all(err_fd, &e, sizeof e);
+	(void)zoo_write_all(err_fd, &e, sizeof e);
 	_exit(127);
 }
 
@@ -182,7 +182,7 @@ static int block_signals(struct replay *r)
 
 	if (sigemptyset(&set) < 0)
 		return -1;
-	for (size_t i = 0; i < RR_ARRAY_LEN(forwarded); i++)
+	for (size_t i = 0; i < ZOO_ARRAY_LEN(forwarded); i++)
 		if (sigaddset(&set, forwarded[i]) < 0)
 			return -1;
 	/* Until STARTED they wait; a fallback unblocks them before the exec. */
@@ -195,7 +195,7 @@ static int block_signals(struct replay *r)
 /* Everything up to STARTED; -1 means fall back (r->why). */
 static int setup(struct replay *r)
 {
-	struct rr_msg m;
+	struct zoo_msg m;
 	int sv[2], rc;
 	pid_t pid, shim_pid;
 
@@ -226,8 +226,8 @@ static int setup(struct replay *r)
 		return -1;
 	if (expect(r, &m, ZOO_MSG_CHILD_PID, 8, "creating the container") < 0)
 		return -1;
-	pid = (pid_t)(int32_t)rr_u32(m.payload);
-	shim_pid = (pid_t)(int32_t)rr_u32(m.payload + 4);
+	pid = (pid_t)(int32_t)zoo_get_u32(m.payload);
+	shim_pid = (pid_t)(int32_t)zoo_get_u32(m.payload + 4);
 	if (pid <= 0 || shim_pid <= 0)
 		return rr_why(r->why, sizeof r->why, "CHILD_PID %d, shim %d", (int)pid, (int)shim_pid);
 	if (rr_vars_child(&r->v, pid, shim_pid) < 0)
@@ -248,7 +248,7 @@ static int setup(struct replay *r)
 /* Forwards our signals until EXIT; its raw wait status, or -1 without one. */
 static int forward_until_exit(struct replay *r)
 {
-	struct rr_msg m;
+	struct zoo_msg m;
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = r->sock, .events = POLLIN }, { .fd = r->sigfd, .events = POLLIN } };
@@ -262,15 +262,15 @@ static int forward_until_exit(struct replay *r)
 		while (read(r->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 			/* All seven, as TS's `run` (waitForExit with sharesTerminal false): a
 			 * runtime is signalled by its caller, not by a terminal. */
-			(void)rr_send_i32(r->sock, ZOO_MSG_SIGNAL, (int)si.ssi_signo);
+			(void)zoo_send_i32(r->sock, ZOO_MSG_SIGNAL, (int)si.ssi_signo);
 		}
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		int got = rr_recv(r->sock, &m, &r->resets);
+		int got = zoo_recv_past_reset(r->sock, &m, &r->resets);
 		if (got <= 0)
 			return -1;
 		if (m.type == ZOO_MSG_EXIT && m.len == 4)
-			return (int)rr_u32(m.payload);
+			return (int)zoo_get_u32(m.payload);
 	}
 }
 
@@ -298,7 +298,7 @@ static void abandon(struct replay *r)
 	if (r->shim > 0 && !r->shim_reaped) {
 		/* ABORT kills a child the shim holds; our hangup does the rest. */
 		if (r->sock >= 0)
-			(void)rr_send(r->sock, ZOO_MSG_ABORT, NULL, 0);
+			(void)zoo_send(r->sock, ZOO_MSG_ABORT, NULL, 0);
 		close_fd(&r->sock);
 		(void)wait_shim(r);
 	}

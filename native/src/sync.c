@@ -65,18 +65,27 @@ int zoo_send_msg(int fd, const struct zoo_msg *m)
 	return zoo_send(fd, m->type, m->payload, m->len);
 }
 
-int zoo_recv(int fd, struct zoo_msg *m, int flags)
+/* resets: NULL (a reset is an error), or see zoo_recv_past_reset. */
+static int recv_packet(int fd, struct zoo_msg *m, int flags, int *resets)
 {
 	uint8_t buf[ZOO_MSG_MAX];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	do
+	for (;;) {
 		n = recvmsg(fd, &mh, flags | MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -1;
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != ECONNRESET || !resets)
+			return -1;
+		/* The first reset comes ahead of what the peer sent before it
+		 * exited; a later one is the end of it. */
+		if ((*resets)++ > 0)
+			return 0;
+	}
 	if (n == 0)
 		return 0;
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < ZOO_MSG_HEADER ||
@@ -90,6 +99,16 @@ int zoo_recv(int fd, struct zoo_msg *m, int flags)
 	return 1;
 }
 
+int zoo_recv(int fd, struct zoo_msg *m, int flags)
+{
+	return recv_packet(fd, m, flags, NULL);
+}
+
+int zoo_recv_past_reset(int fd, struct zoo_msg *m, int *resets)
+{
+	return recv_packet(fd, m, 0, resets);
+}
+
 int zoo_msg_i32(const struct zoo_msg *m, int32_t *v)
 {
 	if (m->len != 4) {
@@ -100,12 +119,16 @@ int zoo_msg_i32(const struct zoo_msg *m, int32_t *v)
 	return 0;
 }
 
-static const char *const stage_names[] = { "?", "plan", "setns", "clone", "sync", "op", "exec" };
+const char *zoo_stage_name(uint32_t stage)
+{
+	static const char *const names[] = { "?", "plan", "setns", "clone", "sync", "op", "exec" };
+
+	return stage < ZOO_ARRAY_LEN(names) ? names[stage] : "?";
+}
 
 void zoo_report(int ts, uint32_t stage, int32_t index, int err, const char *object)
 {
 	if (zoo_send_error(ts, stage, index, err, object) == 0)
 		return;
-	zoo_log("zoo-shim: %s%s%s: %s", stage < ZOO_ARRAY_LEN(stage_names) ? stage_names[stage] : "?",
-		object ? " " : "", object ? object : "", strerror(err));
+	zoo_log("zoo-shim: %s%s%s: %s", zoo_stage_name(stage), object ? " " : "", object ? object : "", strerror(err));
 }

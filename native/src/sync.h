@@ -1,4 +1,5 @@
 /* Packets on the two SEQPACKET sockets: u32 type, u32 length, payload.
+ * The front door (front/) speaks TS's side of the same protocol with these.
  * TS<->shim uses the ZOO_MSG_* IDs of zoo_plan.h. The shim<->child socket
  * reuses ZOO_MSG_CREATED and ZOO_MSG_ERROR (relayed to TS as they are) and
  * adds the two private messages below, which never leave the shim. */
@@ -33,8 +34,16 @@ int zoo_send_msg(int fd, const struct zoo_msg *m);
  * EAGAIN with MSG_DONTWAIT). */
 int zoo_recv(int fd, struct zoo_msg *m, int flags);
 
+/* zoo_recv for the front door, whose shim may exit with messages of ours
+ * unread: that resets the connection, which the kernel reports once ahead of
+ * what the shim sent before; *resets counts the resets, a second one is EOF. */
+int zoo_recv_past_reset(int fd, struct zoo_msg *m, int *resets);
+
 /* Reads the i32 payload of a message that must carry exactly one. */
 int zoo_msg_i32(const struct zoo_msg *m, int32_t *v);
+
+/* "plan", "setns", ... for an ERROR's stage; "?" for one unknown. */
+const char *zoo_stage_name(uint32_t stage);
 
 /* Send ERROR to TS; if TS cannot hear it, say it on stderr instead. */
 void zoo_report(int ts, uint32_t stage, int32_t index, int err, const char *object);

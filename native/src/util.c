@@ -83,22 +83,28 @@ int zoo_set_cloexec(int fd)
 	return fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
-void zoo_log(const char *fmt, ...)
+void zoo_vlog(const char *fmt, va_list ap)
 {
-	char line[512];
-	va_list ap;
-	int n;
+	char line[640];
+	int n = vsnprintf(line, sizeof line - 1, fmt, ap);
 
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line - 1, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	if ((size_t)n > sizeof line - 2)
 		n = (int)sizeof line - 2;
 	line[n++] = '\n';
-	/* Nothing left to tell anyone if stderr is gone too. */
+	/* One write: the line is not interleaved with a container's output; and
+	 * nothing is left to tell anyone if stderr is gone too. */
 	(void)!zoo_write_all(STDERR_FILENO, line, (size_t)n);
+}
+
+void zoo_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	zoo_vlog(fmt, ap);
+	va_end(ap);
 }
 
 int zoo_send_fd(int sock, int fd, const void *data, size_t len)

@@ -1,7 +1,8 @@
-/* Small helpers shared by the shim and the child. */
+/* Small helpers shared by the shim, its child and the front door (front/). */
 #ifndef ZOO_UTIL_H
 #define ZOO_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -49,5 +50,6 @@ int zoo_send_fd(int sock, int fd, const void *data, size_t len);
 
 /* One line to stderr: the last resort when the sync socket is unusable. */
 void zoo_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void zoo_vlog(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #endif

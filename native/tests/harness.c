@@ -17,7 +17,6 @@
 
 const char *shim_path = "build/zoo-shim";
 char **shim_wrapper;
-int time_scale = 1;
 char **shim_extra_args;
 
 static void child_die(const char *what)

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "planenc.h"
+#include "tap.h"
 
 #define PLAN_FD 50
 #define SYNC_FD 51
@@ -29,7 +30,6 @@ struct shim {
 
 extern const char *shim_path;
 extern char **shim_wrapper; /* e.g. valgrind and its options, or NULL */
-extern int time_scale; /* timeouts are multiplied by this (valgrind) */
 extern char **shim_extra_args; /* appended to the shim's options (monitor options), or NULL */
 
 int shim_spawn(struct shim *s, const struct penc *plan, int extra_fd);

@@ -39,17 +39,6 @@
 
 #define T_MSG 10000 /* ms to wait for a message */
 #define T_EXIT 10000 /* ms to wait for the shim to exit */
-#define SKIP 1
-
-#define CHECK(cond, ...)                                                                       \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "#   %s:%d: %s: ", __FILE__, __LINE__, #cond);        \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-			goto out;                                                              \
-		}                                                                              \
-	} while (0)
 
 static bool under_valgrind;
 static long rss_max_kb = 1024;
@@ -1861,11 +1850,6 @@ out:
 	return rc;
 }
 
-struct test {
-	const char *name;
-	int (*fn)(void);
-};
-
 
 static int read_text(const char *path, char *buf, size_t len)
 {
@@ -2003,27 +1987,14 @@ static const struct test tests[] = {
 int main(int argc, char **argv)
 {
 	const char *env;
-	int passed = 0, failed = 0, skipped = 0, n = 0;
-	char *wrapper_copy = NULL;
-	char *words[24];
-	struct timespec t0, t1;
+	struct wrapper w;
+	int failed;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	umask(022);
+	tap_setup();
 	if ((env = getenv("ZOO_SHIM")))
 		shim_path = env;
-	if ((env = getenv("ZOO_SHIM_WRAPPER")) && *env) {
-		int w = 0;
-
-		wrapper_copy = strdup(env);
-		for (char *tok = strtok(wrapper_copy, " "); tok && w < 23; tok = strtok(NULL, " "))
-			words[w++] = tok;
-		words[w] = NULL;
-		shim_wrapper = words;
-		under_valgrind = strstr(words[0], "valgrind") != NULL;
-	}
-	if ((env = getenv("ZOO_TEST_TIME_SCALE")))
-		time_scale = atoi(env) > 0 ? atoi(env) : 1;
+	shim_wrapper = wrapper_from_env(&w, "ZOO_SHIM_WRAPPER");
+	under_valgrind = w.valgrind;
 	if ((env = getenv("ZOO_TEST_RSS_MAX_KB")))
 		rss_max_kb = atol(env);
 	if (access(shim_path, X_OK) < 0) {
@@ -2031,30 +2002,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/zoo-shim-test-%d", getpid());
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	printf("# shim: %s%s%s\n", shim_wrapper ? env && getenv("ZOO_SHIM_WRAPPER") ? getenv("ZOO_SHIM_WRAPPER") : "" : "",
-	       shim_wrapper ? " " : "", shim_path);
-	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-		int r;
-
-		if (argc > 1 && !strstr(tests[i].name, argv[1]))
-			continue;
-		r = tests[i].fn();
-		n++;
-		if (r == SKIP) {
-			printf("ok %d - %s # SKIP\n", n, tests[i].name);
-			skipped++;
-		} else if (r == 0) {
-			printf("ok %d - %s\n", n, tests[i].name);
-			passed++;
-		} else {
-			printf("not ok %d - %s\n", n, tests[i].name);
-			failed++;
-		}
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("# %d passed, %d failed, %d skipped in %.1f s\n", passed, failed, skipped,
-	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	free(wrapper_copy);
+	printf("# shim: %s%s%s\n", shim_wrapper ? getenv("ZOO_SHIM_WRAPPER") : "", shim_wrapper ? " " : "", shim_path);
+	failed = tap_run(tests, sizeof tests / sizeof tests[0], argc > 1 ? argv[1] : NULL);
+	wrapper_free(&w);
 	return failed ? 1 : 0;
 }

@@ -34,27 +34,16 @@
 #include <unistd.h>
 
 #include "planenc.h"
+#include "tap.h"
 #include "zoo_replay.h"
 
-#define SKIP 1
 #define CACHE "/run/zoo/cache/run"
 #define T_RUN 20000 /* ms a front door may take */
-
-#define CHECK(cond, ...)                                                                \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "#   %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                   \
-			fputc('\n', stderr);                                            \
-			goto out;                                                       \
-		}                                                                       \
-	} while (0)
 
 static const char *runtime_src = "build/zoo-runtime";
 static char shim[PATH_MAX];
 static char **wrapper;
 static bool under_valgrind;
-static int time_scale = 1;
 static char dir[64]; /* the scratch directory */
 static char front[128]; /* dir/zoo-runtime */
 static char cgroup[256]; /* a v1 pids cgroup of this test run (prefix; + ID) */
@@ -509,10 +498,12 @@ static int en_write(struct entry *en, char *const *args, char **envp, mode_t mod
 	return close(fd);
 }
 
+/* Removes the written entry; may be called again. */
 static void en_free(struct entry *en)
 {
 	if (en->path[0])
 		unlink(en->path);
+	en->path[0] = '\0';
 	pe_free(&en->e);
 }
 
@@ -736,6 +727,52 @@ static void box_cleanup(const struct box *b)
 		fprintf(stderr, "# %s failed\n", cmd);
 }
 
+/* ---- one test's run: its container, entry, environment and result ---- */
+
+struct fixture {
+	struct box b;
+	struct entry en; /* written by fx_entry, or by hand */
+	struct env env;
+	struct result r; /* of the last fx_run */
+};
+
+static void fx_init(struct fixture *f, const char *name)
+{
+	box_init(&f->b, name);
+	env_init(&f->env);
+	memset(&f->en, 0, sizeof f->en);
+}
+
+/* The box's entry for the current environment, at the name the front door looks up. */
+static bool fx_entry(struct fixture *f, const struct box_opts *o)
+{
+	return box_entry(&f->en, &f->b, o, f->env.v) == 0;
+}
+
+/* The front door on the box's arguments; `ready` and `sig` as for run_front. */
+static bool fx_run(struct fixture *f, const char *ready, int sig)
+{
+	return run_front(f->b.args, &f->env, &f->r, ready, sig) == 0;
+}
+
+/* A run that ends on the Bun path (a miss or a fallback). */
+static bool fx_fell_back(struct fixture *f)
+{
+	return fx_run(f, NULL, 0) && fell_back(&f->r, f->b.args);
+}
+
+/* After a fallback: nothing of the run left, the state root neither, no process. */
+static bool fx_undone(const struct fixture *f)
+{
+	return box_gone(&f->b, true) && no_strays();
+}
+
+static void fx_done(struct fixture *f)
+{
+	box_cleanup(&f->b);
+	en_free(&f->en);
+}
+
 /* ---- tests ---- */
 
 static int t_not_a_run(void)
@@ -763,88 +800,78 @@ out:
 
 static int t_no_entry(void)
 {
-	struct env env;
-	struct result r;
-	struct box b;
+	struct fixture f;
 	int rc = -1;
 
-	box_init(&b, "none");
-	env_init(&env);
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
-	CHECK(fell_back(&r, b.args), "fallback");
-	CHECK(strcmp(r.err, "run cache: miss (no entry)\n") == 0, "stderr %s", r.err);
+	fx_init(&f, "none");
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(strcmp(f.r.err, "run cache: miss (no entry)\n") == 0, "stderr %s", f.r.err);
 	rc = 0;
 out:
+	fx_done(&f);
 	return rc;
 }
 
 /* An entry the front door may use but whose guard fails: it got that far. */
 static int t_trust(void)
 {
-	struct env env;
-	struct result r;
-	struct entry en = { 0 };
-	struct box b;
+	struct fixture f;
 	int rc = -1;
 
-	box_init(&b, "trust");
-	env_init(&env);
-	en_init(&en);
-	en_str(&en, ZOO_RR_SHIM, shim);
-	en_blob(&en, ZOO_RR_PLAN, "", 0);
-	en_guard_stat(&en, ZOO_GUARD_ABSENT, b.rootfs);
-	CHECK(en_write(&en, b.args, env.v, 0644) == 0, "write");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "0644");
-	CHECK(strstr(r.err, "run cache: miss (") && strstr(r.err, "not trusted"), "stderr %s", r.err);
-	CHECK(chmod(en.path, 0600) == 0 && chown(en.path, 65534, 65534) == 0, "chown");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "owner");
-	CHECK(strstr(r.err, "not trusted (owner 65534"), "stderr %s", r.err);
-	CHECK(chown(en.path, 0, 0) == 0 && chmod(en.path, 0600) == 0, "chown back");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "trusted");
-	CHECK(strstr(r.err, "miss (guard ") && strstr(r.err, "is a directory"), "stderr %s", r.err);
+	fx_init(&f, "trust");
+	en_init(&f.en);
+	en_str(&f.en, ZOO_RR_SHIM, shim);
+	en_blob(&f.en, ZOO_RR_PLAN, "", 0);
+	en_guard_stat(&f.en, ZOO_GUARD_ABSENT, f.b.rootfs);
+	CHECK(en_write(&f.en, f.b.args, f.env.v, 0644) == 0, "write");
+	CHECK(fx_fell_back(&f), "0644");
+	CHECK(strstr(f.r.err, "run cache: miss (") && strstr(f.r.err, "not trusted"), "stderr %s", f.r.err);
+	CHECK(chmod(f.en.path, 0600) == 0 && chown(f.en.path, 65534, 65534) == 0, "chown");
+	CHECK(fx_fell_back(&f), "owner");
+	CHECK(strstr(f.r.err, "not trusted (owner 65534"), "stderr %s", f.r.err);
+	CHECK(chown(f.en.path, 0, 0) == 0 && chmod(f.en.path, 0600) == 0, "chown back");
+	CHECK(fx_fell_back(&f), "trusted");
+	CHECK(strstr(f.r.err, "miss (guard ") && strstr(f.r.err, "is a directory"), "stderr %s", f.r.err);
 	/* ZOO_RUN_CACHE=off: not even looked at. */
-	env_add(&env, "ZOO_RUN_CACHE=off");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "off");
-	CHECK(strcmp(r.err, "run cache: miss (ZOO_RUN_CACHE=off)\n") == 0, "stderr %s", r.err);
+	env_add(&f.env, "ZOO_RUN_CACHE=off");
+	CHECK(fx_fell_back(&f), "off");
+	CHECK(strcmp(f.r.err, "run cache: miss (ZOO_RUN_CACHE=off)\n") == 0, "stderr %s", f.r.err);
 	rc = 0;
 out:
-	en_free(&en);
+	fx_done(&f);
 	return rc;
 }
 
 /* Entries that must be misses: a guard, the key, the framing, a marker. */
 static int t_guards_and_invalid(void)
 {
-	struct env env;
-	struct result r;
-	struct entry en = { 0 };
-	struct box b;
+	struct fixture f;
 	struct box_opts o = { .script = "exit 3" };
 	int rc = -1;
 
-	box_init(&b, "guard");
-	env_init(&env);
-	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
-	CHECK(put_file(b.config, "{\"ociVersion\":\"1.0.3\"}\n") == 0, "config");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "guard");
-	CHECK(strstr(r.err, "run cache: miss (guard ") && strstr(r.err, "config.json: changed"), "stderr %s", r.err);
-	CHECK(!exists(b.state_root), "the state root was made");
-	CHECK(put_file(b.config, "{\"ociVersion\":\"1.0.2\"}\n") == 0, "config");
+	fx_init(&f, "guard");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(put_file(f.b.config, "{\"ociVersion\":\"1.0.3\"}\n") == 0, "config");
+	CHECK(fx_fell_back(&f), "guard");
+	CHECK(strstr(f.r.err, "run cache: miss (guard ") && strstr(f.r.err, "config.json: changed"), "stderr %s",
+	      f.r.err);
+	CHECK(!exists(f.b.state_root), "the state root was made");
+	CHECK(put_file(f.b.config, "{\"ociVersion\":\"1.0.2\"}\n") == 0, "config");
 	/* The same entry under another environment: another file name, a miss. */
-	env_add(&env, "ZOO_DEBUG=1");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "env");
-	CHECK(strcmp(r.err, "run cache: miss (no entry)\n") == 0, "stderr %s", r.err);
-	en_free(&en);
+	env_add(&f.env, "ZOO_DEBUG=1");
+	CHECK(fx_fell_back(&f), "env");
+	CHECK(strcmp(f.r.err, "run cache: miss (no entry)\n") == 0, "stderr %s", f.r.err);
+	en_free(&f.en);
 
 	/* Tampered entries at the right name. */
 	for (int k = 0; k < 4; k++) {
-		env_init(&env);
-		CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
-		int fd = open(en.path, O_RDWR | O_CLOEXEC);
+		env_init(&f.env);
+		CHECK(fx_entry(&f, &o), "write");
+		int fd = open(f.en.path, O_RDWR | O_CLOEXEC);
 		CHECK(fd >= 0, "open");
-		uint8_t *buf = en.e.buf;
+		uint8_t *buf = f.en.e.buf;
 		const char *want;
-		size_t len = en.e.len;
+		size_t len = f.en.e.len;
 		if (k == 0) {
 			buf[16] = 0x77; /* the first record's type */
 			want = "unknown type 0x0077";
@@ -862,16 +889,14 @@ static int t_guards_and_invalid(void)
 			want = "an unknown marker";
 		}
 		CHECK(pwrite(fd, buf, len, 0) == (ssize_t)len && close(fd) == 0, "rewrite");
-		CHECK(run_front(b.args, &env, &r, NULL, 0) == 0 && fell_back(&r, b.args), "case %d", k);
-		CHECK(strstr(r.err, "run cache: miss (") && strstr(r.err, want), "case %d: stderr %s", k, r.err);
-		CHECK(!exists(b.state_root), "case %d: the state root was made", k);
-		en_free(&en);
+		CHECK(fx_fell_back(&f), "case %d", k);
+		CHECK(strstr(f.r.err, "run cache: miss (") && strstr(f.r.err, want), "case %d: stderr %s", k, f.r.err);
+		CHECK(!exists(f.b.state_root), "case %d: the state root was made", k);
+		en_free(&f.en);
 	}
-	en.path[0] = '\0';
-	pe_init(&en.e);
 	rc = 0;
 out:
-	en_free(&en);
+	fx_done(&f);
 	return rc;
 }
 
@@ -913,10 +938,7 @@ bad:
 
 static int t_hit(void)
 {
-	struct env env;
-	struct result r;
-	struct entry en = { 0 };
-	struct box b;
+	struct fixture f;
 	struct box_opts o = {
 		.newpid = true,
 		.script = "hostname; cat /state/state.json; echo; grep pids /proc/self/cgroup; echo $$; "
@@ -926,64 +948,55 @@ static int t_hit(void)
 	char want[512], pidtext[32], tok[16], line[256];
 	int rc = -1, pid;
 
-	box_init(&b, "hit");
-	env_init(&env);
+	fx_init(&f, "hit");
 	/* A consulted variable, set: it is part of the key. */
-	env_add(&env, "XDG_RUNTIME_DIR=/run/user/0");
-	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
-	CHECK(exited(&r, 7), "exit code");
-	snprintf(want, sizeof want, "run cache: hit %s\n", en.path);
-	CHECK(strcmp(r.err, want) == 0, "stderr %s", r.err);
-	snprintf(want, sizeof want, "%s\n", b.id);
-	CHECK(strncmp(r.out, want, strlen(want)) == 0, "hostname (the ID site): %s", r.out);
-	CHECK(check_json(r.out, &b, &pid, tok), "state.json");
+	env_add(&f.env, "XDG_RUNTIME_DIR=/run/user/0");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 7), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\n", f.en.path);
+	CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
+	snprintf(want, sizeof want, "%s\n", f.b.id);
+	CHECK(strncmp(f.r.out, want, strlen(want)) == 0, "hostname (the ID site): %s", f.r.out);
+	CHECK(check_json(f.r.out, &f.b, &pid, tok), "state.json");
 	/* The CHILD write put the container in the cgroup; PID 1 of its namespace. */
-	snprintf(line, sizeof line, ":pids:%s\n1\n", strrchr(b.cg, '/'));
-	CHECK(strstr(r.out, line), "cgroup or pid: %s", r.out);
+	snprintf(line, sizeof line, ":pids:%s\n1\n", strrchr(f.b.cg, '/'));
+	CHECK(strstr(f.r.out, line), "cgroup or pid: %s", f.r.out);
 	/* stdio, ls's own directory fd, and the fifo at its slot: nothing else of
 	 * the front door's or the shim's (valgrind's log fd would be one more). */
-	CHECK(under_valgrind || strstr(r.out, "\nfds: 0 1 2 3 5\n"), "fds: %s", r.out);
-	CHECK(read_text(b.pidfile, pidtext, sizeof pidtext) == 0 && atoi(pidtext) == pid, "pid file %s", pidtext);
-	CHECK(!exists(b.pidfile) || (unlink(b.pidfile) == 0), "pid file");
-	CHECK(box_gone(&b, false), "leftovers");
+	CHECK(under_valgrind || strstr(f.r.out, "\nfds: 0 1 2 3 5\n"), "fds: %s", f.r.out);
+	CHECK(read_text(f.b.pidfile, pidtext, sizeof pidtext) == 0 && atoi(pidtext) == pid, "pid file %s", pidtext);
+	CHECK(!exists(f.b.pidfile) || (unlink(f.b.pidfile) == 0), "pid file");
+	CHECK(box_gone(&f.b, false), "leftovers");
 	CHECK(kill(pid, 0) < 0 && errno == ESRCH, "container %d still there", pid);
 	CHECK(no_strays(), "strays");
 	CHECK(!exists(strcat(strcpy(line, dir), "/argv.out")), "the Bun path ran too");
 	rc = 0;
 out:
-	box_cleanup(&b);
-	en_free(&en);
+	fx_done(&f);
 	return rc;
 }
 
 /* A host op fails after the container exists: everything made is undone. */
 static int t_host_op_fails(void)
 {
-	struct env env;
-	struct result r;
-	struct entry en = { 0 };
-	struct box b;
+	struct fixture f;
 	char nope[256];
 	struct box_opts o = { .newpid = true, .script = "echo should-not-run", .child_write = nope };
 	int rc = -1;
 
 	snprintf(nope, sizeof nope, "%s/nope/file", dir);
-	box_init(&b, "opfail");
-	env_init(&env);
-	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
-	CHECK(fell_back(&r, b.args), "fallback");
+	fx_init(&f, "opfail");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "fallback");
 	snprintf(nope, sizeof nope, "run cache: fallback (write %s/nope/file: No such file or directory)\n", dir);
-	CHECK(strstr(r.err, "run cache: hit ") && strstr(r.err, nope), "stderr %s", r.err);
-	CHECK(!strstr(r.out, "should-not-run"), "the command ran");
-	CHECK(box_gone(&b, true), "leftovers");
-	CHECK(!exists(b.pidfile), "pid file");
-	CHECK(no_strays(), "strays");
+	CHECK(strstr(f.r.err, "run cache: hit ") && strstr(f.r.err, nope), "stderr %s", f.r.err);
+	CHECK(!strstr(f.r.out, "should-not-run"), "the command ran");
+	CHECK(!exists(f.b.pidfile), "pid file");
+	CHECK(fx_undone(&f), "leftovers");
 	rc = 0;
 out:
-	box_cleanup(&b);
-	en_free(&en);
+	fx_done(&f);
 	return rc;
 }
 
@@ -991,36 +1004,27 @@ out:
  * plan it refuses, before it read our CLEANUP): fallback, all undone. */
 static int t_shim_error(void)
 {
-	struct env env;
-	struct result r;
-	struct entry en = { 0 };
-	struct box b;
+	struct fixture f;
 	struct box_opts o = { .newpid = true, .script = "true", .exec_path = "/bin/not-there" };
 	int rc = -1;
 
-	box_init(&b, "error");
-	env_init(&env);
-	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
-	CHECK(fell_back(&r, b.args), "fallback");
-	CHECK(strstr(r.err, "run cache: fallback (zoo-shim: exec") && strstr(r.err, "/bin/not-there: No such file"),
-	      "stderr %s", r.err);
-	CHECK(box_gone(&b, true), "leftovers");
-	CHECK(!exists(b.pidfile), "the pid file REPLACE wrote is still there");
-	CHECK(no_strays(), "strays");
-	en_free(&en);
+	fx_init(&f, "error");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(strstr(f.r.err, "run cache: fallback (zoo-shim: exec") && strstr(f.r.err, "/bin/not-there: No such file"),
+	      "stderr %s", f.r.err);
+	CHECK(!exists(f.b.pidfile), "the pid file REPLACE wrote is still there");
+	CHECK(fx_undone(&f), "leftovers");
+	en_free(&f.en);
 
 	o = (struct box_opts){ .newpid = true, .script = "true", .bad_plan = true };
-	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
-	CHECK(run_front(b.args, &env, &r, NULL, 0) == 0, "run");
-	CHECK(fell_back(&r, b.args), "fallback");
-	CHECK(strstr(r.err, "run cache: fallback (zoo-shim: plan"), "stderr %s", r.err);
-	CHECK(box_gone(&b, true), "leftovers");
-	CHECK(no_strays(), "strays");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(strstr(f.r.err, "run cache: fallback (zoo-shim: plan"), "stderr %s", f.r.err);
+	CHECK(fx_undone(&f), "leftovers");
 	rc = 0;
 out:
-	box_cleanup(&b);
-	en_free(&en);
+	fx_done(&f);
 	return rc;
 }
 
@@ -1028,36 +1032,26 @@ out:
  * A teardown op that fails is reported, and the exit code stays. */
 static int t_signal(void)
 {
-	struct env env;
-	struct result r;
-	struct entry en = { 0 };
-	struct box b;
+	struct fixture f;
 	char absent[128], want[512];
 	struct box_opts o = { .script = "echo ready; exec sleep 100", .teardown_fail = absent, .no_lock = true };
 	int rc = -1;
 
 	snprintf(absent, sizeof absent, "%s/absent", dir);
-	box_init(&b, "signal");
-	env_init(&env);
-	CHECK(box_entry(&en, &b, &o, env.v) == 0, "write");
-	CHECK(run_front(b.args, &env, &r, "ready", SIGTERM) == 0, "run");
-	CHECK(exited(&r, 128 + SIGTERM), "exit code");
+	fx_init(&f, "signal");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, "ready", SIGTERM), "run");
+	CHECK(exited(&f.r, 128 + SIGTERM), "exit code");
 	snprintf(want, sizeof want, "run cache: hit %s\nzoo-runtime: delete %s: rmdir %s: No such file or directory\n",
-		 en.path, b.id, absent);
-	CHECK(strcmp(r.err, want) == 0, "stderr %s", r.err);
-	CHECK(box_gone(&b, false), "leftovers");
+		 f.en.path, f.b.id, absent);
+	CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
+	CHECK(box_gone(&f.b, false), "leftovers");
 	CHECK(no_strays(), "strays");
 	rc = 0;
 out:
-	box_cleanup(&b);
-	en_free(&en);
+	fx_done(&f);
 	return rc;
 }
-
-struct test {
-	const char *name;
-	int (*fn)(void);
-};
 
 static const struct test tests[] = {
 	{ "not a run: the Bun path with the same arguments", t_not_a_run },
@@ -1096,31 +1090,21 @@ static void rmdir_cache(void)
 int main(int argc, char **argv)
 {
 	const char *env;
-	char *wrapper_copy = NULL, *words[24], src[PATH_MAX], self[PATH_MAX], cmd[256];
-	int passed = 0, failed = 0, skipped = 0, n = 0;
+	char src[PATH_MAX], self[PATH_MAX], cmd[256];
+	struct wrapper w;
+	int failed;
 
 	if (is_standin())
 		return standin(argc, argv);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	umask(022);
+	tap_setup();
 	if ((env = getenv("ZOO_RUNTIME")))
 		runtime_src = env;
 	if (!realpath((env = getenv("ZOO_SHIM")) ? env : "build/zoo-shim", shim) || access(shim, X_OK) < 0) {
 		fprintf(stderr, "zoo-shim: %s\n", strerror(errno));
 		return 2;
 	}
-	if ((env = getenv("ZOO_RUNTIME_WRAPPER")) && *env) {
-		int w = 0;
-
-		wrapper_copy = strdup(env);
-		for (char *tok = strtok(wrapper_copy, " "); tok && w < 23; tok = strtok(NULL, " "))
-			words[w++] = tok;
-		words[w] = NULL;
-		wrapper = words;
-		under_valgrind = strstr(words[0], "valgrind") != NULL;
-	}
-	if ((env = getenv("ZOO_TEST_TIME_SCALE")))
-		time_scale = atoi(env) > 0 ? atoi(env) : 1;
+	wrapper = wrapper_from_env(&w, "ZOO_RUNTIME_WRAPPER");
+	under_valgrind = w.valgrind;
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root\n");
 		return 0;
@@ -1147,29 +1131,11 @@ int main(int argc, char **argv)
 	}
 	printf("# front door: %s%s%s, shim %s\n", wrapper ? getenv("ZOO_RUNTIME_WRAPPER") : "", wrapper ? " " : "", src,
 	       shim);
-	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-		int r;
-
-		if (argc > 1 && !strstr(tests[i].name, argv[1]))
-			continue;
-		r = tests[i].fn();
-		n++;
-		if (r == SKIP) {
-			printf("ok %d - %s # SKIP\n", n, tests[i].name);
-			skipped++;
-		} else if (r == 0) {
-			printf("ok %d - %s\n", n, tests[i].name);
-			passed++;
-		} else {
-			printf("not ok %d - %s\n", n, tests[i].name);
-			failed++;
-		}
-	}
-	printf("# %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	failed = tap_run(tests, sizeof tests / sizeof tests[0], argc > 1 ? argv[1] : NULL);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# %s failed\n", cmd);
 	rmdir_cache();
-	free(wrapper_copy);
+	wrapper_free(&w);
 	return failed ? 1 : 0;
 }
