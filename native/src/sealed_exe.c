@@ -61,6 +61,20 @@ static int copy_all(int to, int from)
 	return 0;
 }
 
+int zoo_sealed_memfd(int from)
+{
+	int mem = memfd_create("zoo-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING), saved;
+
+	if (mem < 0)
+		return -1;
+	if (copy_all(mem, from) == 0 && fcntl(mem, F_ADD_SEALS, ZOO_SEALS) == 0)
+		return mem;
+	saved = errno;
+	(void)close(mem);
+	errno = saved;
+	return -1;
+}
+
 int zoo_exec_sealed_copy(char **argv)
 {
 	extern char **environ;
@@ -75,25 +89,17 @@ int zoo_exec_sealed_copy(char **argv)
 		return -1;
 	if (is_sealed(self))
 		return close(self);
-	mem = memfd_create("zoo-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mem < 0)
-		goto fail_self;
-	if (copy_all(mem, self) < 0 || fcntl(mem, F_ADD_SEALS, ZOO_SEALS) < 0)
-		goto fail_mem;
+	mem = zoo_sealed_memfd(self);
+	saved = errno;
 	(void)close(self);
+	if (mem < 0) {
+		errno = saved;
+		return -1;
+	}
 	/* Only returns on failure; MFD_CLOEXEC closes the copy's fd in the new image. */
 	(void)syscall(SYS_execveat, mem, "", argv, environ, AT_EMPTY_PATH);
 	saved = errno;
 	(void)close(mem);
-	errno = saved;
-	return -1;
-fail_mem:
-	saved = errno;
-	(void)close(mem);
-	errno = saved;
-fail_self:
-	saved = errno;
-	(void)close(self);
 	errno = saved;
 	return -1;
 }

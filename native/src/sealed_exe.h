@@ -6,4 +6,9 @@
  * valgrind), -1 with errno when the copy or the exec failed. */
 int zoo_exec_sealed_copy(char **argv);
 
+/* A write-sealed memfd (close-on-exec) holding the whole file `from`, or -1
+ * with errno. The front door starts the shim from one, which then has no
+ * need to re-execute itself. */
+int zoo_sealed_memfd(int from);
+
 #endif

@@ -6,7 +6,7 @@
 // error in its own words. ZOO_RUN_CACHE_TRACE=1 makes the front door say which
 // way it went.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT, makeRootfs, run } from "../../helpers/env.ts";
 import { RUNTIME, useRuntimeSuite } from "../../helpers/zoo-runtime.ts";
@@ -89,6 +89,10 @@ describe.skipIf(!IS_ROOT)("zoo-runtime run replayed from the run cache", () => {
     expect(mem).toEndWith("/zoo-rc-c2");
     expect(readFileSync(`/sys/fs/cgroup/memory${mem}/memory.limit_in_bytes`, "utf8").trim()).toBe(String(64 * 1024 * 1024));
     expect(readFileSync(`/sys/fs/cgroup/pids${pids}/pids.max`, "utf8").trim()).toBe("33");
+    // The front door starts zoo-shim from a write-sealed copy (the CVE-2019-5736 class), as the shim does for itself.
+    const shim = Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+    expect(readlinkSync(`/proc/${shim}/exe`)).toStartWith("/memfd:zoo-shim");
+    expect(() => openSync(`/proc/${shim}/exe`, "r+")).toThrow(/ETXTBSY|EPERM/);
     expect((await t.rt(["kill", "rc-c2", "KILL"])).code).toBe(0);
     expect(await p.exited).toBe(137);
     expect(way(await new Response(p.stderr).text())).toBe("hit");
