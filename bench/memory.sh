@@ -63,6 +63,8 @@ node_modules/.bin/bun -e 'const [src, dst, rootfs] = process.argv.slice(1); cons
 fg_tools=(
   "zoo run|$Z run --rm --network none busybox sleep 1001"
   "zoo-runtime run|$here/dist/zoo-runtime --root $work/zoo-runtime run --bundle $work/fg fz"
+  # The same run again: the first one left a run cache entry, so the C front door replays it.
+  "zoo-runtime run, replayed|$here/dist/zoo-runtime --root $work/zoo-runtime run --bundle $work/fg fz"
   "podman run (crun)|$P --runtime crun run --rm --network none $U localhost/busybox:bench sleep 1001"
   "runc run|runc --root $work/runc run --bundle $work/fg fr"
   "crun run|crun --root $work/crun run --bundle $work/fg fc"
