@@ -1,6 +1,7 @@
 // One executable, three front doors: the name it was started as picks one.
 import { basename } from "node:path";
 import { ZooError } from "./util/errors.ts";
+import { writeErr } from "./util/stdio.ts";
 
 const FRONT_DOORS = ["zookeeper", "zoo", "zoo-runtime"] as const;
 type FrontDoor = (typeof FRONT_DOORS)[number];
@@ -32,12 +33,12 @@ async function main(): Promise<number> {
     }
   } catch (e) {
     if (e instanceof ZooError) {
-      process.stderr.write(`${door}: ${e.message}\n`);
+      writeErr(`${door}: ${e.message}\n`);
       return e.exitCode;
     }
     // Not one of ours: still one line, with the details only on request.
     const err = e as Error;
-    process.stderr.write(`${door}: ${err?.message ?? String(e)}${process.env.ZOO_DEBUG ? `\n${err?.stack}` : ""}\n`);
+    writeErr(`${door}: ${err?.message ?? String(e)}${process.env.ZOO_DEBUG ? `\n${err?.stack}` : ""}\n`);
     return 125;
   }
 }

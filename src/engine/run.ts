@@ -19,6 +19,7 @@ import { Cleanup } from "../util/cleanup.ts";
 import { applyNetworkToSpec, chooseNetwork, prepareNetwork } from "./network.ts";
 import { containerRules } from "../runtime/device-cgroup/rules.ts";
 import { specFromImage } from "./image-spec.ts";
+import { writeErr } from "../util/stdio.ts";
 
 export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } = {}): Promise<number> {
   // Kept containers (and -d) live in the container store under a monitor.
@@ -57,12 +58,12 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } =
       rootOverlay: { lower, upper, work, userxattr: rootless },
       onChild: net.onChild,
     });
-    if (result.oomKilled) process.stderr.write("zoo: the container ran out of memory and was killed\n");
+    if (result.oomKilled) writeErr("zoo: the container ran out of memory and was killed\n");
     status = result.status;
   } finally {
     const failures = await undo.run();
     await removeTree(dir, maps);
-    for (const f of failures) process.stderr.write(`zoo: cleanup: ${f}\n`);
+    for (const f of failures) writeErr(`zoo: cleanup: ${f}\n`);
   }
   if (status.signal !== null) dieBySignal(status.signal);
   return status.code ?? 0;

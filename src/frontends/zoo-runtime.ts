@@ -11,6 +11,7 @@ import { parseGlobal, type GlobalOptions } from "../cli/zoo-runtime/global.ts";
 import { RuntimeLog } from "../runtime/oci/log.ts";
 import type { Store } from "../runtime/oci/store.ts";
 import type * as Lifecycle from "../runtime/oci/lifecycle.ts";
+import { writeOut, writeErr } from "../util/stdio.ts";
 
 const HELP = `Usage: zoo-runtime [GLOBAL FLAGS] COMMAND [ARGS...]
 
@@ -59,7 +60,7 @@ export async function zooRuntimeMain(argv: string[]): Promise<number> {
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
     log.error(msg);
-    process.stderr.write(`zoo-runtime: ${msg}${!(e instanceof ZooError) && process.env.ZOO_DEBUG ? `\n${(e as Error)?.stack}` : ""}\n`);
+    writeErr(`zoo-runtime: ${msg}${!(e instanceof ZooError) && process.env.ZOO_DEBUG ? `\n${(e as Error)?.stack}` : ""}\n`);
     // As runc: an exec that fails exits 255, which no command's own exit
     // status can be mistaken for (only a bare `exec` is a usage error, 1).
     return g?.command === "exec" && g.args.length > 0 ? 255 : 1;
@@ -80,21 +81,21 @@ async function storeFor(g: GlobalOptions): Promise<Store> {
 const lifecycle = () => import("../runtime/oci/lifecycle.ts");
 const idOnly = async (a: string[], cmd: string) => (await import("../cli/zoo-runtime/start.ts")).parseIdOnly(a, cmd);
 
-const json = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + "\n");
+const json = (v: unknown) => writeOut(JSON.stringify(v, null, 2) + "\n");
 
 /** `argv`: the arguments after the program name, which the run cache keys on. */
 async function dispatch(g: GlobalOptions, argv: string[]): Promise<number> {
   if (g.version || g.command === "version") {
-    process.stdout.write(`zoo-runtime version ${VERSION}\nspec: 1.2.0\n`);
+    writeOut(`zoo-runtime version ${VERSION}\nspec: 1.2.0\n`);
     return 0;
   }
   if (g.help || g.command === undefined || g.command === "help") {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   const a = g.args;
   if (a[0] === "--help" || a[0] === "-h") {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   switch (g.command) {
@@ -134,7 +135,7 @@ async function dispatch(g: GlobalOptions, argv: string[]): Promise<number> {
     }
     case "ps": {
       const p = (await import("../cli/zoo-runtime/ps.ts")).parsePs(a);
-      process.stdout.write(await (await import("../runtime/oci/ps.ts")).ps(await storeFor(g), p.id, p.format, p.psArgs));
+      writeOut(await (await import("../runtime/oci/ps.ts")).ps(await storeFor(g), p.id, p.format, p.psArgs));
       return 0;
     }
     case "pause": {
@@ -149,12 +150,12 @@ async function dispatch(g: GlobalOptions, argv: string[]): Promise<number> {
     }
     case "update": {
       const u = (await import("../cli/zoo-runtime/update.ts")).parseUpdate(a);
-      for (const w of await (await import("../runtime/oci/update.ts")).update(await storeFor(g), u)) process.stderr.write(`zoo-runtime: warning: ${w}\n`);
+      for (const w of await (await import("../runtime/oci/update.ts")).update(await storeFor(g), u)) writeErr(`zoo-runtime: warning: ${w}\n`);
       return 0;
     }
     case "events": {
       const o = (await import("../cli/zoo-runtime/events.ts")).parseEvents(a);
-      await (await import("../runtime/oci/events.ts")).events(await storeFor(g), o, (line) => process.stdout.write(line));
+      await (await import("../runtime/oci/events.ts")).events(await storeFor(g), o, (line) => writeOut(line));
       return 0;
     }
     case "list": {
@@ -183,14 +184,14 @@ async function dispatch(g: GlobalOptions, argv: string[]): Promise<number> {
 
 function printList(o: { format: "table" | "json"; quiet: boolean }, all: Awaited<ReturnType<typeof Lifecycle.list>>, publicState: typeof Lifecycle.publicState): number {
   if (o.quiet) {
-    for (const s of all) process.stdout.write(`${s.id}\n`);
+    for (const s of all) writeOut(`${s.id}\n`);
   } else if (o.format === "json") {
     json(all.map(publicState));
   } else {
     const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
     for (const s of all.map(publicState)) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) process.stdout.write(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd() + "\n");
+    for (const r of rows) writeOut(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd() + "\n");
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // The `zoo` engine front door: subcommand dispatch only.
 import { UsageError } from "../util/errors.ts";
 import { IMAGE_COMMANDS, IMAGE_HELP, takeGlobalRoot } from "../cli/zoo/image-commands.ts";
+import { writeOut } from "../util/stdio.ts";
 
 const HELP = `Usage: zoo [--root DIR] [--cgroup-manager cgroupfs|systemd] COMMAND [ARGS...]
 
@@ -29,11 +30,11 @@ export async function zooMain(argv: string[]): Promise<number> {
     case "help":
     case "--help":
     case "-h":
-      process.stdout.write(HELP + (await import("../engine/containers/dispatch.ts")).CONTAINER_HELP);
+      writeOut(HELP + (await import("../engine/containers/dispatch.ts")).CONTAINER_HELP);
       return 0;
     case "version":
     case "--version":
-      process.stdout.write(`zoo version ${(await import("../version.ts")).VERSION}\n`);
+      writeOut(`zoo version ${(await import("../version.ts")).VERSION}\n`);
       return 0;
     case "run":
       return (await import("../engine/run.ts")).zooRun((await import("../cli/zoo/run.ts")).parseRunArgs(rest), { cgroupManager });

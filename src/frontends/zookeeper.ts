@@ -15,11 +15,12 @@ import { cgroupParentFor } from "../cgroups/systemd/index.ts";
 import { zookeeperSeccomp } from "../runtime/seccomp-setup.ts";
 import { formatBytes } from "../util/format.ts";
 import { containerRules } from "../runtime/device-cgroup/rules.ts";
+import { writeOut, writeErr } from "../util/stdio.ts";
 
 export async function zookeeperMain(argv: string[]): Promise<number> {
   const o = parseZookeeperArgs(argv, availableParallelism());
   if (o.help) {
-    process.stdout.write(USAGE);
+    writeOut(USAGE);
     return 0;
   }
   if (o.root !== undefined) checkRootDir(o.root);
@@ -69,7 +70,7 @@ async function runSpec(o: ZookeeperOptions, spec: Spec, helper: Helper | undefin
   });
 
   if (result.oomKilled) {
-    process.stderr.write(`zookeeper: the container ran out of memory (limit ${formatBytes(o.memory ?? 0)}) and was killed\n`);
+    writeErr(`zookeeper: the container ran out of memory (limit ${formatBytes(o.memory ?? 0)}) and was killed\n`);
   }
   return result.status;
 }

@@ -9,6 +9,7 @@ import { closeSync, constants as fsc, openSync, unlinkSync } from "node:fs";
 import { pollHangup } from "../sys/libc.ts";
 import { launch, type Launched, type LaunchObserver, type RunHooks } from "./launch.ts";
 import { send } from "./sync.ts";
+import { writeErr } from "../util/stdio.ts";
 
 export interface DetachedOptions {
   /** O_PATH fd of the start fifo; `start` opens the fifo for reading to let the container exec. */
@@ -70,7 +71,7 @@ export async function createDetached(spec: Spec, hooks: RunHooks, opts: Detached
       } catch {}
       await l.shimExit;
     }
-    for (const f of await cleanup.run()) process.stderr.write(`zoo-runtime: cleanup: ${f}\n`);
+    for (const f of await cleanup.run()) writeErr(`zoo-runtime: cleanup: ${f}\n`);
     throw e;
   }
 }

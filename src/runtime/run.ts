@@ -1,12 +1,15 @@
 // Runs one container from an OCI config: TS prepares and decides, zoo-shim
 // clones and executes (docs/design/sync-protocol.md).
 import { constants as osc } from "node:os";
+// Not process.stdin.isTTY: that builds a stdin stream (2 ms) just to ask.
+import { isatty } from "node:tty";
 import type { Spec } from "../oci/spec.ts";
 import { Msg } from "../plan/ids.ts";
 import { Cleanup } from "../util/cleanup.ts";
 import { launch, type Launched, type RunHooks } from "./launch.ts";
 import { encodeI32, i32, send } from "./sync.ts";
 import { decodeWaitStatus, type ExitStatus } from "./wait-status.ts";
+import { writeErr } from "../util/stdio.ts";
 
 export type { RunHooks } from "./launch.ts";
 
@@ -27,7 +30,7 @@ export async function runForeground(spec: Spec, hooks: RunHooks = {}): Promise<R
     return await run(spec, hooks, cleanup);
   } finally {
     const failures = await cleanup.run();
-    for (const f of failures) process.stderr.write(`zoo: cleanup: ${f}\n`);
+    for (const f of failures) writeErr(`zoo: cleanup: ${f}\n`);
   }
 }
 
@@ -47,7 +50,7 @@ async function run(spec: Spec, hooks: RunHooks, cleanup: Cleanup): Promise<RunRe
  */
 export function forwardSignals(sock: number, sharesTerminal: boolean): () => void {
   const handlers = FORWARDED.map((name) => {
-    const fwd = !(sharesTerminal && TERMINAL_SIGNALS.has(name) && process.stdin.isTTY);
+    const fwd = !(sharesTerminal && TERMINAL_SIGNALS.has(name) && isatty(0));
     const h = () => {
       if (!fwd) return;
       try {

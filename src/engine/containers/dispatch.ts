@@ -1,6 +1,7 @@
 // The container subcommands of `zoo` (Docker's names), dispatched from
 // src/frontends/zoo.ts; `zoo container X` is the same as `zoo X`.
 import { UsageError } from "../../util/errors.ts";
+import { writeOut, writeErr } from "../../util/stdio.ts";
 
 export const CONTAINER_HELP = `
 Containers (Docker's flags and formats; CONTAINER is a name, an id or a unique id prefix):
@@ -30,10 +31,10 @@ const each = async (names: string[], fn: (n: string) => Promise<unknown>, echo =
   for (const n of names) {
     try {
       await fn(n);
-      if (echo) process.stdout.write(`${n}\n`);
+      if (echo) writeOut(`${n}\n`);
     } catch (e) {
       // Docker goes on with the other containers and fails at the end.
-      process.stderr.write(`zoo: ${(e as Error).message}\n`);
+      writeErr(`zoo: ${(e as Error).message}\n`);
       code = 1;
     }
   }
@@ -47,7 +48,7 @@ const HANDLERS: Record<string, Handler> = {
   async create(argv) {
     const f = (await import("../../cli/zoo/run.ts")).parseRunArgs(argv);
     const { id } = await (await import("./create.ts")).createContainer(f);
-    process.stdout.write(`${id}\n`);
+    writeOut(`${id}\n`);
     return 0;
   },
   async start(argv) {
@@ -93,7 +94,7 @@ const HANDLERS: Record<string, Handler> = {
     const names = (await import("../../cli/zoo/names.ts")).parseNames("wait", argv);
     const cs = (await show()).containers();
     const l = await life();
-    return each(names, async (n) => process.stdout.write(`${await l.wait(cs, n)}\n`), false);
+    return each(names, async (n) => writeOut(`${await l.wait(cs, n)}\n`), false);
   },
   async pause(argv) {
     const names = (await import("../../cli/zoo/names.ts")).parseNames("pause", argv);

@@ -14,6 +14,7 @@ import { printLogs } from "./logs.ts";
 import { removeContainer } from "./remove.ts";
 import { startContainer, type StartOptions } from "./start.ts";
 import type { Containers } from "./store.ts";
+import { writeOut } from "../../util/stdio.ts";
 
 type Flags = RunFlags & Partial<EngineFlags>;
 
@@ -31,7 +32,7 @@ async function createAndStart(f: Flags, opts: StartOptions = {}): Promise<{ cs: 
 
 export async function runDetached(f: Flags): Promise<number> {
   const { id } = await createAndStart(f);
-  process.stdout.write(`${id}\n`);
+  writeOut(`${id}\n`);
   return 0;
 }
 

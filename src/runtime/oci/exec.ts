@@ -20,6 +20,7 @@ import { execProcess, parseProcessJson } from "./exec-process.ts";
 import { checkTerminal, writePidFile } from "./create.ts";
 import { connectConsoleSocket, consolePair, ourTerminalSize, receiveMaster, relayTerminal } from "../console.ts";
 import { statusOf, type Store } from "./store.ts";
+import { writeErr } from "../../util/stdio.ts";
 
 // The names of /proc/<pid>/ns/* for the OCI namespace types.
 const PROC_NS: Record<NamespaceType, string> = {
@@ -169,6 +170,6 @@ export async function exec(store: Store, a: ExecArgs): Promise<number> {
   } finally {
     relay?.stop();
     if (ours !== undefined) closeSync(ours);
-    for (const f of await cleanup.run()) process.stderr.write(`zoo-runtime: cleanup: ${f}\n`);
+    for (const f of await cleanup.run()) writeErr(`zoo-runtime: cleanup: ${f}\n`);
   }
 }

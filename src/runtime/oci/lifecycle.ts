@@ -12,6 +12,7 @@ import { isAlive } from "./proc-stat.ts";
 import { isFrozen, statusOf, type ContainerState, type Status, type Store } from "./store.ts";
 import { thaw } from "./pause.ts";
 import { runHooks, runHooksWarn, type HookState, type Hooks } from "./hooks.ts";
+import { writeErr } from "../../util/stdio.ts";
 
 const SIGKILL = 9;
 
@@ -25,7 +26,7 @@ export const hookState = (s: { ociVersion: string; id: string; bundle: string; a
 });
 
 export function warn(lines: string[]): void {
-  for (const l of lines) process.stderr.write(`zoo-runtime: warning: ${l}\n`);
+  for (const l of lines) writeErr(`zoo-runtime: warning: ${l}\n`);
 }
 
 export async function start(store: Store, id: string): Promise<void> {

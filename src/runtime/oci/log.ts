@@ -1,6 +1,7 @@
 // --log/--log-format: callers such as containerd read the last error from
 // this file (JSON lines {"level","msg","time"}), so it gets every error.
 import { appendFileSync } from "node:fs";
+import { writeErr } from "../../util/stdio.ts";
 
 export class RuntimeLog {
   constructor(
@@ -21,13 +22,13 @@ export class RuntimeLog {
     const time = new Date().toISOString();
     const line = this.format === "json" ? JSON.stringify({ level, msg, time }) : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
     if (!this.file) {
-      if (level === "debug") process.stderr.write(line + "\n");
+      if (level === "debug") writeErr(line + "\n");
       return;
     }
     try {
       appendFileSync(this.file, line + "\n");
     } catch (e) {
-      process.stderr.write(`zoo-runtime: --log ${this.file}: ${(e as Error).message}\n`);
+      writeErr(`zoo-runtime: --log ${this.file}: ${(e as Error).message}\n`);
     }
   }
 }

@@ -7,11 +7,12 @@ import { buildEntry } from "./build.ts";
 import { entryFile, KEY_ENV, keyForRun, RUN_CACHE_DIR } from "./key.ts";
 import { RunRecorder } from "./record.ts";
 import { writeEntry } from "./write.ts";
+import { writeErr } from "../../../util/stdio.ts";
 
 export { RunRecorder };
 
 function debug(line: string): void {
-  if (process.env.ZOO_DEBUG) process.stderr.write(`zoo-runtime: run cache: ${line}\n`);
+  if (process.env.ZOO_DEBUG) writeErr(`zoo-runtime: run cache: ${line}\n`);
 }
 
 /** A recorder for this run, or null when it gets no entry whatever happens. */
