@@ -1,7 +1,7 @@
 // The part of starting a container that foreground and detached runs share:
 // plan, spawn the shim, CHILD_PID → id maps/cgroups/hooks → SETUP_DONE
 // (docs/design/sync-protocol.md). What happens after SETUP_DONE is the caller's.
-import { closeSync, mkdirSync, rmdirSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, realpathSync, rmdirSync, statSync, writeSync } from "node:fs";
 import type { Spec } from "../oci/spec.ts";
 import { Msg, Stage } from "../plan/ids.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -99,6 +99,7 @@ export interface Launched {
   shimPid: number;
   shimExit: Promise<number>;
   steps: PlanStep[];
+  /** The root's mount point this launch made (an overlay's), which the caller removes; null for a root.path bound onto itself. */
   rootMount: string | null;
   /** The next message from the shim; an ERROR becomes the user's one-line failure. */
   expect(type: number, what: string): Promise<Message>;
@@ -107,12 +108,27 @@ export interface Launched {
 const mapsToRoot = (maps: { containerID: number; hostID: number }[], id: number) =>
   maps.some((m) => m.containerID === 0 && m.hostID === id);
 
+/** Whether `p` is the host's "/" (a symlink to it included: bound onto itself, it would be no mount point to pivot into). */
+function isHostRoot(p: string): boolean {
+  try {
+    return realpathSync(p) === "/";
+  } catch {
+    return p === "/";
+  }
+}
+
 export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode: LaunchMode): Promise<Launched> {
-  // The root's mount point is named now and made just after the shim starts
-  // (below), so that from the moment it exists the shim can remove it should
-  // this process die.
+  // A bundle's root.path is bound onto itself in the container's mount
+  // namespace and pivoted into, as runc does: no host directory to make or
+  // remove. An overlay root (and a root.path of "/", which the shim refuses
+  // as ROOTFS) needs an empty mount point of its own: named now and made just
+  // after the shim starts (below), so that from the moment it exists the
+  // shim can remove it should this process die. Only that directory is ever
+  // listed for removal, never root.path.
   // Web Crypto, not node:crypto: that module costs ~10 ms of start-up to load.
-  const rootMount: string | null = spec.root?.path ? `/tmp/zoo.${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("base64url")}` : null;
+  const rootPath = spec.root?.path || null;
+  const rootMount: string | null =
+    rootPath !== null && (hooks.rootOverlay || isHostRoot(rootPath)) ? `/tmp/zoo.${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("base64url")}` : null;
 
   const cg = hooks.cgroups;
   const cgroupFd = cg ? cg.beforeClone(cleanup) : null;
@@ -138,7 +154,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const monitorArgs = (mode.monitor?.args ?? []).map((a) => (typeof a === "string" ? a : String(keepBase + a.keepFd)));
 
   const ctx: BuildContext = {
-    rootMount,
+    rootMount: rootMount ?? rootPath,
     cgroupFd: cgroupIdx,
     seccomp: hooks.seccomp ?? null,
     gidMapped: hasUserNs ? gidMapped : () => true,
