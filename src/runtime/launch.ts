@@ -1,7 +1,7 @@
 // The part of starting a container that foreground and detached runs share:
 // plan, spawn the shim, CHILD_PID → id maps/cgroups/hooks → SETUP_DONE
 // (docs/design/sync-protocol.md). What happens after SETUP_DONE is the caller's.
-import { closeSync, mkdirSync, realpathSync, rmdirSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, rmdirSync, statSync, writeSync } from "node:fs";
 import type { Spec } from "../oci/spec.ts";
 import { Msg, Stage } from "../plan/ids.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -108,12 +108,19 @@ export interface Launched {
 const mapsToRoot = (maps: { containerID: number; hostID: number }[], id: number) =>
   maps.some((m) => m.containerID === 0 && m.hostID === id);
 
-/** Whether `p` is the host's "/" (a symlink to it included: bound onto itself, it would be no mount point to pivot into). */
+/**
+ * Whether `p` is the host's "/" (through a symlink too): bound onto itself it
+ * would sit on this namespace's root, no mount point to pivot into. stat, not
+ * realpath: no open(2) of the user's tree on the host side.
+ */
 function isHostRoot(p: string): boolean {
+  if (p === "/") return true;
   try {
-    return realpathSync(p) === "/";
+    const a = statSync(p);
+    const r = statSync("/");
+    return a.dev === r.dev && a.ino === r.ino;
   } catch {
-    return p === "/";
+    return false;
   }
 }
 
