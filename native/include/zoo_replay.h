@@ -47,7 +47,7 @@
 #define ZOO_SITE_TOKEN 2u /* the run token: ZOO_REPLAY_TOKEN_LEN characters of [A-Za-z0-9_-] */
 
 #define ZOO_PHASE_PREPARE 0u  /* before the shim is started */
-#define ZOO_PHASE_SPAWNED 1u  /* the shim runs and holds the CLEANUP list; before CHILD_PID (the root mount point) */
+#define ZOO_PHASE_SPAWNED 1u  /* the shim runs and holds the CLEANUP list; before CHILD_PID (a root mount point; TS writes none since the rootfs is bound onto itself) */
 #define ZOO_PHASE_CHILD 2u    /* after CHILD_PID, before SETUP_DONE */
 #define ZOO_PHASE_CREATED 3u  /* after SETUP_DONE: device rules, state, pid file, start */
 #define ZOO_PHASE_TEARDOWN 4u /* after EXIT */

@@ -1,5 +1,5 @@
 /* What a foreground shim cleans up when the zoo process that owns the run
- * goes away: TS lists the directories (cgroups, the rootfs mount point) in
+ * goes away: TS lists the directories (cgroups, an overlay's mount point) in
  * SETUP_DONE; the shim never decides what to remove, it only removes them. */
 #ifndef ZOO_ORPHAN_H
 #define ZOO_ORPHAN_H

@@ -99,6 +99,7 @@ export interface Launched {
   shimPid: number;
   shimExit: Promise<number>;
   steps: PlanStep[];
+  /** The root's mount point this launch made (an overlay's), which the caller removes; null for a root.path bound onto itself. */
   rootMount: string | null;
   /** The next message from the shim; an ERROR becomes the user's one-line failure. */
   expect(type: number, what: string): Promise<Message>;
@@ -107,12 +108,34 @@ export interface Launched {
 const mapsToRoot = (maps: { containerID: number; hostID: number }[], id: number) =>
   maps.some((m) => m.containerID === 0 && m.hostID === id);
 
+/**
+ * Whether `p` is the host's "/" (through a symlink too): bound onto itself it
+ * would sit on this namespace's root, no mount point to pivot into. stat, not
+ * realpath: no open(2) of the user's tree on the host side.
+ */
+function isHostRoot(p: string): boolean {
+  if (p === "/") return true;
+  try {
+    const a = statSync(p);
+    const r = statSync("/");
+    return a.dev === r.dev && a.ino === r.ino;
+  } catch {
+    return false;
+  }
+}
+
 export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode: LaunchMode): Promise<Launched> {
-  // The root's mount point is named now and made just after the shim starts
-  // (below), so that from the moment it exists the shim can remove it should
-  // this process die.
+  // A bundle's root.path is bound onto itself in the container's mount
+  // namespace and pivoted into, as runc does: no host directory to make or
+  // remove. An overlay root (and a root.path of "/", which the shim refuses
+  // as ROOTFS) needs an empty mount point of its own: named now and made just
+  // after the shim starts (below), so that from the moment it exists the
+  // shim can remove it should this process die. Only that directory is ever
+  // listed for removal, never root.path.
   // Web Crypto, not node:crypto: that module costs ~10 ms of start-up to load.
-  const rootMount: string | null = spec.root?.path ? `/tmp/zoo.${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("base64url")}` : null;
+  const rootPath = spec.root?.path || null;
+  const rootMount: string | null =
+    rootPath !== null && (hooks.rootOverlay || isHostRoot(rootPath)) ? `/tmp/zoo.${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("base64url")}` : null;
 
   const cg = hooks.cgroups;
   const cgroupFd = cg ? cg.beforeClone(cleanup) : null;
@@ -138,7 +161,7 @@ export async function launch(spec: Spec, hooks: RunHooks, cleanup: Cleanup, mode
   const monitorArgs = (mode.monitor?.args ?? []).map((a) => (typeof a === "string" ? a : String(keepBase + a.keepFd)));
 
   const ctx: BuildContext = {
-    rootMount,
+    rootMount: rootMount ?? rootPath,
     cgroupFd: cgroupIdx,
     seccomp: hooks.seccomp ?? null,
     gidMapped: hasUserNs ? gidMapped : () => true,

@@ -11,7 +11,11 @@ import { DEFAULT_DEVICES, DEV_SYMLINKS } from "./devices.ts";
 import type { SeccompSetup } from "../seccomp/listener.ts";
 
 export interface BuildContext {
-  /** Empty directory where the rootfs is bind-mounted before pivot_root; null keeps the host's view. */
+  /**
+   * Where the rootfs is mounted before pivot_root: root.path itself (bound
+   * onto itself, which makes it a mount point), or an empty directory for an
+   * overlay root; null keeps the host's view.
+   */
   rootMount: string | null;
   /** Directory fd of the v2 cgroup to clone into, or null. */
   cgroupFd: number | null;
@@ -117,6 +121,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): PlanStep[] {
       const data = `lowerdir=${ov.lower.join(":")},upperdir=${ov.upper},workdir=${ov.work}${ov.userxattr ? ",userxattr" : ""}`;
       steps.push({ op: "mount", source: "overlay", target: root, fstype: "overlay", flags: 0n, data });
     } else {
+      // Usually onto itself (target === source): pivot_root needs a mount point.
       steps.push({ op: "mount", source: spec.root.path, target: root, fstype: null, flags: MS.BIND | MS.REC, data: null });
     }
   }

@@ -195,7 +195,9 @@ function hostDamage(): string[] {
 
 /** What a container could leave behind on the host. */
 export function leakSnapshot(): LeakSnapshot {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => /\/tmp\/zoo\.|zoo-shim|\/zoo\/containers\//.test(l));
+  // A rootfs is bound onto itself in the container's namespace: the tests'
+  // rootfs and bundles live in /var/tmp/zoo-*, and no such mount may show here.
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => /\/tmp\/zoo\.|zoo-shim|\/zoo\/containers\/|\/var\/tmp\/zoo-/.test(l));
   const cgroups: string[] = [];
   findCgroups("/sys/fs/cgroup", 6, cgroups);
   const tmpdirs = readdirSync("/tmp").filter((e) => e.startsWith("zoo.")).map((e) => `/tmp/${e}`);

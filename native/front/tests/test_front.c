@@ -584,6 +584,7 @@ struct box_opts {
 	const char *teardown_fail; /* a TEARDOWN rmdir of this (absent) path */
 	bool bad_plan;
 	bool no_lock; /* the fifo's fd gets a low number: the spawn must not clobber it */
+	bool self_bind; /* the rootfs bound onto itself, as TypeScript plans a bundle's: no token, no mount point */
 };
 
 /* The plan, with `id` and `tok` as given (stand-ins or real values). */
@@ -593,7 +594,10 @@ static void box_plan(struct penc *p, const struct box *b, const struct box_opts 
 	const char *argv[] = { "sh", "-c", o->script, NULL };
 	const char *envp[] = { "PATH=/bin", NULL };
 
-	snprintf(mnt, sizeof mnt, "%s/mnt.%s", dir, tok);
+	if (o->self_bind)
+		snprintf(mnt, sizeof mnt, "%s", b->rootfs);
+	else
+		snprintf(mnt, sizeof mnt, "%s/mnt.%s", dir, tok);
 	snprintf(st, sizeof st, "%s/%s", b->state_root, id);
 	pe_init(p);
 	pe_clone(p, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (o->newpid ? CLONE_NEWPID : 0));
@@ -650,7 +654,8 @@ static int box_entry(struct entry *en, const struct box *b, const struct box_opt
 	en_guard_stat(en, ZOO_GUARD_DIR, b->rootfs);
 	en_guard_stat(en, ZOO_GUARD_ABSENT, "/nonexistent-zoo-front-test");
 	en_str(en, ZOO_RR_CLEANUP, b->t_cg);
-	en_str(en, ZOO_RR_CLEANUP, b->t_mnt);
+	if (!o->self_bind)
+		en_str(en, ZOO_RR_CLEANUP, b->t_mnt);
 
 	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0711, ZOO_RMKDIR_EXIST_OK }, b->state_root, NULL);
 	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0711, 0 }, b->t_state, NULL);
@@ -662,7 +667,8 @@ static int box_entry(struct entry *en, const struct box *b, const struct box_opt
 		en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, 0 }, b->t_cg2, NULL);
 	en_op(en, ZOO_RR_WRITE, ZOO_PHASE_PREPARE, 0, NULL, b->t_pidsmax, "64");
 	en_op(en, ZOO_RR_OPEN, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ O_PATH, 5 }, b->t_fifo, NULL);
-	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_SPAWNED, 2, (uint32_t[]){ 0700, 0 }, b->t_mnt, NULL);
+	if (!o->self_bind)
+		en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_SPAWNED, 2, (uint32_t[]){ 0700, 0 }, b->t_mnt, NULL);
 	en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, b->t_cgprocs, "\x01P");
 	if (o->child_write)
 		en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, o->child_write, "\x01P");
@@ -686,7 +692,8 @@ static int box_entry(struct entry *en, const struct box *b, const struct box_opt
 	}
 	en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1,
 	      (uint32_t[]){ ZOO_RRMDIR_RETRY_BUSY | ZOO_RRMDIR_ENOENT_OK }, b->t_cg, NULL);
-	en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1, (uint32_t[]){ 0 }, b->t_mnt, NULL);
+	if (!o->self_bind)
+		en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1, (uint32_t[]){ 0 }, b->t_mnt, NULL);
 	if (o->bpf)
 		en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1, (uint32_t[]){ ZOO_RRMDIR_RETRY_BUSY }, b->t_cg2, NULL);
 	if (o->teardown_fail)
@@ -977,6 +984,34 @@ out:
 	return rc;
 }
 
+/* The plan TypeScript writes for a bundle: the rootfs bound onto itself and
+ * pivoted into, so no token site, no mount point made or removed. */
+static int t_hit_self_bind(void)
+{
+	struct fixture f;
+	struct box_opts o = { .newpid = true, .script = "hostname; ls /bin/busybox; exit 3", .self_bind = true };
+	char want[512], p[256];
+	int rc = -1;
+
+	fx_init(&f, "self");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 3), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\n", f.en.path);
+	CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
+	snprintf(want, sizeof want, "%s\n/bin/busybox\n", f.b.id);
+	CHECK(strcmp(f.r.out, want) == 0, "stdout %s", f.r.out);
+	CHECK(!exists(f.b.pidfile) || (unlink(f.b.pidfile) == 0), "pid file");
+	CHECK(box_gone(&f.b, false), "leftovers");
+	snprintf(p, sizeof p, "%s/bin/busybox", f.b.rootfs);
+	CHECK(exists(p), "the rootfs lost %s", p);
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
 /* A host op fails after the container exists: everything made is undone. */
 static int t_host_op_fails(void)
 {
@@ -1059,6 +1094,7 @@ static const struct test tests[] = {
 	{ "entry not trusted (mode, owner), ZOO_RUN_CACHE=off", t_trust },
 	{ "guards, key, framing, markers: misses", t_guards_and_invalid },
 	{ "hit: a container from a busybox rootfs, host ops, exit code", t_hit },
+	{ "hit: the rootfs bound onto itself, no token site, no mount point", t_hit_self_bind },
 	{ "a host op fails: fallback, everything undone", t_host_op_fails },
 	{ "ERROR from the shim: fallback, everything undone", t_shim_error },
 	{ "signals forwarded, 128+signal, teardown failure reported", t_signal },

@@ -1,7 +1,7 @@
 // zoo-runtime as runc's callers drive it: real busybox containers through
 // create/start/state/kill/delete/run, and nothing left behind afterwards.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec } from "../../../src/oci/default-spec.ts";
 import type { Spec } from "../../../src/oci/spec.ts";
@@ -160,6 +160,29 @@ describe.skipIf(!IS_ROOT)("zoo-runtime lifecycle (root)", () => {
     for (let i = 0; i < 100 && (await stateOf("np2")).status !== "stopped"; i++) await Bun.sleep(20);
     expect(readFileSync(c.log, "utf8")).toBe(`${fs} /\nok\n`);
     expect((await rt(["delete", "np2"])).code).toBe(0);
+  });
+
+  test("root.path is bound onto itself: the state names no mount point, and the rootfs outlives its containers as it was", async () => {
+    // Just busybox, and /proc (the start fifo is reached through it).
+    const own = join(work, "own-rootfs");
+    mkdirSync(join(own, "bin"), { recursive: true });
+    copyFileSync(join(fs, "bin", "busybox"), join(own, "bin", "busybox"));
+    chmodSync(join(own, "bin", "busybox"), 0o755);
+    const b = bundle(["/bin/busybox", "sh", "-c", "exit 5"], (s) => {
+      s.root = { path: own };
+      s.mounts = [{ destination: "/proc", type: "proc", source: "proc" }];
+      s.linux!.maskedPaths = [];
+      s.linux!.readonlyPaths = [];
+    });
+    const c = await detachedCmd(["create", "-b", b, "own1"]);
+    expect([c.code, readFileSync(c.log, "utf8")]).toEqual([0, ""]);
+    expect(JSON.parse(readFileSync(join(root, "own1", "state.json"), "utf8")).rootMount).toBeNull();
+    const d = await rt(["delete", "--force", "own1"]);
+    expect([d.code, d.stderr]).toEqual([0, ""]);
+    // Twice: through Bun, then (with an entry) through the run cache.
+    for (const id of ["own2", "own2"]) expect(await rt(["run", "-b", b, id])).toMatchObject({ code: 5, stderr: "" });
+    expect(readdirSync(own).sort()).toEqual(["bin", "proc"]);
+    expect(readdirSync(join(own, "proc"))).toEqual([]);
   });
 
   test("run without a pid namespace: what the process left running is killed with its cgroup", async () => {

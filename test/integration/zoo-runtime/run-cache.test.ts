@@ -85,16 +85,17 @@ describe.skipIf(!IS_ROOT)("zoo-runtime run cache entries (root)", () => {
     ]);
     expect(e.shim).toBe(join(DIST, "zoo-shim"));
 
-    // The plan: the template filled with an ID and token is the plan built for that run.
+    // The plan: the template filled with an ID is the plan built for that run;
+    // the rootfs is bound onto itself, so there is no token to fill in.
     expect(e.sites.some((x) => x.kind === Site.ID)).toBe(true);
-    expect(e.sites.some((x) => x.kind === Site.TOKEN)).toBe(true);
-    for (const [oid, token] of [[id, "AAAAAAAA"], ["rc9", "z_-09Zaz"]] as const) {
-      expect([...fillPlan(e.plan, e.sites, oid, token)]).toEqual([...planFor(bundle, oid, token)]);
+    expect(e.sites.some((x) => x.kind === Site.TOKEN)).toBe(false);
+    for (const oid of [id, "rc9"]) {
+      expect([...fillPlan(e.plan, e.sites, oid, "")]).toEqual([...planFor(bundle, oid)]);
     }
 
-    // The CLEANUP list: the cgroup directories, then the root mount point.
+    // The CLEANUP list: the cgroup directories only; never the rootfs.
     const values = valuesOf(effects, id);
-    expect(e.cleanup.map((c) => fillMarkers(c, values))).toEqual([...cgroupDirs(id), `/tmp/zoo.${values.T}`]);
+    expect(e.cleanup.map((c) => fillMarkers(c, values))).toEqual(cgroupDirs(id));
     checkShape(e, s.root);
     // What the run did, in order, is what the entry says.
     if (effects) expect(effectsOfEntry(e, values)).toEqual(effects);
@@ -151,14 +152,14 @@ describe.skipIf(!IS_ROOT)("zoo-runtime run cache entries (root)", () => {
     });
   }
 
-  /** The plan launch.ts builds for a `run` of `bundle` as `id` with root mount token `token`. */
-  function planFor(bundle: string, id: string, token: string): Uint8Array {
+  /** The plan launch.ts builds for a `run` of `bundle` as `id`. */
+  function planFor(bundle: string, id: string): Uint8Array {
     const { spec } = loadBundle(bundle);
     const v2 = cgroupPaths(id).some((p) => p.version === 2);
     const steps = buildPlan(
       spec,
       runtimeRunContext({
-        rootMount: `/tmp/zoo.${token}`,
+        rootMount: spec.root!.path,
         cgroupFd: v2 ? 6 : null,
         cgroupPaths: cgroupPaths(id),
         exitOnStart: false,
@@ -184,7 +185,7 @@ function checkShape(e: Entry, root: string): void {
   ]);
   expect(prepare.filter((o) => o.op === "mkdir").slice(2).every((o) => at(o).endsWith(`/zoo-%I`))).toBe(true);
   expect(prepare.filter((o) => o.op === "open").map((o) => o.op === "open" && o.slot)).toEqual(prepare.some((o) => o.op === "open" && at(o).includes("/sys/fs/cgroup/")) ? [5, 6] : [5]);
-  expect(by(Phase.SPAWNED).map((o) => [o.op, at(o)])).toEqual([["mkdir", "/tmp/zoo.%T"]]);
+  expect(by(Phase.SPAWNED)).toEqual([]);
   // Each v1 hierarchy gets the pid; the v2 cgroup got the child by CLONE_INTO_CGROUP.
   const child = by(Phase.CHILD);
   expect(child.every((o) => o.op === "write" && at(o).endsWith("/zoo-%I/cgroup.procs") && o.content === "\x01P")).toBe(true);
@@ -194,13 +195,13 @@ function checkShape(e: Entry, root: string): void {
   expect(created.some(([op, p]) => (op === "write" && String(p).includes("/devices.")) || op === "device-bpf")).toBe(true);
   const teardown = by(Phase.TEARDOWN).map((o) => [o.op, at(o)]);
   expect(teardown.shift()).toEqual(["lock", `${root}/%I`]);
-  expect(teardown.slice(-2)).toEqual([["rmdir", "/tmp/zoo.%T"], ["rmtree", `${root}/%I`]]);
-  expect(teardown.slice(0, -2).every(([op, p]) => op === "rmdir" && String(p).endsWith("/zoo-%I"))).toBe(true);
+  expect(teardown.slice(-1)).toEqual([["rmtree", `${root}/%I`]]);
+  expect(teardown.slice(0, -1).every(([op, p]) => op === "rmdir" && String(p).endsWith("/zoo-%I"))).toBe(true);
 }
 
-/** The run's values: the token from the root mount point, the pid from the cgroup.procs writes (or the pid file). */
+/** The run's values: the pid from the cgroup.procs writes (or the pid file); no token (nothing uses one). */
 function valuesOf(effects: string[][] | null, id: string): MarkValues {
-  const token = effects?.find(([op, p]) => op === "mkdir" && p!.startsWith("/tmp/zoo."))?.[1]!.slice("/tmp/zoo.".length) ?? "AAAAAAAA";
+  const token = "AAAAAAAA";
   const pid = effects?.find(([op, p]) => op === "write" && p!.endsWith("/cgroup.procs"))?.[2] ?? "0";
   return { I: id, T: token, P: pid, S: "0", p: "0", s: "0", C: "" };
 }

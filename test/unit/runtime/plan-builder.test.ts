@@ -216,3 +216,17 @@ test("noPivot (zoo-runtime --no-pivot): the rootfs moved onto / and chrooted int
     { op: "chdir", path: "/" },
   ]);
 });
+
+test("root.path as the root (launch.ts's choice for a bundle): bound onto itself after / is private, pivoted into", () => {
+  const spec = zookeeperSpec({ ...base, root: "/fs", proc: true }, id);
+  const steps = buildPlan(spec, ctx({ rootMount: "/fs" }));
+  const priv = idx(steps, (s) => s.op === "mount" && s.flags === (MS.REC | MS.PRIVATE));
+  const bind = idx(steps, (s) => s.op === "mount" && s.source === "/fs");
+  expect(priv).toBeGreaterThan(-1);
+  expect(bind).toBeGreaterThan(priv);
+  expect(steps[bind]).toEqual({ op: "mount", source: "/fs", target: "/fs", fstype: null, flags: MS.BIND | MS.REC, data: null });
+  expect(steps.filter((s) => s.op === "rootfs")).toEqual([{ op: "rootfs", path: "/fs" }]);
+  expect(steps).toContainEqual({ op: "mount", source: "proc", target: "/fs/proc", fstype: "proc", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: null });
+  const pivot = idx(steps, (s) => s.op === "pivotRoot");
+  expect(steps[pivot - 1]).toEqual({ op: "chdir", path: "/fs" });
+});

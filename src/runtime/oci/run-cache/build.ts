@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { O_PATH } from "../../../cgroups/fs.ts";
 import { encodePlan } from "../../../plan/encode.ts";
 import { toRecords } from "../../../plan/ops.ts";
-import { Guard, Mark, Phase, REPLAY_TOKEN_LEN, RMkdir, RRmdir, type MarkLetter } from "../../../plan/replay-ids.ts";
+import { Guard, Mark, Phase, RMkdir, RRmdir, type MarkLetter } from "../../../plan/replay-ids.ts";
 import { planDevices } from "../../device-cgroup/apply.ts";
 import { encodeProgram } from "../../device-cgroup/program.ts";
 import { v1Writes } from "../../device-cgroup/v1.ts";
@@ -16,7 +16,7 @@ import type { Entry, Guard as EntryGuard, HostOp } from "./entry.ts";
 import { hasMarkByte } from "./eligible.ts";
 import type { RunRecorder } from "./record.ts";
 import { encodeOrphanList } from "../../sync.ts";
-import { fillMarkers, marker, planSites, stateTemplate, standInId, standInToken, Templater, type Marker, type MarkValues } from "./template.ts";
+import { fillMarkers, marker, planSites, stateTemplate, standInId, Templater, type Marker, type MarkValues } from "./template.ts";
 
 /** Why a run gets no entry. */
 export class Refused extends Error {}
@@ -29,10 +29,8 @@ function no(why: string): never {
 const STATE_ROOT_MODE = 0o711;
 const STATE_DIR_MODE = 0o711;
 const FIFO_MODE = 0o622;
-const ROOT_MOUNT_MODE = 0o700;
 const STATE_FILE_MODE = 0o600;
 const PID_FILE_MODE = 0o666;
-const TOKEN_RE = new RegExp(`^/tmp/zoo\\.([A-Za-z0-9_-]{${REPLAY_TOKEN_LEN}})$`);
 
 export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
   if (r.refused) no(r.refused);
@@ -41,13 +39,16 @@ export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
   const c = r.created ?? no("no container was created");
   const { state } = c;
   if (state.id !== id) no("the state is another container's");
-  const rootMount = state.rootMount ?? no("no root mount point");
-  const token = TOKEN_RE.exec(rootMount)?.[1] ?? no(`root mount point ${rootMount} has no token`);
-  if (l.ctx.rootMount !== rootMount) no("the plan's root mount point is not the state's");
+  // root.path is bound onto itself (launch.ts): no mount point of our own,
+  // so no token. A root that needed one ("/") is not cached.
+  const rootPath = b.spec.root?.path ?? no("no root.path");
+  if (state.rootMount !== null) no("the root has a mount point of its own");
+  if (l.ctx.rootMount !== rootPath) no("the plan's root is not root.path");
+  // The user's tree is never for anyone to remove.
+  if (l.cleanup.some((p) => p === rootPath || rootPath.startsWith(p + "/"))) no("the CLEANUP list names the rootfs");
   if (state.pidStartTime === "" || state.shimStartTime === "") no("a start time is unknown");
   const values: MarkValues = {
     [Mark.ID]: id,
-    [Mark.TOKEN]: token,
     [Mark.PID]: String(state.pid),
     [Mark.SHIM_PID]: String(state.shimPid),
     [Mark.PID_START]: state.pidStartTime,
@@ -63,7 +64,6 @@ export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
   const cgroupName = (m: Marker) => (b.spec.linux?.cgroupsPath ? cg!.name : `zoo-${m(Mark.ID)}`);
   const known = [
     { real: stateDir, template: (m: Marker) => `${r.root === "/" ? "" : r.root}/${m(Mark.ID)}` },
-    { real: rootMount, template: (m: Marker) => `/tmp/zoo.${m(Mark.TOKEN)}` },
     ...(cg?.paths ?? []).map((p) => {
       if (!p.dir.endsWith(`/${cg!.name}`)) no(`cgroup directory ${p.dir} is not named ${cg!.name}`);
       const parent = p.dir.slice(0, -cg!.name.length);
@@ -103,8 +103,6 @@ export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
     });
   if (r.cgroupOps.some((o) => o.phase !== Phase.PREPARE && o.phase !== Phase.CHILD)) no("cgroup effects outside create");
   ops.push(...cgroupOps(Phase.PREPARE));
-  // launch: the mount point once the shim holds the CLEANUP list.
-  ops.push({ op: "mkdir", phase: Phase.SPAWNED, mode: ROOT_MOUNT_MODE, flags: 0, path: path(rootMount) });
   ops.push(...cgroupOps(Phase.CHILD));
 
   // create after CREATED: device rules, state.json, the pid file; then start.
@@ -125,7 +123,6 @@ export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
   // run's teardown, under the lock again: destroy(state, true), then Store.remove.
   ops.push({ op: "lock", phase: Phase.TEARDOWN, path: path(stateDir) });
   for (const p of cg?.paths ?? []) ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.RETRY_BUSY | RRmdir.ENOENT_OK, path: path(p.dir) });
-  ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.ENOENT_OK, path: path(rootMount) });
   ops.push({ op: "rmtree", phase: Phase.TEARDOWN, path: path(stateDir) });
 
   // encodeOrphanList drops what does not fit in one message; the front door would send it all.
@@ -137,7 +134,7 @@ export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
     key,
     guards: guards(r),
     shim: literal(shim!),
-    ...planTemplate(r, t, id, token),
+    ...planTemplate(r, t, id),
     cleanup: l.cleanup.map(path),
     ops,
   };
@@ -154,20 +151,19 @@ function slotOf(slots: { slot: number; what: string }[], what: string): number {
   return slots.find((s) => s.what === what)?.slot ?? no(`no ${what} fd`);
 }
 
-/** The plan built again with stand-ins for the ID and token: PLAN_SITEs are where the two differ. */
-function planTemplate(r: RunRecorder, t: Templater, id: string, token: string): Pick<Entry, "plan" | "sites"> {
+/** The plan built again with a stand-in for the ID: PLAN_SITEs are where the two differ. */
+function planTemplate(r: RunRecorder, t: Templater, id: string): Pick<Entry, "plan" | "sites"> {
   const l = r.launch!;
-  const standIns: Record<string, string> = { [Mark.ID]: standInId(id.length), [Mark.TOKEN]: standInToken() };
+  const standIns: Record<string, string> = { [Mark.ID]: standInId(id.length) };
   const standIn: Marker = (m: MarkLetter) => standIns[m] ?? no(`the plan depends on ${m}`);
   const steps = buildPlan(l.spec, {
     ...l.ctx,
-    rootMount: t.path(l.ctx.rootMount!, standIn),
     cgroupPaths: l.ctx.cgroupPaths?.map((p) => ({ ...p, dir: t.path(p.dir, standIn) })),
     // The answers the first build got: nothing is looked at again.
     sourceIsFile: (p) => r.sources.get(p) === "not-dir",
   });
   const plan = encodePlan(toRecords(steps));
-  const sites = planSites(l.plan, plan, id, token) ?? no("the plan differs from its template in more than the ID and token");
+  const sites = planSites(l.plan, plan, id) ?? no("the plan differs from its template in more than the ID");
   return { plan, sites };
 }
 

@@ -24,11 +24,11 @@ export function fillPlan(template: Uint8Array, sites: PlanSite[], id: string, to
 
 /**
  * Where the plan built with stand-ins differs from the one that ran: runs of
- * 0x01 are the ID, runs of 0x02 the token. Null when the two differ in any
- * other way, or the sites do not give back the plan that ran.
+ * 0x01 are the ID, runs of 0x02 the token (none without a token). Null when
+ * the two differ in any other way, or the sites do not give back the plan that ran.
  */
-export function planSites(real: Uint8Array, standIn: Uint8Array, id: string, token: string): PlanSite[] | null {
-  if (real.length !== standIn.length || token.length !== REPLAY_TOKEN_LEN || id.length === 0) return null;
+export function planSites(real: Uint8Array, standIn: Uint8Array, id: string, token?: string): PlanSite[] | null {
+  if (real.length !== standIn.length || (token !== undefined && token.length !== REPLAY_TOKEN_LEN) || id.length === 0) return null;
   const sites: PlanSite[] = [];
   for (let i = 0; i < real.length; ) {
     if (real[i] === standIn[i]) {
@@ -36,13 +36,13 @@ export function planSites(real: Uint8Array, standIn: Uint8Array, id: string, tok
       continue;
     }
     const b = standIn[i];
-    const [kind, len] = b === ID_STAND_IN ? [Site.ID, id.length] : b === TOKEN_STAND_IN ? [Site.TOKEN, REPLAY_TOKEN_LEN] : [0, 0];
+    const [kind, len] = b === ID_STAND_IN ? [Site.ID, id.length] : b === TOKEN_STAND_IN && token !== undefined ? [Site.TOKEN, REPLAY_TOKEN_LEN] : [0, 0];
     if (kind === 0 || i + len > real.length) return null;
     for (let j = i; j < i + len; j++) if (standIn[j] !== b) return null;
     sites.push({ offset: i, kind });
     i += len;
   }
-  const filled = fillPlan(standIn, sites, id, token);
+  const filled = fillPlan(standIn, sites, id, token ?? "");
   return filled.length === real.length && filled.every((b, i) => b === real[i]) ? sites : null;
 }
 
