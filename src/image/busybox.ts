@@ -7,7 +7,9 @@ import { writeTar, type TarEntry } from "./tar.ts";
 import { sha256, type Store, type ImageConfig } from "./store.ts";
 import { installImage, MT } from "./install.ts";
 
-export const BUSYBOX_REF = "busybox:latest";
+import { BUSYBOX_REF } from "./busybox-ref.ts";
+
+export { BUSYBOX_REF };
 const CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
 
 /** True when the ELF file has no program interpreter (so it runs in an empty rootfs). */

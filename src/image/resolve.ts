@@ -1,7 +1,7 @@
 // IMAGE as `zoo run` names it → an image in the store: the built-in busybox
 // is made on first use; anything else missing is pulled, as Docker does.
 import { ZooError } from "../util/errors.ts";
-import { BUSYBOX_REF, ensureBusybox } from "./busybox.ts";
+import { BUSYBOX_REF } from "./busybox-ref.ts";
 import { parseRef, storeKey } from "./ref.ts";
 import type { ImageRecord, Store } from "./store.ts";
 
@@ -14,7 +14,7 @@ export async function findLocal(store: Store, name: string): Promise<ImageRecord
   } catch {
     return null;
   }
-  await ensureBusybox(store);
+  await (await import("./busybox.ts")).ensureBusybox(store);
   return store.find(BUSYBOX_REF);
 }
 
@@ -23,7 +23,7 @@ export async function imageForRun(store: Store, name: string): Promise<ImageReco
   if (found) return found;
   const ref = parseRef(name);
   if (storeKey(ref) === BUSYBOX_REF) {
-    await ensureBusybox(store);
+    await (await import("./busybox.ts")).ensureBusybox(store);
     return store.find(BUSYBOX_REF)!;
   }
   const { pull } = await import("./pull.ts");

@@ -3,7 +3,6 @@
 //   layers/<diffid hex>/   each layer unpacked once, shared by every image and container
 //   images.json            NAME:TAG (or NAME@DIGEST) → manifest digest
 //   containers/<id>/       per-container upper and work dirs
-import { createHash } from "node:crypto";
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -20,10 +19,12 @@ export function defaultStoreRoot(): string {
   return join(data, "zoo");
 }
 
-export const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
+// Bun's hasher, not node:crypto: loading that module costs ~7 ms, and every
+// `zoo run` loads this one.
+export const sha256 = (b: Uint8Array | string) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 
 export async function sha256File(path: string): Promise<string> {
-  const h = createHash("sha256");
+  const h = new Bun.CryptoHasher("sha256");
   for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
   return h.digest("hex");
 }

@@ -2,7 +2,6 @@
 // device in the container's netns and relays its traffic through ordinary
 // host sockets, so it works without privileges on the host network.
 import { accessSync, closeSync, constants as fsc, mkdtempSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import type { Cleanup } from "../util/cleanup.ts";
 import { UsageError, ZooError } from "../util/errors.ts";
@@ -227,6 +226,8 @@ async function waitReady(fd: number, exited: Promise<number>) {
 
 function slirpHostfwd(api: string, m: PortMapping): Promise<void> {
   const req = { execute: "add_hostfwd", arguments: { proto: m.protocol, host_addr: "127.0.0.1", host_port: m.hostPort, guest_port: m.containerPort } };
+  // Loaded here, not at the top: node:net costs ~3 ms, and every `zoo run` loads this file.
+  const { connect } = require("node:net") as typeof import("node:net");
   return new Promise((resolve, reject) => {
     const s = connect({ path: api });
     let reply = "";

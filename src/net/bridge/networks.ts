@@ -2,7 +2,6 @@
 // user-defined ones `zoo network create` writes, one JSON file each in the
 // store. A network's bridge and rules are made by its first container and
 // kept until `zoo network rm` (attach.ts); the built-in one's stay.
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError, ZooError } from "../../util/errors.ts";
@@ -81,7 +80,7 @@ export class Networks {
     } else {
       subnet = freeSubnet(taken);
     }
-    const id = randomBytes(32).toString("hex");
+    const id = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
     const def: NetworkDef = {
       name,
       id,

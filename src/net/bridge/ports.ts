@@ -1,6 +1,5 @@
 // Is a host port free? Binding it briefly on every address is the check the
 // user would do; it catches host services that DNAT would otherwise shadow.
-import { createSocket } from "node:dgram";
 import { ZooError } from "../../util/errors.ts";
 import type { PortMapping } from "../publish.ts";
 
@@ -22,6 +21,8 @@ function tryTcp(port: number): string | null {
 }
 
 function tryUdp(port: number): Promise<string | null> {
+  // Loaded on use: every `zoo run` loads this file, few publish UDP ports.
+  const { createSocket } = require("node:dgram") as typeof import("node:dgram");
   return new Promise((resolve) => {
     const s = createSocket("udp4");
     s.once("error", (e: NodeJS.ErrnoException) => {
