@@ -12,6 +12,7 @@ import {
 } from "../helpers/env.ts";
 import { makeProbeImage, PROBE_REF } from "./probe-image.ts";
 import { defaultSpec } from "../../src/oci/default-spec.ts";
+import { removeRunCacheEntries } from "../helpers/run-cache.ts";
 
 const PROBES = [
   "mount", "reboot", "init_module", "finit_module", "sysrq_trigger", "proc_sys", "kcore", "timer_list", "keyctl", "ptrace",
@@ -108,6 +109,8 @@ describe.skipIf(!IS_ROOT)("escape probes", () => {
     console.log(`\n${lines.join("\n")}\n`);
     rmSync(rootStore, { recursive: true, force: true });
     rmSync(userStore, { recursive: true, force: true });
+    // Its foreground runs leave run cache entries keyed on this --root.
+    if (work) expect(removeRunCacheEntries(join(work, "state"))).toBe(0);
     if (work) rmSync(work, { recursive: true, force: true });
     removeFixtures();
     // Only what appeared counts: other sessions on this host come and go.
