@@ -214,7 +214,7 @@ export interface RunCacheArgs {
 /** create + start; in the foreground, wait and delete, returning the exit code like a shell. */
 export async function run(store: Store, o: CreateOptions & { detach: boolean; cache?: RunCacheArgs }): Promise<number> {
   const cache = o.cache && runIneligible({ ...o, debug: o.cache.debug, euid: process.geteuid!(), main: Bun.main, env: process.env }) === null ? await import("./run-cache/index.ts") : null;
-  const recorder = cache?.watchRun({ ...o, debug: o.cache!.debug }, o.cache!.argv, o.id, store.root) ?? undefined;
+  const recorder = cache?.watchRun(o.cache!.argv, o.id, store.root) ?? undefined;
   const c = await create(store, { ...o, foreground: !o.detach, recorder });
   let relay: ReturnType<typeof relayTerminal> | null = null;
   // From before start on: a signal that comes as soon as the command runs must reach it, not end us.

@@ -2,7 +2,7 @@
 // and once it has ended as it should, write its entry. Nothing here can fail
 // the run; with ZOO_DEBUG, why a run got no entry is said on stderr.
 import { encodeEntry } from "./encode.ts";
-import { hasMarkByte, runIneligible, type RunFacts } from "./eligible.ts";
+import { hasMarkByte } from "./eligible.ts";
 import { buildEntry } from "./build.ts";
 import { entryFile, KEY_ENV, keyForRun, RUN_CACHE_DIR } from "./key.ts";
 import { RunRecorder } from "./record.ts";
@@ -15,10 +15,13 @@ function debug(line: string): void {
   if (process.env.ZOO_DEBUG) writeErr(`zoo-runtime: run cache: ${line}\n`);
 }
 
-/** A recorder for this run, or null when it gets no entry whatever happens. */
-export function watchRun(f: Omit<RunFacts, "euid" | "main" | "env">, argv: string[], id: string, root: string): RunRecorder | null {
+/**
+ * A recorder for this run, or null when it gets no entry whatever happens.
+ * The caller has checked runIneligible already: that is what decides whether
+ * this module is loaded at all.
+ */
+export function watchRun(argv: string[], id: string, root: string): RunRecorder | null {
   const why =
-    runIneligible({ ...f, euid: process.geteuid!(), main: Bun.main, env: process.env }) ??
     (argv.at(-1) !== id ? "the ID is not the last argument" : null) ??
     (hasMarkByte(process.cwd(), root, ...argv, ...KEY_ENV.map((k) => process.env[k])) ? "byte 0x01 in an argument, path or variable" : null);
   if (why) {
