@@ -4,6 +4,7 @@
 // detach keys, Ctrl-P Ctrl-Q, which leave the container running.
 import { ZooError } from "../../util/errors.ts";
 import type { Socket } from "bun";
+import { QueuedWriter } from "../../util/queued-writer.ts";
 
 const frame = (type: string, payload: Uint8Array) => {
   const out = new Uint8Array(3 + payload.length);
@@ -45,7 +46,8 @@ export interface Attached {
 }
 
 /** Connects now (output is buffered by the socket until `run` starts reading). */
-export async function connectAttach(dir: string): Promise<{ run: () => Attached; socket: Socket<undefined> }> {
+export async function connectAttach(dir: string): Promise<{ run: () => Attached; socket: Socket<undefined>; writer: QueuedWriter }> {
+  let writer: QueuedWriter | null = null;
   let onData: ((d: Uint8Array) => void) | null = null;
   let onClose: () => void = () => {};
   const early: Uint8Array[] = [];
@@ -66,6 +68,7 @@ export async function connectAttach(dir: string): Promise<{ run: () => Attached;
           closed = true;
           onClose();
         },
+        drain: () => writer?.drain(),
         error: () => {},
       },
     });
@@ -74,8 +77,10 @@ export async function connectAttach(dir: string): Promise<{ run: () => Attached;
   } finally {
     process.chdir(cwd);
   }
+  const w = (writer = new QueuedWriter(socket));
   return {
     socket,
+    writer: w,
     run: () => ({
       done: new Promise((resolve) => {
         const out = (d: Uint8Array) => process.stdout.write(d);
@@ -91,16 +96,16 @@ export async function connectAttach(dir: string): Promise<{ run: () => Attached;
         };
         const input = (chunk: Buffer) => {
           const [bytes, detach] = tty ? keys.feed(new Uint8Array(chunk)) : [new Uint8Array(chunk), false];
-          for (let i = 0; i < bytes.length; i += 60000) socket.write(frame("d", bytes.subarray(i, i + 60000)));
+          sendData(w, bytes);
           if (detach) {
             restore();
             // Before end(): closing may call onClose at once, which would say "ended".
             resolve("detached");
-            socket.end();
+            void w.whenIdle().then(() => socket.end());
           }
         };
         const resize = () => {
-          if (process.stdout.isTTY) socket.write(sizeFrame(process.stdout.rows, process.stdout.columns));
+          if (process.stdout.isTTY) w.write(sizeFrame(process.stdout.rows, process.stdout.columns));
         };
         onClose = () => {
           restore();
@@ -117,12 +122,22 @@ export async function connectAttach(dir: string): Promise<{ run: () => Attached;
   };
 }
 
+/** Data frames carry at most 64 kB less the header; a frame cut short would corrupt every later one, hence the queue. */
+function sendData(w: QueuedWriter, bytes: Uint8Array): boolean {
+  let all = true;
+  for (let i = 0; i < bytes.length; i += 60000) all = w.write(frame("d", bytes.subarray(i, i + 60000))) && all;
+  return all;
+}
+
 /** -i without -t: our stdin to the container's, then end of input; output comes from the log. */
-export function streamStdin(socket: Socket<undefined>): void {
+export function streamStdin(w: QueuedWriter): void {
   process.stdin.on("data", (chunk: Buffer) => {
-    const bytes = new Uint8Array(chunk);
-    for (let i = 0; i < bytes.length; i += 60000) socket.write(frame("d", bytes.subarray(i, i + 60000)));
+    // Stop reading while the monitor is behind, so a large input is not held in memory twice.
+    if (!sendData(w, new Uint8Array(chunk))) {
+      process.stdin.pause();
+      void w.whenIdle().then(() => process.stdin.resume());
+    }
   });
-  process.stdin.on("end", () => socket.write(frame("e", new Uint8Array())));
+  process.stdin.on("end", () => w.write(frame("e", new Uint8Array())));
   process.stdin.resume();
 }

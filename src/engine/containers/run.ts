@@ -52,7 +52,7 @@ export async function runAttached(f: Flags): Promise<number> {
   }
   let code: number;
   if (attach && !f.tty) {
-    streamStdin((attach as Awaited<ReturnType<typeof connectAttach>>).socket);
+    streamStdin((attach as Awaited<ReturnType<typeof connectAttach>>).writer);
     code = await follow(cs, id);
     process.stdin.pause();
   } else if (attach) {
