@@ -14,11 +14,22 @@
 #define ZOO_REPLAY_MAX_SIZE (4u * 1024u * 1024u)
 #define ZOO_REPLAY_KEY_TAG "zoo-run-cache/1"
 #define ZOO_REPLAY_TOKEN_LEN 8u
+#define ZOO_REPLAY_ENGINE_ID_LEN 64u /* the ID a `zoo run` makes: 32 random bytes as lowercase hex */
+#define ZOO_REPLAY_SHORT_ID_LEN 12u  /* its first 12 characters: hostname, cgroup name */
+
+/* The Bun executable, beside the front door, which execs it for all but a replay. */
+#define ZOO_REPLAY_BUN_NAME "zoo-bun"
+
+/* The environment TypeScript consults on the way to a plan, in key order
+ * (space-separated): zoo-runtime's, and zoo run's. */
+#define ZOO_REPLAY_RUNTIME_ENV "ZOO_SHIM ZOO_CGROUP_PARENT XDG_RUNTIME_DIR ZOO_SECCOMP_CACHE ZOO_DEBUG NOTIFY_SOCKET LISTEN_FDS"
+#define ZOO_REPLAY_ENGINE_ENV "ZOO_SHIM ZOO_CGROUP_PARENT XDG_RUNTIME_DIR ZOO_SECCOMP_CACHE ZOO_DEBUG NOTIFY_SOCKET LISTEN_FDS ZOO_ROOT ZOO_CGROUP_MANAGER ZOO_NET_HELPER HOME PATH"
 
 /* What the entry is for, and what must still hold for it to apply. */
 #define ZOO_RR_KEY 0x0001        /* blob: the key, compared byte for byte with the one computed now */
 #define ZOO_RR_GUARD_FILE 0x0002 /* str path, blob content: the file must hold exactly this */
 #define ZOO_RR_GUARD_STAT 0x0003 /* u32 kind (ZOO_GUARD_*), str path: stat(2), following symlinks */
+#define ZOO_RR_FLAGS 0x0004      /* u32 ZOO_RF_* bits: how the run differs from a zoo-runtime run; absent: 0 */
 
 /* The shim to start and its plan. */
 #define ZOO_RR_SHIM 0x0010      /* str: the zoo-shim executable TS would have started */
@@ -38,6 +49,14 @@
 #define ZOO_RR_RMTREE 0x0028  /* u32 phase, str dir: unlink the dir's entries (one level), then rmdir */
 #define ZOO_RR_START 0x0029   /* u32 phase, str fifo: what `start` does: open for reading, wait for the writer's hangup, unlink */
 #define ZOO_RR_UNLOCK 0x002A  /* u32 phase, str path: release the lock LOCK took on that directory */
+#define ZOO_RR_RMTREE_ALL 0x002B /* u32 phase, str dir: the whole tree, depth first; symlinks removed, not followed; a mount point inside fails it */
+#define ZOO_RR_OOM_NOTE 0x002C   /* u32 phase, str file, str message: if a line of file is "oom_kill N" with N > 0, message to stderr */
+
+/* ZOO_RR_FLAGS */
+#define ZOO_RF_ENGINE_ID 1u  /* `zoo run`: the front door makes the ID (ZOO_REPLAY_ENGINE_ID_LEN hex digits from getrandom); no ID argument */
+#define ZOO_RF_NO_CREATED 2u /* the plan has no WAIT_START: STARTED follows SETUP_DONE with no CREATED; CREATED-phase ops run right after SETUP_DONE */
+#define ZOO_RF_RAISE 4u      /* a container killed by signal N kills us with N (core dumps off), instead of exit 128+N */
+#define ZOO_RF_FOREGROUND 8u /* a FOREGROUND shim, in our process group: SIGINT, SIGQUIT, SIGWINCH are not forwarded while fd 0 is a terminal (it sends them to the container itself) */
 
 #define ZOO_GUARD_ABSENT 0u  /* stat fails with ENOENT */
 #define ZOO_GUARD_DIR 1u     /* a directory */
@@ -45,6 +64,7 @@
 
 #define ZOO_SITE_ID 1u    /* the container ID (the key fixes its length) */
 #define ZOO_SITE_TOKEN 2u /* the run token: ZOO_REPLAY_TOKEN_LEN characters of [A-Za-z0-9_-] */
+#define ZOO_SITE_ID_SHORT 3u /* the ID's first ZOO_REPLAY_SHORT_ID_LEN characters (the ID must be at least that long) */
 
 #define ZOO_PHASE_PREPARE 0u  /* before the shim is started */
 #define ZOO_PHASE_SPAWNED 1u  /* the shim runs and holds the CLEANUP list; before CHILD_PID (a root mount point; TS writes none since the rootfs is bound onto itself) */
@@ -60,6 +80,7 @@
 /* Markers inside template strings (str content of host ops): byte 0x01, then one of these. */
 #define ZOO_MARK 0x01
 #define ZOO_MARK_ID 'I'          /* the container ID */
+#define ZOO_MARK_ID_SHORT 'i'    /* its first ZOO_REPLAY_SHORT_ID_LEN characters */
 #define ZOO_MARK_TOKEN 'T'       /* the run token */
 #define ZOO_MARK_PID 'P'         /* the container's first process, host pid, decimal (from CHILD_PID) */
 #define ZOO_MARK_SHIM_PID 'S'    /* the shim's pid, decimal */

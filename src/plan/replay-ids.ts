@@ -6,11 +6,17 @@ export const REPLAY_HEADER_SIZE = 16;
 export const REPLAY_MAX_SIZE = 4 * 1024 * 1024;
 export const REPLAY_KEY_TAG = "zoo-run-cache/1";
 export const REPLAY_TOKEN_LEN = 8;
+export const REPLAY_ENGINE_ID_LEN = 64;
+export const REPLAY_SHORT_ID_LEN = 12;
+export const REPLAY_BUN_NAME = "zoo-bun";
+export const REPLAY_RUNTIME_ENV = ["ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR", "ZOO_SECCOMP_CACHE", "ZOO_DEBUG", "NOTIFY_SOCKET", "LISTEN_FDS"] as const;
+export const REPLAY_ENGINE_ENV = [...REPLAY_RUNTIME_ENV, "ZOO_ROOT", "ZOO_CGROUP_MANAGER", "ZOO_NET_HELPER", "HOME", "PATH"] as const;
 
 export const RR = {
   KEY: 0x0001,
   GUARD_FILE: 0x0002,
   GUARD_STAT: 0x0003,
+  FLAGS: 0x0004,
   SHIM: 0x0010,
   PLAN: 0x0011,
   PLAN_SITE: 0x0012,
@@ -26,10 +32,14 @@ export const RR = {
   RMTREE: 0x0028,
   START: 0x0029,
   UNLOCK: 0x002a,
+  RMTREE_ALL: 0x002b,
+  OOM_NOTE: 0x002c,
 } as const;
 
+export const RFlag = { ENGINE_ID: 1, NO_CREATED: 2, RAISE: 4, FOREGROUND: 8 } as const;
+
 export const Guard = { ABSENT: 0, DIR: 1, NOT_DIR: 2 } as const;
-export const Site = { ID: 1, TOKEN: 2 } as const;
+export const Site = { ID: 1, TOKEN: 2, ID_SHORT: 3 } as const;
 export const Phase = { PREPARE: 0, SPAWNED: 1, CHILD: 2, CREATED: 3, TEARDOWN: 4 } as const;
 export const RMkdir = { EXIST_OK: 1 } as const;
 export const RRmdir = { RETRY_BUSY: 1, ENOENT_OK: 2 } as const;
@@ -38,6 +48,7 @@ export const RRmdir = { RETRY_BUSY: 1, ENOENT_OK: 2 } as const;
 export const MARK = 0x01;
 export const Mark = {
   ID: "I",
+  ID_SHORT: "i",
   TOKEN: "T",
   PID: "P",
   SHIM_PID: "S",

@@ -99,7 +99,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime run cache entries (root)", () => {
     checkShape(e, s.root);
     // What the run did, in order, is what the entry says.
     if (effects) expect(effectsOfEntry(e, values)).toEqual(effects);
-    expect(readFileSync(pidFile, "utf8")).toBe(values.P);
+    expect(readFileSync(pidFile, "utf8")).toBe(values.P!);
   });
 
   test("the entry is rewritten when config.json changes: same file, new guard", async () => {

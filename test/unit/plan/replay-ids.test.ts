@@ -23,7 +23,7 @@ function value(name: string): number | string {
 
 const mirror: [string, Record<string, number | string>][] = [
   ["ZOO_RR_", ids.RR], ["ZOO_GUARD_", ids.Guard], ["ZOO_SITE_", ids.Site], ["ZOO_PHASE_", ids.Phase],
-  ["ZOO_RMKDIR_", ids.RMkdir], ["ZOO_RRMDIR_", ids.RRmdir], ["ZOO_MARK_", ids.Mark],
+  ["ZOO_RMKDIR_", ids.RMkdir], ["ZOO_RRMDIR_", ids.RRmdir], ["ZOO_MARK_", ids.Mark], ["ZOO_RF_", ids.RFlag],
 ];
 
 test("every ID in zoo_replay.h is mirrored in replay-ids.ts with the same value", () => {
@@ -39,6 +39,11 @@ test("every ID in zoo_replay.h is mirrored in replay-ids.ts with the same value"
   expect(value("ZOO_REPLAY_KEY_TAG")).toBe(ids.REPLAY_KEY_TAG);
   expect(value("ZOO_REPLAY_TOKEN_LEN")).toBe(ids.REPLAY_TOKEN_LEN);
   expect(value("ZOO_MARK")).toBe(ids.MARK);
+  expect(value("ZOO_REPLAY_ENGINE_ID_LEN")).toBe(ids.REPLAY_ENGINE_ID_LEN);
+  expect(value("ZOO_REPLAY_SHORT_ID_LEN")).toBe(ids.REPLAY_SHORT_ID_LEN);
+  expect(value("ZOO_REPLAY_BUN_NAME")).toBe(ids.REPLAY_BUN_NAME);
+  expect(value("ZOO_REPLAY_RUNTIME_ENV")).toBe(ids.REPLAY_RUNTIME_ENV.join(" "));
+  expect(value("ZOO_REPLAY_ENGINE_ENV")).toBe(ids.REPLAY_ENGINE_ENV.join(" "));
   // The magic is the bytes "ZOOR" in file order.
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, ids.REPLAY_MAGIC, true);

@@ -3,10 +3,10 @@
 // "Key"), and the entry's file name, the key's 64-bit FNV-1a.
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { REPLAY_KEY_TAG } from "../../../plan/replay-ids.ts";
+import { REPLAY_KEY_TAG, REPLAY_RUNTIME_ENV } from "../../../plan/replay-ids.ts";
 
 /** The variables TypeScript consults on a `run`, in the key's order. */
-export const KEY_ENV = ["ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR", "ZOO_SECCOMP_CACHE", "ZOO_DEBUG", "NOTIFY_SOCKET", "LISTEN_FDS"] as const;
+export const KEY_ENV = REPLAY_RUNTIME_ENV;
 
 /** Entries live under here (tmpfs: a reboot empties it); only real root has a cache. */
 export const RUN_CACHE_DIR = "/run/zoo/cache/run";

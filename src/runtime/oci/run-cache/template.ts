@@ -69,7 +69,7 @@ export class Templater {
   }
 }
 
-export type MarkValues = Record<MarkLetter, string>;
+export type MarkValues = Partial<Record<MarkLetter, string>>;
 
 /** What the front door does with a template: each marker replaced by its value; another byte after 0x01 is an error. */
 export function fillMarkers(template: string, values: MarkValues): string {
