@@ -51,6 +51,7 @@
 #define ZOO_RR_UNLOCK 0x002A  /* u32 phase, str path: release the lock LOCK took on that directory */
 #define ZOO_RR_RMTREE_ALL 0x002B /* u32 phase, str dir: the whole tree, depth first; symlinks removed, not followed; a mount point inside fails it */
 #define ZOO_RR_OOM_NOTE 0x002C   /* u32 phase, str file, str message: if a line of file is "oom_kill N" with N > 0, message to stderr */
+#define ZOO_RR_NETLINK 0x002D    /* u32 phase (CHILD or later), blob: one rtnetlink request, sent in the container's network namespace; its ACK must say 0 */
 
 /* ZOO_RR_FLAGS */
 #define ZOO_RF_ENGINE_ID 1u  /* `zoo run`: the front door makes the ID (ZOO_REPLAY_ENGINE_ID_LEN hex digits from getrandom); no ID argument */

@@ -20,13 +20,20 @@ import { containerRules } from "../runtime/device-cgroup/rules.ts";
 import { specFromImage } from "./image-spec.ts";
 import { writeErr } from "../util/stdio.ts";
 
-export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } = {}): Promise<number> {
+const OOM_MESSAGE = "zoo: the container ran out of memory and was killed\n";
+
+/** `g.argv`: zoo's arguments as given, for the run cache's key. */
+export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager; argv?: string[] } = {}): Promise<number> {
   // Kept containers (and -d) live in the container store under a monitor.
   if (f.detach || !f.rm || f.tty || f.interactive || f.init || f.healthCmd !== undefined || f.restart !== undefined || f.logOpts?.length) {
     const engine = await import("./containers/run.ts");
     return f.detach ? engine.runDetached(f) : engine.runAttached(f);
   }
   const store = new Store(defaultStoreRoot());
+  const cacheArgs = { argv: g.argv ?? [], euid: process.geteuid!(), main: Bun.main, env: process.env, cgroupManager: g.cgroupManager };
+  // Loaded only when this run can have an entry: most runs never pay for the module.
+  const cache = g.argv && (await import("./run-cache/eligible.ts")).engineRunIneligible(f, cacheArgs) === null ? await import("./run-cache/index.ts") : null;
+  const recorder = cache?.watchEngineRun(g.argv!, store.root) ?? undefined;
   // Web Crypto: node:crypto costs ~7 ms to load.
   const id = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
   const dir = store.containerDir(id);
@@ -35,6 +42,8 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } =
   const rootless = process.geteuid!() !== 0;
   const security = resolveSecurity(f);
   const { image, spec, lower } = await specFromImage(store, f, id, rootless, security);
+  // The image as found: the entry holds only while the store's index says the same.
+  recorder?.dependsOn(join(store.root, "images.json"));
   // Before anything exists: a bad --network, --ip or -p fails here.
   const network = chooseNetwork(f, store.root, rootless);
   const maps = rootless ? { uid: spec.linux!.uidMappings!, gid: spec.linux!.gidMappings! } : null;
@@ -43,28 +52,45 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager } =
   try {
     prepareContainerRoot(store, image, dir);
     const { hostsFile } = applyNetworkToSpec(spec, network, dir);
+    recorder?.dependsOn("/etc/resolv.conf");
     const net = await prepareNetwork(network, f, { id, name: f.name, hostname: spec.hostname!, hostsFile }, undo);
+    recorder?.snapshot(dir);
     const parent = await cgroupParentFor({ flag: g.cgroupManager, unit: `zoo-${id.slice(0, 12)}.scope`, description: `zoo container ${id.slice(0, 12)}` });
+    if (parent !== undefined) recorder?.refuse("a cgroup parent from systemd");
+    // Docker's: deny-all plus the default devices; --privileged gets them all.
+    const devices = f.privileged ? undefined : containerRules([], spec.linux?.devices ?? []);
+    if (recorder) recorder.devices = devices;
     const cgroups = containerCgroups(spec.linux?.resources ?? {}, {
       parent,
       name: `zoo-${id.slice(0, 12)}`,
       flagHints: { memory: "-m", cpu: "--cpus", pids: "--pids-limit" },
-      // Docker's: deny-all plus the default devices; --privileged gets them all.
-      devices: f.privileged ? undefined : containerRules([], spec.linux?.devices ?? []),
+      devices,
+      fs: recorder?.fs,
     });
-    const result = await runForeground(spec, {
-      cgroups,
-      seccomp: security.seccomp,
-      rootOverlay: { lower, upper, work, userxattr: rootless },
-      onChild: net.onChild,
-    });
-    if (result.oomKilled) writeErr("zoo: the container ran out of memory and was killed\n");
+    const result = await runForeground(
+      spec,
+      {
+        cgroups,
+        seccomp: security.seccomp,
+        rootOverlay: { lower, upper, work, userxattr: rootless },
+        onChild: (pid, cl) => {
+          if (recorder) recorder.cgroup = cgroups.state();
+          return net.onChild(pid, cl);
+        },
+      },
+      recorder,
+    );
+    if (result.oomKilled) writeErr(OOM_MESSAGE);
     status = result.status;
   } finally {
+    recorder?.stop();
     const failures = await undo.run();
     await removeTree(dir, maps);
     for (const f of failures) writeErr(`zoo: cleanup: ${f}\n`);
+    if (failures.length > 0) recorder?.refuse("a cleanup failed");
   }
+  // Everything went as the entry will say: the front door may do it next time.
+  if (cache && recorder && status) cache.finishEngineRun(recorder, { id, dir, lower, oomMessage: OOM_MESSAGE });
   if (status.signal !== null) dieBySignal(status.signal);
   return status.code ?? 0;
 }

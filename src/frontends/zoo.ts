@@ -37,7 +37,7 @@ export async function zooMain(argv: string[]): Promise<number> {
       writeOut(`zoo version ${(await import("../version.ts")).VERSION}\n`);
       return 0;
     case "run":
-      return (await import("../engine/run.ts")).zooRun((await import("../cli/zoo/run.ts")).parseRunArgs(rest), { cgroupManager });
+      return (await import("../engine/run.ts")).zooRun((await import("../cli/zoo/run.ts")).parseRunArgs(rest), { cgroupManager, argv });
     case "network":
       return (await import("../engine/networks.ts")).zooNetwork((await import("../cli/zoo/network.ts")).parseNetworkArgs(rest));
     default: {

@@ -34,6 +34,7 @@ export const RR = {
   UNLOCK: 0x002a,
   RMTREE_ALL: 0x002b,
   OOM_NOTE: 0x002c,
+  NETLINK: 0x002d,
 } as const;
 
 export const RFlag = { ENGINE_ID: 1, NO_CREATED: 2, RAISE: 4, FOREGROUND: 8 } as const;

@@ -68,6 +68,8 @@ export interface LaunchObserver {
   planned(p: PlannedLaunch): void;
   /** CHILD_PID arrived: what follows is the child's setup. */
   child(pid: number): void;
+  /** The container ended (a foreground run): what follows is the teardown. */
+  exited?(): void;
 }
 
 export type SourceKind = "dir" | "not-dir" | "absent" | "unknown";

@@ -6,7 +6,7 @@ import { isatty } from "node:tty";
 import type { Spec } from "../oci/spec.ts";
 import { Msg } from "../plan/ids.ts";
 import { Cleanup } from "../util/cleanup.ts";
-import { launch, type Launched, type RunHooks } from "./launch.ts";
+import { launch, type LaunchObserver, type Launched, type RunHooks } from "./launch.ts";
 import { encodeI32, i32, send } from "./sync.ts";
 import { decodeWaitStatus, type ExitStatus } from "./wait-status.ts";
 import { writeErr } from "../util/stdio.ts";
@@ -24,20 +24,22 @@ const FORWARDED = ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGINT", "SIGQUIT
 // container shares in the foreground: forwarding them again would deliver twice.
 const TERMINAL_SIGNALS = new Set(["SIGINT", "SIGQUIT", "SIGWINCH"]);
 
-export async function runForeground(spec: Spec, hooks: RunHooks = {}): Promise<RunResult> {
+/** `observer`: told what the launch decided (the run cache). */
+export async function runForeground(spec: Spec, hooks: RunHooks = {}, observer?: LaunchObserver): Promise<RunResult> {
   const cleanup = new Cleanup();
   try {
-    return await run(spec, hooks, cleanup);
+    return await run(spec, hooks, cleanup, observer);
   } finally {
     const failures = await cleanup.run();
     for (const f of failures) writeErr(`zoo: cleanup: ${f}\n`);
   }
 }
 
-async function run(spec: Spec, hooks: RunHooks, cleanup: Cleanup): Promise<RunResult> {
-  const l = await launch(spec, hooks, cleanup, { foreground: true });
+async function run(spec: Spec, hooks: RunHooks, cleanup: Cleanup, observer?: LaunchObserver): Promise<RunResult> {
+  const l = await launch(spec, hooks, cleanup, { foreground: true, observer });
   await l.expect(Msg.STARTED, "starting the command");
   const status = await waitForExit(l, true);
+  observer?.exited?.();
   const oomKilled = hooks.cgroups ? hooks.cgroups.oomKilled() : false;
   return { status, pid: l.pid, oomKilled };
 }

@@ -1,5 +1,6 @@
 // Shared facts and tools for integration tests: the built binaries, a busybox
 // rootfs fixture, an unprivileged test user, and leak snapshots.
+import { removeRunCacheEntries } from "./run-cache.ts";
 import { cpSync, lstatSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect } from "bun:test";
@@ -255,6 +256,10 @@ export function useStoreOnly() {
     requireBuild();
     ctx.store = mkdtempSync("/var/tmp/zoo-test-store-");
   });
-  afterAll(() => rmSync(ctx.store, { recursive: true, force: true }));
+  afterAll(() => {
+    // zoo run --network none leaves cache entries keyed on ZOO_ROOT.
+    removeRunCacheEntries(ctx.store);
+    rmSync(ctx.store, { recursive: true, force: true });
+  });
   return ctx;
 }

@@ -71,6 +71,9 @@ export function decodeEntry(bytes: Uint8Array): Entry {
       case RR.KEY:
         e.key = f.blob();
         break;
+      case RR.FLAGS:
+        e.flags = f.u32();
+        break;
       case RR.GUARD_FILE:
         e.guards.push({ kind: "file", path: f.str(), content: f.blob() } as EntryGuard);
         break;
@@ -108,12 +111,16 @@ export function decodeEntry(bytes: Uint8Array): Entry {
         else if (r.type === RR.RMDIR) op = { op: "rmdir", phase, flags: f.u32(), path: f.str() };
         else if (r.type === RR.RMTREE) op = { op: "rmtree", phase, path: f.str() };
         else if (r.type === RR.START) op = { op: "start", phase, fifo: f.str() };
+        else if (r.type === RR.RMTREE_ALL) op = { op: "rmtree-all", phase, path: f.str() };
+        else if (r.type === RR.OOM_NOTE) op = { op: "oom-note", phase, file: f.str(), message: f.str() };
+        else if (r.type === RR.NETLINK) op = { op: "netlink", phase, message: f.blob() };
         else throw new Error(`unknown record type ${r.type}`);
         e.ops.push(op);
       }
     }
     f.end();
   }
+  if ((seen.get(RR.FLAGS) ?? 0) > 1) throw new Error("more than one FLAGS record");
   for (const t of [RR.KEY, RR.SHIM, RR.PLAN]) if (seen.get(t) !== 1) throw new Error(`record ${t} appears ${seen.get(t) ?? 0} times`);
   return e;
 }
@@ -123,14 +130,16 @@ export const showMarkers = (s: string) => s.replace(/\x01(.)/g, "<$1>");
 
 /**
  * Removes the run cache entries of runs with `--root root` (their key holds
- * the argument), which a suite's foreground runs write to /run/zoo/cache/run;
+ * the argument) or, for zoo run, with ZOO_ROOT=root in the environment (the
+ * key holds that too), which a suite's foreground runs write to /run/zoo/cache/run;
  * returns how many are left that should have gone (0). Others' entries stay.
  */
 export function removeRunCacheEntries(root: string, dir = RUN_CACHE_DIR): number {
   const mine = (file: string) => {
     try {
       const first = records(readFileSync(file))[0];
-      return first?.type === RR.KEY && Buffer.from(first.payload).includes(`\0arg=${root}\0`);
+      const key = first?.type === RR.KEY ? Buffer.from(first.payload).subarray(4) : null;
+      return !!key && (key.includes(`\0arg=${root}\0`) || key.includes(`\0env=ZOO_ROOT=${root}\0`));
     } catch {
       return false;
     }

@@ -66,11 +66,15 @@ export class NetlinkSocket {
    * Sends one request and returns the replies to it. Requests always ask for
    * an ack, so a non-dump request ends at the ack and a dump at NLMSG_DONE.
    */
+  /** Told each request sent by request() (the run cache records them); must not throw. */
+  sent?: (msg: Uint8Array) => void;
+
   request(what: string, r: Omit<Request, "seq">): Message[] {
     const seq = (this.seq = (this.seq + 1) >>> 0);
     const flags = r.flags | NLM_F.REQUEST | NLM_F.ACK;
     const msg = encodeMessage({ ...r, flags, seq });
     check("send(netlink)", libc().send(this.fd, ptr(msg), msg.length, 0));
+    this.sent?.(msg);
     const dump = (r.flags & NLM_F.DUMP) === NLM_F.DUMP;
     const out: Message[] = [];
     for (;;) {

@@ -174,7 +174,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime run cache entries (root)", () => {
 /** The shape every entry has on any host, phase by phase. */
 function checkShape(e: Entry, root: string): void {
   const by = (p: number) => e.ops.filter((o) => o.phase === p);
-  const at = (o: HostOp) => ("path" in o ? o.path : "fifo" in o ? o.fifo : o.dir).replaceAll("\x01", "%");
+  const at = (o: HostOp) => ("path" in o ? o.path : "fifo" in o ? o.fifo : "dir" in o ? o.dir : "file" in o ? o.file : "").replaceAll("\x01", "%");
   const prepare = by(Phase.PREPARE);
   expect(prepare.slice(0, 5).map((o) => [o.op, at(o)])).toEqual([
     ["mkdir", root],
@@ -225,7 +225,7 @@ function effectsOfEntry(e: Entry, v: MarkValues): string[][] {
       case "replace":
         return [o.op, f(o.path), o.mode.toString(8).padStart(4, "0")];
       default:
-        return [o.op, f(o.path)];
+        return [o.op, "path" in o ? f(o.path) : ""];
     }
   });
 }

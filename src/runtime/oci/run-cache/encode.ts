@@ -37,11 +37,17 @@ export function opRecord(o: HostOp): PlanRecord {
       return rec(RR.RMTREE, p.str(o.path));
     case "start":
       return rec(RR.START, p.str(o.fifo));
+    case "rmtree-all":
+      return rec(RR.RMTREE_ALL, p.str(o.path));
+    case "oom-note":
+      return rec(RR.OOM_NOTE, p.str(o.file).str(o.message));
+    case "netlink":
+      return rec(RR.NETLINK, p.blob(o.message));
   }
 }
 
 export function encodeEntry(e: Entry): Uint8Array {
-  const records: PlanRecord[] = [rec(RR.KEY, new Payload().blob(e.key)), ...e.guards.map(guardRecord), rec(RR.SHIM, new Payload().str(e.shim)), rec(RR.PLAN, new Payload().blob(e.plan))];
+  const records: PlanRecord[] = [rec(RR.KEY, new Payload().blob(e.key)), ...(e.flags ? [rec(RR.FLAGS, new Payload().u32(e.flags))] : []), ...e.guards.map(guardRecord), rec(RR.SHIM, new Payload().str(e.shim)), rec(RR.PLAN, new Payload().blob(e.plan))];
   for (const s of e.sites) records.push(rec(RR.PLAN_SITE, new Payload().u32(s.offset).u32(s.kind)));
   for (const c of e.cleanup) records.push(rec(RR.CLEANUP, new Payload().str(c)));
   // A stable sort: the front door runs each phase's ops in record order.

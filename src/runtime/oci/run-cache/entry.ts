@@ -17,7 +17,10 @@ export type HostOp =
   | { op: "device-bpf"; phase: PhaseId; dir: string; insns: Uint8Array }
   | { op: "rmdir"; phase: PhaseId; flags: number; path: string }
   | { op: "rmtree"; phase: PhaseId; path: string }
-  | { op: "start"; phase: PhaseId; fifo: string };
+  | { op: "start"; phase: PhaseId; fifo: string }
+  | { op: "rmtree-all"; phase: PhaseId; path: string }
+  | { op: "oom-note"; phase: PhaseId; file: string; message: string }
+  | { op: "netlink"; phase: PhaseId; message: Uint8Array };
 
 export interface PlanSite {
   offset: number;
@@ -26,6 +29,8 @@ export interface PlanSite {
 
 export interface Entry {
   key: Uint8Array;
+  /** RFlag bits; 0 for a zoo-runtime run. */
+  flags?: number;
   guards: Guard[];
   shim: string;
   plan: Uint8Array;

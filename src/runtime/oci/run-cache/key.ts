@@ -12,21 +12,25 @@ export const KEY_ENV = REPLAY_RUNTIME_ENV;
 export const RUN_CACHE_DIR = "/run/zoo/cache/run";
 
 export interface KeyInput {
+  /** "zoo" for a `zoo run` (its key says so after the tag); absent for zoo-runtime. */
+  door?: string;
+  /** The variables in the key; default KEY_ENV (zoo-runtime's). */
+  envNames?: readonly string[];
   /** dev:ino:size:mtimeNs of the Bun executable. */
   exe: string;
   euid: number;
   cwd: string;
   env: Record<string, string | undefined>;
   idLength: number;
-  /** The arguments after the program name, without the last (the container ID). */
+  /** The arguments after the program name: for zoo-runtime without the last (the container ID). */
   args: string[];
 }
 
 const utf8 = new TextEncoder();
 
 export function keyBytes(k: KeyInput): Uint8Array {
-  const fields = [REPLAY_KEY_TAG, `exe=${k.exe}`, `uid=${k.euid}`, `cwd=${k.cwd}`];
-  for (const name of KEY_ENV) {
+  const fields = [REPLAY_KEY_TAG, ...(k.door === undefined ? [] : [`door=${k.door}`]), `exe=${k.exe}`, `uid=${k.euid}`, `cwd=${k.cwd}`];
+  for (const name of k.envNames ?? KEY_ENV) {
     const v = k.env[name];
     fields.push(v === undefined ? `env=${name}` : `env=${name}=${v}`);
   }

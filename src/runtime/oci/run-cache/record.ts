@@ -69,8 +69,16 @@ export class RunRecorder implements LaunchObserver {
     this.launch = p;
   }
 
-  child(_pid: number): void {
+  /** The container's first process, from CHILD_PID. */
+  childPid = 0;
+
+  child(pid: number): void {
+    this.childPid = pid;
     this.phase = Phase.CHILD;
+  }
+
+  exited(): void {
+    this.phase = Phase.TEARDOWN;
   }
 
   createdContainer(f: CreatedFacts): void {
@@ -95,8 +103,8 @@ export class RunRecorder implements LaunchObserver {
         return fd;
       },
       rmdir: (path) => {
-        // Only a failed create removes cgroups while we watch.
-        this.refuse(`cgroup rmdir ${path}`);
+        // Only a failed create removes cgroups before the container has ended.
+        if (this.phase !== Phase.TEARDOWN) this.refuse(`cgroup rmdir ${path}`);
         realFs.rmdir(path);
       },
     };

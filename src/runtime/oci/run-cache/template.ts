@@ -3,7 +3,7 @@
 // state.json carry markers placed where this run's values are known to be,
 // never by searching for the values (an ID of "z" is in many a path).
 // Each template is checked by filling it: it must give back what ran.
-import { Mark, MARK, REPLAY_TOKEN_LEN, Site, type MarkLetter } from "../../../plan/replay-ids.ts";
+import { Mark, MARK, REPLAY_SHORT_ID_LEN, REPLAY_TOKEN_LEN, Site, type MarkLetter } from "../../../plan/replay-ids.ts";
 import type { ContainerState } from "../store.ts";
 import type { PlanSite } from "./entry.ts";
 
@@ -17,7 +17,7 @@ const ascii = new TextEncoder();
 /** The plan with this run's ID and token written at `sites`. */
 export function fillPlan(template: Uint8Array, sites: PlanSite[], id: string, token: string): Uint8Array {
   const out = template.slice();
-  const values = { [Site.ID]: ascii.encode(id), [Site.TOKEN]: ascii.encode(token) } as Record<number, Uint8Array>;
+  const values = { [Site.ID]: ascii.encode(id), [Site.ID_SHORT]: ascii.encode(id.slice(0, REPLAY_SHORT_ID_LEN)), [Site.TOKEN]: ascii.encode(token) } as Record<number, Uint8Array>;
   for (const s of sites) out.set(values[s.kind]!, s.offset);
   return out;
 }

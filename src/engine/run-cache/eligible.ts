@@ -1,0 +1,43 @@
+// Which `zoo run`s get a cache entry (docs/design/run-cache.md, "zoo run"):
+// a foreground --rm run whose every effect an entry can describe, and whose
+// inputs are all in the key or guarded. Each check says why not, for ZOO_DEBUG.
+import type { RunFlags } from "../../cli/zoo/run.ts";
+
+export interface EngineRunFacts {
+  /** zoo's arguments, as given (the first must be "run": no global flags, which may set variables). */
+  argv: string[];
+  euid: number;
+  /** Bun.main: "/$bunfs/..." in the compiled executable. */
+  main: string;
+  env: Record<string, string | undefined>;
+  cgroupManager?: string;
+}
+
+/** Why this run gets no entry, or null. */
+export function engineRunIneligible(f: RunFlags, x: EngineRunFacts): string | null {
+  if (x.env.ZOO_RUN_CACHE === "off") return "ZOO_RUN_CACHE=off";
+  if (!x.main.startsWith("/$bunfs/")) return "not the compiled executable";
+  if (x.euid !== 0) return "not root";
+  if (x.argv[0] !== "run") return "flags before run";
+  if (x.cgroupManager === "systemd" || x.env.ZOO_CGROUP_MANAGER === "systemd") return "systemd manages the cgroups";
+  // Only a network whose setup an entry can say: lo up, no helper, no bridge.
+  if (f.network !== "none" || f.moreNetworks?.length) return "a network other than none";
+  // Inputs from files or our environment that the key does not hold.
+  if (f.volumes.length > 0) return "-v";
+  // Its cgroup filesystem is writable: sub-cgroups it makes would need removing too.
+  if (f.privileged) return "--privileged";
+  if (typeof f.seccomp === "object") return "a seccomp profile file";
+  if (readsHostEnv(x.argv)) return "-e NAME without a value, or --env-file";
+  return null;
+}
+
+/** -e NAME (the value comes from our environment) and --env-file (from a file). Flags after the image count too: too careful, never wrong. */
+function readsHostEnv(argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--env-file" || a.startsWith("--env-file=")) return true;
+    if ((a === "-e" || a === "--env") && !(argv[i + 1] ?? "").includes("=")) return true;
+    if (a.startsWith("--env=") && !a.slice("--env=".length).includes("=")) return true;
+  }
+  return false;
+}
