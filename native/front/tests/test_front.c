@@ -1,9 +1,10 @@
 /* End-to-end tests of the front door, zoo-runtime (docs/design/run-cache.md).
  *
- * Each run happens in a scratch directory holding a copy of the front door
- * and, as the Bun executable `zoo` next to it, a copy of this program: run
- * under that name it writes its argv to argv.out and exits 42, which is the
- * exec contract under test. Entries are encoded here (tests/planenc.c with
+ * Each run happens in a scratch directory holding two copies of the front
+ * door (`zoo-runtime` and `zoo`, its two doors) and, as the Bun executable
+ * `zoo-bun` next to them, a copy of this program: run under that name it
+ * writes its argv to argv.out and exits 42, which is the exec contract under
+ * test. Entries are encoded here (tests/planenc.c with
  * the magic "ZOOR") under a key computed here from the doc, written to
  * /run/zoo/cache/run/<fnv> and removed again; hits start the real zoo-shim.
  * Needs root.
@@ -46,6 +47,8 @@ static char **wrapper;
 static bool under_valgrind;
 static char dir[64]; /* the scratch directory */
 static char front[128]; /* dir/zoo-runtime */
+static char zoo_front[128]; /* dir/zoo: the same front door, as the engine's door */
+static const char *door = front; /* the one run_front starts */
 static char cgroup[256]; /* a v1 pids cgroup of this test run (prefix; + ID) */
 static char cgroup2[256]; /* the same on cgroup v2 */
 static bool made_cache[3]; /* /run/zoo, /run/zoo/cache, /run/zoo/cache/run made by us */
@@ -102,7 +105,7 @@ static bool is_standin(void)
 	if (n <= 0)
 		return false;
 	self[n] = '\0';
-	return strcmp(strrchr(self, '/'), "/zoo") == 0;
+	return strcmp(strrchr(self, '/'), "/zoo-bun") == 0;
 }
 
 /* ---- files ---- */
@@ -201,38 +204,47 @@ static const char *env_of(char **envp, const char *name)
 	return NULL;
 }
 
-/* args: argv[1..] of the front door (the ID last); envp: its environment. */
-static int make_key(struct kb *k, char *const *args, char **envp)
+/* args: argv[1..] of the front door (zoo-runtime: the ID last); envp: its
+ * environment. `engine`: the `zoo` door's key (door=zoo, its variables,
+ * idlen=64, every argument). The names are the doc's, not zoo_replay.h's:
+ * a header that drifts from the doc fails here. */
+static int make_key(struct kb *k, char *const *args, char **envp, bool engine)
 {
-	static const char *const names[] = { "ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR", "ZOO_SECCOMP_CACHE",
-					     "ZOO_DEBUG", "NOTIFY_SOCKET",
-					     "LISTEN_FDS" };
+	static const char *const runtime_names[] = { "ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR",
+						     "ZOO_SECCOMP_CACHE", "ZOO_DEBUG", "NOTIFY_SOCKET",
+						     "LISTEN_FDS", NULL };
+	static const char *const engine_names[] = { "ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR",
+						    "ZOO_SECCOMP_CACHE", "ZOO_DEBUG", "NOTIFY_SOCKET",
+						    "LISTEN_FDS", "ZOO_ROOT", "ZOO_CGROUP_MANAGER",
+						    "ZOO_NET_HELPER", "HOME", "PATH", NULL };
 	char path[256], num[128];
 	struct stat st;
 	int n = 0;
 
 	k->len = 0;
-	snprintf(path, sizeof path, "%s/zoo", dir);
+	snprintf(path, sizeof path, "%s/zoo-bun", dir);
 	if (stat(path, &st) < 0)
 		return -1;
 	kf(k, "zoo-run-cache/1", NULL);
+	if (engine)
+		kf(k, "door=zoo", NULL);
 	snprintf(num, sizeof num, "%llu:%llu:%lld:%lld", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
 		 (long long)st.st_size, (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 	kf(k, "exe=", num);
 	kf(k, "uid=", "0");
 	kf(k, "cwd=", dir);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		const char *v = env_of(envp, names[i]);
+	for (const char *const *name = engine ? engine_names : runtime_names; *name; name++) {
+		const char *v = env_of(envp, *name);
 		char f[64];
 
-		snprintf(f, sizeof f, "env=%s%s", names[i], v ? "=" : "");
+		snprintf(f, sizeof f, "env=%s%s", *name, v ? "=" : "");
 		kf(k, f, v);
 	}
 	while (args[n])
 		n++;
-	snprintf(num, sizeof num, "%zu", strlen(args[n - 1]));
+	snprintf(num, sizeof num, "%zu", engine ? (size_t)64 : strlen(args[n - 1]));
 	kf(k, "idlen=", num);
-	for (int i = 0; i < n - 1; i++)
+	for (int i = 0; i < (engine ? n : n - 1); i++)
 		kf(k, "arg=", args[i]);
 	return 0;
 }
@@ -297,7 +309,7 @@ static int run_front(char **args, struct env *env, struct result *r, const char 
 	r->out[0] = '\0';
 	for (char **w = wrapper; w && *w; w++)
 		argv[n++] = *w;
-	argv[n++] = front;
+	argv[n++] = (char *)door;
 	for (char **a = args; *a; a++)
 		argv[n++] = *a;
 	argv[n] = NULL;
@@ -368,7 +380,7 @@ static bool fell_back(const struct result *r, char **args)
 
 	if (!exited(r, 42))
 		return false;
-	snprintf(want, sizeof want, "%s\n", front);
+	snprintf(want, sizeof want, "%s\n", door);
 	for (char **a = args; *a; a++)
 		strcat(strcat(want, *a), "\n");
 	strcat(want, "fds: 0 1 2\n");
@@ -397,12 +409,14 @@ static bool no_strays(void)
 struct entry {
 	struct penc e;
 	char path[128]; /* where it was written */
+	bool engine; /* under the `zoo` door's key */
 };
 
 static void en_init(struct entry *en)
 {
 	pe_init(&en->e);
 	en->path[0] = '\0';
+	en->engine = false;
 }
 
 static void en_str(struct entry *en, uint16_t type, const char *s)
@@ -450,13 +464,17 @@ static void en_op(struct entry *en, uint16_t type, uint32_t phase, int nu, const
 }
 
 /* The plan template: built with stand-in bytes (0x01 for the ID, 0x02 for
- * the token), whose runs become the sites, as TypeScript does it. */
+ * the token, 0x03 for the short ID), whose runs become the sites, as
+ * TypeScript does it. */
 static void en_plan(struct entry *en, const struct penc *plan, size_t idlen)
 {
+	static const uint32_t kinds[] = { 0, ZOO_SITE_ID, ZOO_SITE_TOKEN, ZOO_SITE_ID_SHORT };
+
 	en_blob(en, ZOO_RR_PLAN, plan->buf, (uint32_t)plan->len);
 	for (size_t i = 0; i < plan->len;) {
 		uint8_t b = plan->buf[i];
-		size_t want = b == 1 ? idlen : b == 2 ? ZOO_REPLAY_TOKEN_LEN : 0, run = 1;
+		size_t want = b == 1 ? idlen : b == 2 ? ZOO_REPLAY_TOKEN_LEN : b == 3 ? ZOO_REPLAY_SHORT_ID_LEN : 0,
+		       run = 1;
 
 		while (i + run < plan->len && plan->buf[i + run] == b)
 			run++;
@@ -465,7 +483,7 @@ static void en_plan(struct entry *en, const struct penc *plan, size_t idlen)
 			for (size_t k = 0; k < run; k += want) {
 				pe_begin(&en->e, ZOO_RR_PLAN_SITE);
 				pe_u32(&en->e, (uint32_t)(i + k));
-				pe_u32(&en->e, b == 1 ? ZOO_SITE_ID : ZOO_SITE_TOKEN);
+				pe_u32(&en->e, kinds[b]);
 				pe_end(&en->e);
 			}
 		}
@@ -479,7 +497,7 @@ static int en_write(struct entry *en, char *const *args, char **envp, mode_t mod
 	struct kb k;
 	int fd;
 
-	if (make_key(&k, args, envp) < 0)
+	if (make_key(&k, args, envp, en->engine) < 0)
 		return -1;
 	en_blob(en, ZOO_RR_KEY, k.buf, (uint32_t)k.len);
 	pe_finish(&en->e);
@@ -1160,8 +1178,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(front, sizeof front, "%s/zoo-runtime", dir);
-	snprintf(cmd, sizeof cmd, "%s/zoo", dir);
-	if (copy_file(src, front, 0755) < 0 || copy_file(self, cmd, 0755) < 0 || make_rootfs() < 0) {
+	snprintf(zoo_front, sizeof zoo_front, "%s/zoo", dir);
+	snprintf(cmd, sizeof cmd, "%s/zoo-bun", dir);
+	if (copy_file(src, front, 0755) < 0 || copy_file(src, zoo_front, 0755) < 0 || copy_file(self, cmd, 0755) < 0 ||
+	    make_rootfs() < 0) {
 		perror("scratch files");
 		return 2;
 	}
