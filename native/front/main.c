@@ -421,10 +421,9 @@ int main(int argc, char **argv)
 {
 	struct replay r = { .argc = argc, .argv = argv, .plan_fd = -1, .sock = -1, .sigfd = -1 };
 	const char *trace = getenv("ZOO_RUN_CACHE_TRACE");
-	char file[256], *dir;
-	int code, raise;
-
 	const char *name = argc > 0 && argv[0] ? argv[0] : "", *base = strrchr(name, '/');
+	char file[256], *dir;
+	int code, raise_sig;
 
 	base = base ? base + 1 : name;
 	/* Our name picks the door, as it does for the Bun executable. */
@@ -453,10 +452,10 @@ int main(int argc, char **argv)
 		rr_entry_free(&r.e);
 		rr_exec_bun(dir, argv, &r.orig);
 	}
-	raise = r.e.flags & ZOO_RF_RAISE;
+	raise_sig = r.e.flags & ZOO_RF_RAISE;
 	rr_entry_free(&r.e);
 	free(dir);
-	if (r.died_of && raise)
+	if (r.died_of && raise_sig)
 		return die_of(r.died_of);
 	return code;
 }

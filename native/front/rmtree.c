@@ -41,64 +41,77 @@ static void note(int *first, int err)
 		*first = err;
 }
 
-/* Empties the directory open at `fd` (consumed). *first: the first failure. */
+/* Removes one entry of the directory `dfd` (recursively). 1: removed; 0:
+ * not (*first says why, unless it went away by itself). */
+static int remove_entry(int dfd, const char *name, const struct statx *top, int *first);
+
+/* Empties the directory open at `fd` (consumed). *first: the first failure.
+ * Passes until one removes nothing: whether readdir still shows entries
+ * after the ones removed under it is up to the file system. */
 static void empty_dir(int fd, const struct statx *top, int *first)
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
+	int removed;
 
 	if (!d) {
 		note(first, errno);
 		(void)close(fd);
 		return;
 	}
-	for (;;) {
-		struct statx st;
-		int sub;
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno)
-				note(first, errno);
-			break;
+	do {
+		removed = 0;
+		rewinddir(d);
+		for (;;) {
+			errno = 0;
+			de = readdir(d);
+			if (!de) {
+				if (errno)
+					note(first, errno);
+				break;
+			}
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				removed += remove_entry(dirfd(d), de->d_name, top, first);
 		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (stat_at(dirfd(d), de->d_name, 0, &st) < 0) {
-			if (errno != ENOENT)
-				note(first, errno);
-			continue;
-		}
-		if (!S_ISDIR(st.stx_mode)) {
-			/* A symlink goes itself; a file bind-mounted here refuses (EBUSY). */
-			if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
-				note(first, errno);
-			continue;
-		}
-		if (other_mount(top, &st)) {
-			note(first, EBUSY);
-			continue;
-		}
-		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			if (errno != ENOENT)
-				note(first, errno);
-			continue;
-		}
-		/* What we opened is what we checked: nothing mounted or swapped in between. */
-		struct statx got;
-		errno = 0;
-		if (stat_at(sub, "", AT_EMPTY_PATH, &got) < 0 || got.stx_ino != st.stx_ino || other_mount(top, &got)) {
-			note(first, errno ? errno : EBUSY);
-			(void)close(sub);
-			continue;
-		}
-		empty_dir(sub, top, first);
-		if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-			note(first, errno);
-	}
+	} while (removed);
 	(void)closedir(d);
+}
+
+static int remove_entry(int dfd, const char *name, const struct statx *top, int *first)
+{
+	struct statx st, got;
+	int sub;
+
+	if (stat_at(dfd, name, 0, &st) < 0)
+		goto failed;
+	if (!S_ISDIR(st.stx_mode)) {
+		/* A symlink goes itself; a file bind-mounted here refuses (EBUSY). */
+		if (unlinkat(dfd, name, 0) < 0)
+			goto failed;
+		return 1;
+	}
+	if (other_mount(top, &st)) {
+		note(first, EBUSY);
+		return 0;
+	}
+	sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		goto failed;
+	/* What we opened is what we checked: nothing mounted or swapped in between. */
+	errno = 0;
+	if (stat_at(sub, "", AT_EMPTY_PATH, &got) < 0 || got.stx_ino != st.stx_ino || other_mount(top, &got)) {
+		note(first, errno ? errno : EBUSY);
+		(void)close(sub);
+		return 0;
+	}
+	empty_dir(sub, top, first);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+		goto failed;
+	return 1;
+failed:
+	if (errno != ENOENT)
+		note(first, errno);
+	return 0;
 }
 
 int rr_empty_tree(const char *path)
