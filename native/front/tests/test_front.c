@@ -49,6 +49,8 @@ static char dir[64]; /* the scratch directory */
 static char front[128]; /* dir/zoo-runtime */
 static char zoo_front[128]; /* dir/zoo: the same front door, as the engine's door */
 static const char *door = front; /* the one run_front starts */
+static int front_stdin = -1; /* the front door's fd 0 (default /dev/null) */
+static int second_sig; /* run_front sends it a while after `sig` */
 static char cgroup[256]; /* a v1 pids cgroup of this test run (prefix; + ID) */
 static char cgroup2[256]; /* the same on cgroup v2 */
 static bool made_cache[3]; /* /run/zoo, /run/zoo/cache, /run/zoo/cache/run made by us */
@@ -319,7 +321,7 @@ static int run_front(char **args, struct env *env, struct result *r, const char 
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int null = front_stdin >= 0 ? front_stdin : open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		if (chdir(dir) < 0 || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 			_exit(126);
@@ -343,6 +345,9 @@ static int run_front(char **args, struct env *env, struct result *r, const char 
 				kill(pid, sig);
 				sent = 1;
 			}
+		} else if (sent && second_sig && ++sent == 1 + 60 * time_scale) {
+			/* 300 ms (scaled): time enough for the first to have been forwarded. */
+			kill(pid, second_sig);
 		}
 		if (waited > (long)T_RUN * time_scale) {
 			fprintf(stderr, "#   front door %d timed out, killing it\n", pid);
@@ -1375,6 +1380,38 @@ out:
 	return rc;
 }
 
+/* FOREGROUND with a terminal on fd 0: SIGINT is the terminal's to send (it
+ * reaches the container's group by itself), so ours is not forwarded; the
+ * SIGTERM after it is, and the container dies of that. */
+static int t_foreground_tty(void)
+{
+	struct fixture f;
+	struct box_opts o = { .script = "echo ready; exec sleep 100", .no_lock = true, .flags = ZOO_RF_FOREGROUND };
+	int rc = -1, master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), slave = -1;
+
+	fx_init(&f, "fgtty");
+	CHECK(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0, "pty: %s", strerror(errno));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	CHECK(slave >= 0, "pty slave: %s", strerror(errno));
+	CHECK(fx_entry(&f, &o), "write");
+	front_stdin = slave;
+	second_sig = SIGTERM;
+	CHECK(fx_run(&f, "ready", SIGINT), "run");
+	CHECK(exited(&f.r, 128 + SIGTERM), "SIGINT was forwarded (or SIGTERM was not)");
+	CHECK(box_gone(&f.b, false), "leftovers");
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	front_stdin = -1;
+	second_sig = 0;
+	if (slave >= 0)
+		close(slave);
+	if (master >= 0)
+		close(master);
+	fx_done(&f);
+	return rc;
+}
+
 static void extra_rmtree_all(struct entry *en, const struct box *b, const char *arg)
 {
 	(void)b;
@@ -1543,6 +1580,7 @@ static const struct test tests[] = {
 	{ "zoo door: hit, the ID made here, ID and short-ID sites and markers", t_engine_hit },
 	{ "NO_CREATED: STARTED right after SETUP_DONE", t_no_created },
 	{ "RAISE: dies of the container's signal; FOREGROUND without a terminal", t_raise },
+	{ "FOREGROUND with a terminal: SIGINT not forwarded, SIGTERM is", t_foreground_tty },
 	{ "RMTREE_ALL: nested tree, symlinks not followed, a mount inside", t_rmtree_all },
 	{ "OOM_NOTE: oom_kill 1 says it, 0 and a missing file do not", t_oom_note },
 	{ "undo after a failure: no file or directory left, the shim's too", t_undo_all },
