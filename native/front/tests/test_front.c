@@ -926,6 +926,7 @@ static int t_not_a_run(void)
 	char *a2[] = { "run", "-b", dir, "bad/id", NULL };
 	char *a3[] = { "state", "x", NULL };
 	char *a4[] = { "run", "..", NULL };
+	char runc[128] = "", path[128], got[4096];
 	int rc = -1;
 
 	env_init(&env);
@@ -936,8 +937,17 @@ static int t_not_a_run(void)
 	CHECK(strstr(r.err, "run cache: miss (no valid container ID last)"), "stderr %s", r.err);
 	CHECK(run_front(a3, &env, &r, NULL, 0) == 0 && fell_back(&r, a3), "state");
 	CHECK(run_front(a4, &env, &r, NULL, 0) == 0 && fell_back(&r, a4), "..");
+	/* Under another name (a `runc` link): the runtime's door, and Bun is told so. */
+	snprintf(runc, sizeof runc, "%s/runc", dir);
+	CHECK(symlink("zoo-runtime", runc) == 0, "symlink");
+	door = runc;
+	CHECK(run_front(a1, &env, &r, NULL, 0) == 0 && exited(&r, 42), "as runc");
+	snprintf(path, sizeof path, "%s/argv.out", dir);
+	CHECK(read_text(path, got, sizeof got) == 0 && strncmp(got, "zoo-runtime\n--version\n", 22) == 0, "argv %s", got);
 	rc = 0;
 out:
+	door = front;
+	unlink(runc);
 	return rc;
 }
 
@@ -1567,7 +1577,7 @@ out:
 }
 
 static const struct test tests[] = {
-	{ "not a run: the Bun path with the same arguments", t_not_a_run },
+	{ "not a run: the Bun path with the same arguments; argv[0] zoo-runtime for a runc link", t_not_a_run },
 	{ "no entry: a miss", t_no_entry },
 	{ "entry not trusted (mode, owner), ZOO_RUN_CACHE=off", t_trust },
 	{ "guards, key, framing, markers: misses", t_guards_and_invalid },
