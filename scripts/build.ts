@@ -1,5 +1,6 @@
 // npm run build: type-check, compile the C core, compile the Bun executable,
-// lay out dist/ (zoo, its two other names, zoo-shim).
+// lay out dist/: zoo-bun (the Bun executable), zoo and zoo-runtime (the C
+// front door, twice), zookeeper (-> zoo-bun), zoo-shim.
 import { copyFileSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 
@@ -27,19 +28,21 @@ mkdirSync(dist, { recursive: true });
 // run-once code that the JIT compiled on other threads for nothing (a
 // `zoo-runtime run` used ~14% less CPU and time); the image commands, which
 // loop over megabytes, set the normal policy back (src/frontends/zoo.ts).
-step("zoo", [
+step("zoo-bun", [
   process.execPath, "build", "--compile", "--minify", "--bytecode", "--sourcemap=none",
   "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--compile-jit-policy=100",
-  "src/main.ts", "--outfile", join(dist, "zoo"),
+  "src/main.ts", "--outfile", join(dist, "zoo-bun"),
 ]);
 rmSync(join(dist, "zookeeper"), { force: true });
-symlinkSync("zoo", join(dist, "zookeeper"));
-// zoo-runtime is the C front door (docs/design/run-cache.md): it replays a
-// cached `run` itself and execs ./zoo as "zoo-runtime" for everything else.
-// Copy then rename: a running shim or front door keeps its old inode instead of failing the copy.
-for (const bin of ["zoo-shim", "zoo-runtime"]) {
-  rmSync(join(dist, `.${bin}.tmp`), { force: true });
-  copyFileSync(join(root, "native/build", bin), join(dist, `.${bin}.tmp`));
-  renameSync(join(dist, `.${bin}.tmp`), join(dist, bin));
+symlinkSync("zoo-bun", join(dist, "zookeeper"));
+// zoo and zoo-runtime are the C front door (docs/design/run-cache.md), one
+// binary under two names (its name is its door): it replays a cached
+// `zoo run` or `zoo-runtime run` itself and execs ./zoo-bun for everything
+// else. Copy then rename: a running shim or front door keeps its old inode
+// instead of failing the copy.
+for (const [from, to] of [["zoo-shim", "zoo-shim"], ["zoo-runtime", "zoo-runtime"], ["zoo-runtime", "zoo"]] as const) {
+  rmSync(join(dist, `.${to}.tmp`), { force: true });
+  copyFileSync(join(root, "native/build", from), join(dist, `.${to}.tmp`));
+  renameSync(join(dist, `.${to}.tmp`), join(dist, to));
 }
-console.log(`build: dist/ ready: zoo, zookeeper, zoo-runtime, zoo-shim`);
+console.log(`build: dist/ ready: zoo-bun, zoo, zoo-runtime, zookeeper, zoo-shim`);

@@ -49,13 +49,17 @@ npm run -s build
 
 prefix=${PREFIX:-/usr/local}
 install -d "$prefix/bin"
-install -m 0755 dist/zoo "$prefix/bin/zoo"
+install -m 0755 dist/zoo-bun "$prefix/bin/zoo-bun"
 install -m 0755 dist/zoo-shim "$prefix/bin/zoo-shim"
-# The C front door: it must sit beside zoo, which it execs for all but a cached run.
-rm -f "$prefix/bin/zoo-runtime"
-install -m 0755 dist/zoo-runtime "$prefix/bin/zoo-runtime"
-ln -sf zoo "$prefix/bin/zookeeper"
-echo "setup: installed zoo, zookeeper, zoo-runtime and zoo-shim in $prefix/bin"
+# The C front door, as zoo and as zoo-runtime: it must sit beside zoo-bun,
+# which it execs for all but a cached run. rm first: an older install had
+# zoo as the Bun executable, or zookeeper as a link to it.
+for door in zoo zoo-runtime; do
+  rm -f "$prefix/bin/$door"
+  install -m 0755 "dist/$door" "$prefix/bin/$door"
+done
+ln -sfn zoo-bun "$prefix/bin/zookeeper"
+echo "setup: installed zoo-bun, zoo, zoo-runtime, zookeeper (-> zoo-bun) and zoo-shim in $prefix/bin"
 
 if [ "${ZOO_SETUP_NO_DEMO:-}" != 1 ]; then
   "$prefix/bin/zoo" run --rm busybox sh -c 'echo "hello from a zoo container: $(hostname), pid $$, $(id -un)"'

@@ -1,4 +1,7 @@
 // One executable, three front doors: the name it was started as picks one.
+// Installed, it is `zoo-bun`, started by the C front door (dist/zoo and
+// dist/zoo-runtime, docs/design/run-cache.md) as `zoo` or `zoo-runtime`, or
+// by its own name (zoo re-executes process.execPath), which is `zoo`.
 import { basename } from "node:path";
 import { ZooError } from "./util/errors.ts";
 import { writeErr } from "./util/stdio.ts";
@@ -10,6 +13,9 @@ function pick(): { door: FrontDoor; args: string[] } {
   const name = basename(process.argv0);
   const args = process.argv.slice(2);
   if ((FRONT_DOORS as readonly string[]).includes(name)) return { door: name as FrontDoor, args };
+  // The Bun executable by its own name: the zoo door, whatever the first
+  // argument (`zoo-bun zookeeper` is zoo's, not a door's name).
+  if (name === "zoo-bun") return { door: "zoo", args };
   // Run from source (`bun src/main.ts zookeeper ...`): the door is the first argument.
   const first = args[0];
   if (first && (FRONT_DOORS as readonly string[]).includes(first)) return { door: first as FrontDoor, args: args.slice(1) };

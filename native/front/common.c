@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 bool rr_tracing;
+const char *rr_door = "zoo-runtime";
 
 void rr_trace(const char *fmt, ...)
 {

@@ -11,6 +11,10 @@
 
 #define RR_WHY 512 /* room for a one-line reason */
 
+/* The name we were started as, for our messages: "zoo" (the engine's
+ * door) or "zoo-runtime" (the runtime's, and any other name, a `runc` link). */
+extern const char *rr_door;
+
 /* ZOO_RUN_CACHE_TRACE=1: one line on stderr saying which way the run went. */
 extern bool rr_tracing;
 void rr_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

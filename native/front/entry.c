@@ -124,6 +124,7 @@ static int check_template(const char *s, int late, const char **bad)
 	for (const char *p = s; (p = strchr(p, ZOO_MARK)); p += 2) {
 		switch (p[1]) {
 		case ZOO_MARK_ID:
+		case ZOO_MARK_ID_SHORT:
 		case ZOO_MARK_TOKEN:
 			break;
 		case ZOO_MARK_PID:
@@ -155,7 +156,7 @@ static int no_marker(const char *s, const char **bad)
 
 static int is_op(uint16_t t)
 {
-	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_UNLOCK;
+	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_OOM_NOTE;
 }
 
 static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
@@ -180,8 +181,12 @@ static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
 	case ZOO_RR_LOCK:
 	case ZOO_RR_UNLOCK:
 	case ZOO_RR_RMTREE:
+	case ZOO_RR_RMTREE_ALL:
 	case ZOO_RR_START:
 		ok = get_str(c, &op->path, "path") == 0;
+		break;
+	case ZOO_RR_OOM_NOTE:
+		ok = get_str(c, &op->path, "file") == 0 && get_str(c, &op->content, "message") == 0;
 		break;
 	case ZOO_RR_MKFIFO:
 		ok = get_u32(c, &op->mode, "mode") == 0 && get_str(c, &op->path, "path") == 0;
@@ -247,6 +252,14 @@ static int parse_record(struct rr_entry *e, uint16_t type, struct cur *c, size_t
 	switch (type) {
 	case ZOO_RR_KEY:
 		return get_blob(c, &e->key, &e->key_len, "key");
+	case ZOO_RR_FLAGS:
+		if (get_u32(c, &e->flags, "flags") < 0)
+			return -1;
+		if (e->flags & ~(ZOO_RF_ENGINE_ID | ZOO_RF_NO_CREATED | ZOO_RF_RAISE | ZOO_RF_FOREGROUND)) {
+			*bad = "unknown flags";
+			return -1;
+		}
+		return 0;
 	case ZOO_RR_GUARD_FILE:
 	case ZOO_RR_GUARD_STAT: {
 		struct rr_guard *g = &e->guards[e->nguards++];
@@ -273,11 +286,14 @@ static int parse_record(struct rr_entry *e, uint16_t type, struct cur *c, size_t
 	case ZOO_RR_PLAN_SITE: {
 		struct rr_site *s = &e->sites[e->nsites++];
 
-		(void)idlen;
 		if (get_u32(c, &s->off, "offset") < 0 || get_u32(c, &s->kind, "kind") < 0)
 			return -1;
-		if (s->kind != ZOO_SITE_ID && s->kind != ZOO_SITE_TOKEN) {
+		if (s->kind != ZOO_SITE_ID && s->kind != ZOO_SITE_TOKEN && s->kind != ZOO_SITE_ID_SHORT) {
 			*bad = "unknown site kind";
+			return -1;
+		}
+		if (s->kind == ZOO_SITE_ID_SHORT && idlen < ZOO_REPLAY_SHORT_ID_LEN) {
+			*bad = "a short-ID site for an ID shorter than that";
 			return -1;
 		}
 		return 0;
@@ -301,13 +317,19 @@ static int parse_record(struct rr_entry *e, uint16_t type, struct cur *c, size_t
 
 static size_t site_len(const struct rr_site *s, size_t idlen)
 {
-	return s->kind == ZOO_SITE_ID ? idlen : ZOO_REPLAY_TOKEN_LEN;
+	switch (s->kind) {
+	case ZOO_SITE_ID:
+		return idlen;
+	case ZOO_SITE_ID_SHORT:
+		return ZOO_REPLAY_SHORT_ID_LEN;
+	}
+	return ZOO_REPLAY_TOKEN_LEN;
 }
 
 int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 {
 	const uint8_t *buf = e->buf;
-	size_t len = e->len, off, nkey = 0, nshim = 0, nplan = 0, nguard = 0, nsite = 0, nclean = 0, nop = 0;
+	size_t len = e->len, off, nkey = 0, nshim = 0, nplan = 0, nflags = 0, nguard = 0, nsite = 0, nclean = 0, nop = 0;
 	uint32_t count;
 
 	if (len < ZOO_REPLAY_HEADER_SIZE || zoo_get_u32(buf) != ZOO_REPLAY_MAGIC)
@@ -340,6 +362,7 @@ int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 		case ZOO_RR_KEY: nkey++; break;
 		case ZOO_RR_SHIM: nshim++; break;
 		case ZOO_RR_PLAN: nplan++; break;
+		case ZOO_RR_FLAGS: nflags++; break;
 		case ZOO_RR_GUARD_FILE:
 		case ZOO_RR_GUARD_STAT: nguard++; break;
 		case ZOO_RR_PLAN_SITE: nsite++; break;
@@ -355,6 +378,8 @@ int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 		return rr_why(why, n, "%zu bytes after the last of %u records", len - off, count);
 	if (nkey != 1 || nshim != 1 || nplan != 1)
 		return rr_why(why, n, "%zu KEY, %zu SHIM, %zu PLAN records (one each)", nkey, nshim, nplan);
+	if (nflags > 1)
+		return rr_why(why, n, "%zu FLAGS records (at most one)", nflags);
 
 	e->guards = calloc(nguard + 1, sizeof *e->guards);
 	e->sites = calloc(nsite + 1, sizeof *e->sites);
@@ -390,6 +415,11 @@ int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 				return rr_why(why, n, "plan sites %zu and %zu overlap", j, i);
 		}
 	}
+	for (size_t i = 0; i < e->nops; i++)
+		/* Without WAIT_START the command runs already: a START would wait
+		 * for its exit and then fail, a fallback after the command ran. */
+		if ((e->flags & ZOO_RF_NO_CREATED) && e->ops[i].type == ZOO_RR_START)
+			return rr_why(why, n, "START in an entry without CREATED");
 	for (size_t i = 0; i < e->nops; i++)
 		for (size_t j = 0; j < i; j++)
 			if (e->ops[i].type == ZOO_RR_OPEN && e->ops[j].type == ZOO_RR_OPEN &&

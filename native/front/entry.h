@@ -33,6 +33,7 @@ struct rr_entry {
 	size_t len;
 	const uint8_t *key;
 	uint32_t key_len;
+	uint32_t flags; /* ZOO_RF_*; 0 without a FLAGS record */
 	const char *shim;
 	const uint8_t *plan;
 	uint32_t plan_len;
@@ -51,7 +52,9 @@ struct rr_entry {
 int rr_entry_read(const char *dir, const char *name, struct rr_entry *e, char *why, size_t n);
 
 /* Validates e->buf completely. `idlen`: the length of this run's ID, which
- * an ID site must have. 0: valid; -1: invalid, *why says where. */
+ * an ID site must have (and a short-ID site needs at least 12 of). 0: valid;
+ * -1: invalid, *why says where. Which door the entry is for (ZOO_RF_ENGINE_ID)
+ * is the caller's to check. */
 int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n);
 
 /* 0: every guard holds; -1: one does not (*why). */

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
+#include "zoo_replay.h"
+
 char *rr_exe_dir(void)
 {
 	char buf[PATH_MAX], *slash;
@@ -28,18 +31,20 @@ char *rr_exe_dir(void)
 void rr_exec_bun(const char *dir, char **argv, const sigset_t *mask)
 {
 	char path[PATH_MAX];
-
-	(void)snprintf(path, sizeof path, "%s%szoo", dir, strcmp(dir, "/") == 0 ? "" : "/");
-	/* The Bun executable picks its front door by argv[0]'s base name. Kept
-	 * as given when it already says zoo-runtime (ps shows what was run),
-	 * replaced when we were started under another name (a `runc` link). */
 	const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
-	if (!argv[0] || strcmp(base ? base + 1 : argv[0], "zoo-runtime") != 0)
+
+	base = base ? base + 1 : argv[0];
+	(void)snprintf(path, sizeof path, "%s%s" ZOO_REPLAY_BUN_NAME, dir, strcmp(dir, "/") == 0 ? "" : "/");
+	/* The Bun executable picks its front door by argv[0]'s base name. Started
+	 * as `zoo`, it is the engine's door as given. Otherwise kept as given when
+	 * it already says zoo-runtime (ps shows what was run), replaced when we
+	 * were started under another name (a `runc` link). */
+	if (!base || (strcmp(base, "zoo") != 0 && strcmp(base, "zoo-runtime") != 0))
 		argv[0] = (char *)"zoo-runtime";
 	/* Signals that came while we held them blocked are the Bun path's now
 	 * (or end us here, as they would have ended it). */
 	if (sigprocmask(SIG_SETMASK, mask, NULL) == 0)
 		execv(path, argv);
-	dprintf(2, "zoo-runtime: %s: %s\n", path, strerror(errno));
+	dprintf(2, "%s: %s: %s\n", rr_door, path, strerror(errno));
 	_exit(127);
 }

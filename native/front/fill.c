@@ -17,17 +17,12 @@
 /* base64url's alphabet: TS makes its token from 6 random bytes the same way. */
 static const char token_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int rr_make_token(char *out, size_t n)
+static int random_bytes(uint8_t *r, size_t n)
 {
-	uint8_t r[ZOO_REPLAY_TOKEN_LEN];
 	size_t got = 0;
 
-	if (n < ZOO_REPLAY_TOKEN_LEN + 1) {
-		errno = EINVAL;
-		return -1;
-	}
-	while (got < sizeof r) {
-		ssize_t k = getrandom(r + got, sizeof r - got, 0);
+	while (got < n) {
+		ssize_t k = getrandom(r + got, n - got, 0);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -35,11 +30,54 @@ int rr_make_token(char *out, size_t n)
 			return -1;
 		got += (size_t)k;
 	}
+	return 0;
+}
+
+int rr_make_token(char *out, size_t n)
+{
+	uint8_t r[ZOO_REPLAY_TOKEN_LEN];
+
+	if (n < ZOO_REPLAY_TOKEN_LEN + 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (random_bytes(r, sizeof r) < 0)
+		return -1;
 	/* 64 characters: each byte's low 6 bits pick one, without bias. */
 	for (size_t i = 0; i < sizeof r; i++)
 		out[i] = token_chars[r[i] & 63];
 	out[ZOO_REPLAY_TOKEN_LEN] = '\0';
 	return 0;
+}
+
+int rr_make_engine_id(char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t r[ZOO_REPLAY_ENGINE_ID_LEN / 2];
+
+	if (n < ZOO_REPLAY_ENGINE_ID_LEN + 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (random_bytes(r, sizeof r) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof r; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[ZOO_REPLAY_ENGINE_ID_LEN] = '\0';
+	return 0;
+}
+
+void rr_vars_id(struct rr_vars *v, const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n > ZOO_REPLAY_SHORT_ID_LEN)
+		n = ZOO_REPLAY_SHORT_ID_LEN;
+	v->id = id;
+	memcpy(v->id_short, id, n);
+	v->id_short[n] = '\0';
 }
 
 int rr_plan_fd(const struct rr_entry *e, const struct rr_vars *v)
@@ -53,8 +91,11 @@ int rr_plan_fd(const struct rr_entry *e, const struct rr_vars *v)
 	for (size_t i = 0; i < e->nsites; i++) {
 		const struct rr_site *s = &e->sites[i];
 
+		/* Validation made each site fit: the ID's length, or at least 12 of it. */
 		if (s->kind == ZOO_SITE_ID)
 			memcpy(plan + s->off, v->id, strlen(v->id));
+		else if (s->kind == ZOO_SITE_ID_SHORT)
+			memcpy(plan + s->off, v->id_short, ZOO_REPLAY_SHORT_ID_LEN);
 		else
 			memcpy(plan + s->off, v->token, ZOO_REPLAY_TOKEN_LEN);
 	}
@@ -76,6 +117,8 @@ static const char *value(const struct rr_vars *v, char mark)
 	switch (mark) {
 	case ZOO_MARK_ID:
 		return v->id;
+	case ZOO_MARK_ID_SHORT:
+		return v->id_short;
 	case ZOO_MARK_TOKEN:
 		return v->token;
 	}

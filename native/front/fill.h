@@ -12,6 +12,7 @@
 
 struct rr_vars {
 	const char *id;
+	char id_short[16]; /* its first ZOO_REPLAY_SHORT_ID_LEN characters (all of a shorter one) */
 	char token[16];
 	/* Known from CHILD_PID on (`late`). */
 	bool late;
@@ -20,6 +21,12 @@ struct rr_vars {
 
 /* ZOO_REPLAY_TOKEN_LEN characters of [A-Za-z0-9_-] from getrandom(2). */
 int rr_make_token(char *out, size_t n);
+
+/* A `zoo run` ID: ZOO_REPLAY_ENGINE_ID_LEN lowercase hex digits of getrandom(2). */
+int rr_make_engine_id(char *out, size_t n);
+
+/* v->id_short from v->id. */
+void rr_vars_id(struct rr_vars *v, const char *id);
 
 /* A memfd (O_CLOEXEC) holding the plan template with the sites filled in; -1 on error. */
 int rr_plan_fd(const struct rr_entry *e, const struct rr_vars *v);

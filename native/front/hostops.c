@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "rmtree.h"
 #include "zoo_replay.h"
 
 int rr_host_init(struct rr_host *h, const struct rr_entry *e)
@@ -30,13 +31,13 @@ int rr_host_init(struct rr_host *h, const struct rr_entry *e)
 	return h->made && h->locks && h->slots ? 0 : -1;
 }
 
-static int remember(struct rr_host *h, int dir, const char *path)
+static int remember(struct rr_host *h, int kind, const char *path)
 {
 	char *copy = strdup(path);
 
 	if (!copy)
 		return -1;
-	h->made[h->nmade].dir = dir;
+	h->made[h->nmade].kind = kind;
 	h->made[h->nmade].path = copy;
 	h->nmade++;
 	return 0;
@@ -61,33 +62,6 @@ static int remove_dir(const char *path, int retry_busy)
 			return -1;
 		sleep_ms(10);
 	}
-}
-
-/* The files directly in dir (not cgroup control files, which refuse). A
- * directory with something mounted on it (another device than its parent's)
- * is left alone: the files would be the mount's. */
-static void unlink_files(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat self, parent;
-	DIR *d;
-	struct dirent *de;
-
-	if (fd < 0)
-		return;
-	if (fstat(fd, &self) < 0 || fstatat(fd, "..", &parent, 0) < 0 || self.st_dev != parent.st_dev) {
-		(void)close(fd);
-		return;
-	}
-	d = fdopendir(fd);
-	if (!d) {
-		(void)close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			(void)unlinkat(fd, de->d_name, 0);
-	(void)closedir(d);
 }
 
 /* RMTREE: every entry of the directory must go (a subdirectory fails), then the directory. */
@@ -176,7 +150,7 @@ static int replace(struct rr_host *h, const char *path, const char *content, uin
 	if (close(fd) < 0 || rename(tmp, path) < 0)
 		goto fail_unlink;
 	free(tmp);
-	return remember(h, 0, path);
+	return remember(h, RR_MADE_FILE, path);
 fail_unlink:
 	err = errno;
 	(void)unlink(tmp);
@@ -291,6 +265,54 @@ static int unlock(struct rr_host *h, const char *path)
 	return -1;
 }
 
+/* Whether a memory.events (v2) or memory.oom_control (v1) counts an OOM kill. */
+static int oom_killed(const char *path, int *killed)
+{
+	uint8_t *buf;
+	size_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc;
+
+	*killed = 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = zoo_read_all(fd, 65536, &buf, &len);
+	(void)close(fd);
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < len;) {
+		const char *line = (const char *)buf + i;
+		const uint8_t *nl = memchr(buf + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (buf + i)) : len - i;
+		static const char key[] = "oom_kill ";
+
+		/* "oom_kill N", not "oom_kill_disable N" (v1); any non-zero N. */
+		if (n > sizeof key - 1 && memcmp(line, key, sizeof key - 1) == 0) {
+			size_t k = sizeof key - 1, digits = 0;
+			int nonzero = 0;
+
+			for (; k < n && line[k] >= '0' && line[k] <= '9'; k++, digits++)
+				nonzero |= line[k] != '0';
+			if (digits && k == n && nonzero)
+				*killed = 1;
+		}
+		i += n + 1;
+	}
+	free(buf);
+	return 0;
+}
+
+static int oom_note(const char *file, const char *message)
+{
+	int killed;
+
+	if (oom_killed(file, &killed) < 0)
+		return -1;
+	/* The message is TS's line as it would print it, newline included. */
+	if (killed)
+		(void)zoo_write_all(2, message, strlen(message));
+	return 0;
+}
+
 static const char *op_name(uint16_t type)
 {
 	switch (type) {
@@ -305,6 +327,8 @@ static const char *op_name(uint16_t type)
 	case ZOO_RR_RMTREE: return "remove";
 	case ZOO_RR_START: return "start";
 	case ZOO_RR_UNLOCK: return "unlock";
+	case ZOO_RR_RMTREE_ALL: return "remove";
+	case ZOO_RR_OOM_NOTE: return "read";
 	}
 	return "?";
 }
@@ -316,7 +340,7 @@ static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, c
 	switch (op->type) {
 	case ZOO_RR_MKDIR:
 		if (mkdir(path, op->mode) == 0)
-			return remember(h, 1, path);
+			return remember(h, op->flags & ZOO_RMKDIR_EXIST_OK ? RR_MADE_SHARED_DIR : RR_MADE_OWN_DIR, path);
 		/* An existing directory is not ours: a fallback leaves it. */
 		return errno == EEXIST && (op->flags & ZOO_RMKDIR_EXIST_OK) ? 0 : -1;
 	case ZOO_RR_LOCK:
@@ -333,7 +357,7 @@ static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, c
 	case ZOO_RR_MKFIFO:
 		if (mknod(path, S_IFIFO | op->mode, 0) < 0)
 			return -1;
-		if (remember(h, 0, path) < 0)
+		if (remember(h, RR_MADE_FILE, path) < 0)
 			return -1;
 		/* Past the umask: the container's process may be any uid. */
 		return chmod(path, op->mode);
@@ -357,6 +381,10 @@ static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, c
 		return errno == ENOENT && (op->flags & ZOO_RRMDIR_ENOENT_OK) ? 0 : -1;
 	case ZOO_RR_RMTREE:
 		return rmtree(path) == 0 || errno == ENOENT ? 0 : -1;
+	case ZOO_RR_RMTREE_ALL:
+		return rr_rmtree_all(path);
+	case ZOO_RR_OOM_NOTE:
+		return oom_note(path, content);
 	case ZOO_RR_START:
 		return start(h, path);
 	}
@@ -393,7 +421,7 @@ int rr_run_phase(struct rr_host *h, const struct rr_entry *e, uint32_t phase, co
 		if (r < 0) {
 			rr_why(why, n, "%s %s: %s", op_name(op->type), path, strerror(err));
 			if (teardown)
-				dprintf(2, "zoo-runtime: delete %s: %s\n", v->id, why);
+				dprintf(2, "%s: delete %s: %s\n", rr_door, v->id, why);
 		}
 		free(path);
 		free(content);
@@ -411,8 +439,16 @@ void rr_undo(struct rr_host *h)
 	for (size_t i = h->nmade; i-- > 0;) {
 		const struct rr_made *m = &h->made[i];
 
-		if (m->dir) {
-			unlink_files(m->path);
+		if (m->kind == RR_MADE_OWN_DIR) {
+			/* A directory that had to be new (its name has the ID): all in
+			 * it is this run's (files REPLACE wrote, a fifo, whatever the
+			 * shim made there). A mount on it or inside it is left, and
+			 * then so is the directory. */
+			(void)rr_empty_tree(m->path);
+			(void)remove_dir(m->path, 1);
+		} else if (m->kind == RR_MADE_SHARED_DIR) {
+			/* EXIST_OK, new this time (a state root): another run may have
+			 * put its own directory there since; removed only if empty. */
 			(void)remove_dir(m->path, 1);
 		} else {
 			(void)unlink(m->path);

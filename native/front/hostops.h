@@ -10,8 +10,14 @@
 #include "entry.h"
 #include "fill.h"
 
+enum {
+	RR_MADE_FILE,       /* a file or fifo: unlinked */
+	RR_MADE_SHARED_DIR, /* MKDIR EXIST_OK that made it: rmdir, if nothing else is in it by now */
+	RR_MADE_OWN_DIR,    /* MKDIR of a directory that had to be new: removed with all in it */
+};
+
 struct rr_made {
-	int dir; /* 1: a directory (removed with its files), 0: a file or fifo */
+	int kind; /* RR_MADE_* */
 	char *path;
 };
 

@@ -12,11 +12,6 @@
 #include "common.h"
 #include "zoo_replay.h"
 
-/* The environment TypeScript consults on the way to a plan, in key order. */
-static const char *const key_env[] = {
-	"ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR", "ZOO_SECCOMP_CACHE", "ZOO_DEBUG", "NOTIFY_SOCKET", "LISTEN_FDS",
-};
-
 int rr_valid_id(const char *id)
 {
 	size_t n = strlen(id);
@@ -47,6 +42,19 @@ int rr_precheck(int argc, char **argv, char *why, size_t n)
 		return rr_why(why, n, "not a run");
 	if (!rr_valid_id(argv[argc - 1]))
 		return rr_why(why, n, "no valid container ID last");
+	return 0;
+}
+
+int rr_precheck_engine(int argc, char **argv, char *why, size_t n)
+{
+	const char *mode = getenv("ZOO_RUN_CACHE");
+
+	if (mode && strcmp(mode, "off") == 0)
+		return rr_why(why, n, "ZOO_RUN_CACHE=off");
+	/* `zoo run IMAGE ...`: global flags before `run` are not cached (TS
+	 * writes no entry for them), so this test needs no parsing. */
+	if (argc < 3 || strcmp(argv[1], "run") != 0)
+		return rr_why(why, n, "not a run");
 	return 0;
 }
 
@@ -84,13 +92,37 @@ static void field(struct kbuf *k, const char *prefix, const char *value)
 	k->len += need;
 }
 
-int rr_key(const char *dir, int argc, char **argv, uint8_t **out, size_t *len, char *why, size_t n)
+/* env=NAME[=value] for each name of a space-separated list, in its order. */
+static void env_fields(struct kbuf *k, const char *names)
+{
+	for (const char *p = names; *p;) {
+		size_t len = strcspn(p, " ");
+		char name[64];
+		const char *v;
+
+		if (len > 0 && len < 32) {
+			(void)snprintf(name, sizeof name, "%.*s", (int)len, p);
+			v = getenv(name);
+			(void)snprintf(name, sizeof name, "env=%.*s%s", (int)len, p, v ? "=" : "");
+			field(k, name, v);
+		} else if (len > 0) {
+			/* No name of zoo_replay.h is this long: a key that matches nothing. */
+			k->failed = 1;
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
+}
+
+int rr_key(const char *dir, int engine, int argc, char **argv, size_t idlen, uint8_t **out, size_t *len, char *why,
+	   size_t n)
 {
 	struct kbuf k = { 0 };
 	struct stat st;
 	char path[4096], num[128], *cwd;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/zoo", dir) >= sizeof path)
+	/* Both doors key on the Bun executable that would otherwise have run. */
+	if ((size_t)snprintf(path, sizeof path, "%s/" ZOO_REPLAY_BUN_NAME, dir) >= sizeof path)
 		return rr_why(why, n, "executable path too long");
 	if (stat(path, &st) < 0)
 		return rr_why(why, n, "%s: %s", path, strerror(errno));
@@ -98,6 +130,9 @@ int rr_key(const char *dir, int argc, char **argv, uint8_t **out, size_t *len, c
 	if (!cwd)
 		return rr_why(why, n, "getcwd: %s", strerror(errno));
 	field(&k, ZOO_REPLAY_KEY_TAG, NULL);
+	/* An entry of one door can never have the other's name. */
+	if (engine)
+		field(&k, "door=zoo", NULL);
 	(void)snprintf(num, sizeof num, "%" PRIu64 ":%" PRIu64 ":%" PRId64 ":%" PRId64, (uint64_t)st.st_dev,
 		       (uint64_t)st.st_ino, (int64_t)st.st_size,
 		       (int64_t)st.st_mtim.tv_sec * 1000000000 + (int64_t)st.st_mtim.tv_nsec);
@@ -106,16 +141,12 @@ int rr_key(const char *dir, int argc, char **argv, uint8_t **out, size_t *len, c
 	field(&k, "uid=", num);
 	field(&k, "cwd=", cwd);
 	free(cwd);
-	for (size_t i = 0; i < ZOO_ARRAY_LEN(key_env); i++) {
-		const char *v = getenv(key_env[i]);
-		char name[64];
-
-		(void)snprintf(name, sizeof name, "env=%s%s", key_env[i], v ? "=" : "");
-		field(&k, name, v);
-	}
-	(void)snprintf(num, sizeof num, "%zu", strlen(argv[argc - 1]));
+	env_fields(&k, engine ? ZOO_REPLAY_ENGINE_ENV : ZOO_REPLAY_RUNTIME_ENV);
+	(void)snprintf(num, sizeof num, "%zu", idlen);
 	field(&k, "idlen=", num);
-	for (int i = 1; i < argc - 1; i++)
+	/* The runtime's ID is its last argument, not part of the key; `zoo run`
+	 * has none (we make it), so every argument is. */
+	for (int i = 1; i < (engine ? argc : argc - 1); i++)
 		field(&k, "arg=", argv[i]);
 	if (k.failed) {
 		free(k.p);

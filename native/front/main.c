@@ -1,9 +1,10 @@
-/* zoo-runtime, the front door (docs/design/run-cache.md).
+/* zoo and zoo-runtime, the front door (docs/design/run-cache.md).
  *
- * For a `run` that TypeScript cached, replay what it did: the host ops, the
- * sync protocol's TS side to an unchanged zoo-shim, the teardown. Anything
- * else, and any failure before the container's command started, goes to the
- * Bun executable `zoo` next to us, with the same arguments. */
+ * For a `zoo-runtime run` or `zoo run` that TypeScript cached, replay what
+ * it did: the host ops, the sync protocol's TS side to an unchanged
+ * zoo-shim, the teardown. Anything else, and any failure before the
+ * container's command started, goes to the Bun executable `zoo-bun` next to
+ * us, with the same arguments. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -40,7 +42,9 @@ static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGQ
 struct replay {
 	int argc;
 	char **argv;
+	int engine; /* the `zoo` door: we make the ID */
 	const char *id;
+	char engine_id[ZOO_REPLAY_ENGINE_ID_LEN + 1];
 	sigset_t orig;
 	struct rr_entry e;
 	struct rr_host h;
@@ -48,6 +52,7 @@ struct replay {
 	int plan_fd, sock, sigfd;
 	pid_t shim;
 	int shim_status, shim_reaped, resets;
+	int died_of; /* the container's fatal signal, for ZOO_RF_RAISE */
 	char why[RR_WHY];
 };
 
@@ -212,6 +217,10 @@ static int setup(struct replay *r)
 		return rr_why(r->why, sizeof r->why, "signals: %s", strerror(errno));
 	if (rr_make_token(r->v.token, sizeof r->v.token) < 0)
 		return rr_why(r->why, sizeof r->why, "getrandom: %s", strerror(errno));
+	/* `zoo run` names its container itself, before anything is made. */
+	if (r->engine && rr_make_engine_id(r->engine_id, sizeof r->engine_id) < 0)
+		return rr_why(r->why, sizeof r->why, "getrandom: %s", strerror(errno));
+	rr_vars_id(&r->v, r->id);
 	if (rr_host_init(&r->h, &r->e) < 0)
 		return rr_why(r->why, sizeof r->why, "out of memory");
 	if (rr_run_phase(&r->h, &r->e, ZOO_PHASE_PREPARE, &r->v, 0, r->why, sizeof r->why) < 0)
@@ -247,7 +256,8 @@ static int setup(struct replay *r)
 		return -1;
 	if (send_list(r, ZOO_MSG_CLEANUP) < 0 || send_list(r, ZOO_MSG_SETUP_DONE) < 0)
 		return -1;
-	if (expect(r, &m, ZOO_MSG_CREATED, 4, "creating the container") < 0)
+	/* A plan without WAIT_START has the command run at once: no CREATED. */
+	if (!(r->e.flags & ZOO_RF_NO_CREATED) && expect(r, &m, ZOO_MSG_CREATED, 4, "creating the container") < 0)
 		return -1;
 	if (rr_run_phase(&r->h, &r->e, ZOO_PHASE_CREATED, &r->v, 0, r->why, sizeof r->why) < 0)
 		return -1;
@@ -258,6 +268,10 @@ static int setup(struct replay *r)
 static int forward_until_exit(struct replay *r)
 {
 	struct zoo_msg m;
+	/* A FOREGROUND shim is in our process group: a terminal on fd 0 has
+	 * sent its keyboard signals and SIGWINCH to the container already (as
+	 * TS's waitForExit with sharesTerminal). */
+	int terminal = (r->e.flags & ZOO_RF_FOREGROUND) && isatty(0);
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = r->sock, .events = POLLIN }, { .fd = r->sigfd, .events = POLLIN } };
@@ -269,9 +283,13 @@ static int forward_until_exit(struct replay *r)
 			return -1;
 		}
 		while (read(r->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-			/* All seven, as TS's `run` (waitForExit with sharesTerminal false): a
-			 * runtime is signalled by its caller, not by a terminal. */
-			(void)zoo_send_i32(r->sock, ZOO_MSG_SIGNAL, (int)si.ssi_signo);
+			int sig = (int)si.ssi_signo;
+
+			/* Otherwise all seven, as TS's `run` (waitForExit with
+			 * sharesTerminal false): a runtime is signalled by its caller. */
+			if (terminal && (sig == SIGINT || sig == SIGQUIT || sig == SIGWINCH))
+				continue;
+			(void)zoo_send_i32(r->sock, ZOO_MSG_SIGNAL, sig);
 		}
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
@@ -283,15 +301,32 @@ static int forward_until_exit(struct replay *r)
 	}
 }
 
-static int exit_code(int status)
+static int exit_code(struct replay *r, int status)
 {
 	int low = status & 0x7f;
 
 	if (low == 0)
 		return (status >> 8) & 0xff;
-	if (low != 0x7f)
+	if (low != 0x7f) {
+		r->died_of = low;
 		return 128 + low;
+	}
 	return 128 + ((status >> 8) & 0xff);
+}
+
+/* As TS's dieBySignal: the container's signal ends us too, without a core
+ * file of ours; a signal whose default does not kill leaves 128+N. */
+static int die_of(int sig)
+{
+	struct rlimit none = { 0, 0 };
+	sigset_t set;
+
+	(void)setrlimit(RLIMIT_CORE, &none);
+	(void)signal(sig, SIG_DFL);
+	if (sigemptyset(&set) == 0 && sigaddset(&set, sig) == 0)
+		(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+	(void)kill(getpid(), sig);
+	return 128 + sig;
 }
 
 static void close_fd(int *fd)
@@ -329,11 +364,11 @@ static int run_entry(struct replay *r)
 	status = forward_until_exit(r);
 	(void)wait_shim(r);
 	if (status < 0)
-		dprintf(2, "zoo-runtime: zoo-shim exited (status %d) while waiting for the container\n",
+		dprintf(2, "%s: zoo-shim exited (status %d) while waiting for the container\n", rr_door,
 			r->shim_status);
 	(void)rr_run_phase(&r->h, &r->e, ZOO_PHASE_TEARDOWN, &r->v, 1, r->why, sizeof r->why);
 	/* As `run`: a teardown failure is reported, the exit code stays the container's. */
-	code = status < 0 ? 1 : exit_code(status);
+	code = status < 0 ? 1 : exit_code(r, status);
 	rr_host_release(&r->h);
 	close_fd(&r->sock);
 	close_fd(&r->sigfd);
@@ -348,21 +383,28 @@ static int find_entry(struct replay *r, const char *dir, char *file, size_t file
 	char name[32];
 	int rc = -1;
 
-	if (rr_precheck(r->argc, r->argv, r->why, sizeof r->why) < 0)
+	if ((r->engine ? rr_precheck_engine : rr_precheck)(r->argc, r->argv, r->why, sizeof r->why) < 0)
 		return -1;
 	if (geteuid() != 0)
 		return rr_why(r->why, sizeof r->why, "not root");
-	if (rr_key(dir, r->argc, r->argv, &key, &key_len, r->why, sizeof r->why) < 0)
+	if (rr_key(dir, r->engine, r->argc, r->argv, r->engine ? ZOO_REPLAY_ENGINE_ID_LEN : strlen(r->id), &key,
+		   &key_len, r->why, sizeof r->why) < 0)
 		return -1;
 	(void)snprintf(name, sizeof name, "%016" PRIx64, rr_fnv1a(key, key_len));
 	(void)snprintf(file, file_len, "%s/%s", CACHE_DIR, name);
 	if (rr_entry_read(CACHE_DIR, name, &r->e, r->why, sizeof r->why) < 0)
 		goto out;
-	if (rr_entry_parse(&r->e, strlen(r->id), r->why, sizeof r->why) < 0) {
+	if (rr_entry_parse(&r->e, r->engine ? ZOO_REPLAY_ENGINE_ID_LEN : strlen(r->id), r->why, sizeof r->why) < 0) {
 		char inner[RR_WHY];
 
 		memcpy(inner, r->why, sizeof inner);
 		rr_why(r->why, sizeof r->why, "invalid entry %s: %s", name, inner);
+		goto out;
+	}
+	/* The keys differ already; this holds even if they did not. */
+	if (!(r->e.flags & ZOO_RF_ENGINE_ID) != !r->engine) {
+		rr_why(r->why, sizeof r->why, "invalid entry %s: %s", name,
+		       r->engine ? "not for `zoo run` (no ENGINE_ID)" : "for `zoo run` (ENGINE_ID)");
 		goto out;
 	}
 	if (r->e.key_len != key_len || memcmp(r->e.key, key, key_len) != 0) {
@@ -379,15 +421,23 @@ int main(int argc, char **argv)
 {
 	struct replay r = { .argc = argc, .argv = argv, .plan_fd = -1, .sock = -1, .sigfd = -1 };
 	const char *trace = getenv("ZOO_RUN_CACHE_TRACE");
+	const char *name = argc > 0 && argv[0] ? argv[0] : "", *base = strrchr(name, '/');
 	char file[256], *dir;
-	int code;
+	int code, raise_sig;
 
+	base = base ? base + 1 : name;
+	/* Our name picks the door, as it does for the Bun executable. */
+	r.engine = strcmp(base, "zoo") == 0;
+	rr_door = r.engine ? "zoo" : "zoo-runtime";
 	rr_tracing = trace && strcmp(trace, "1") == 0;
 	if (sigprocmask(SIG_SETMASK, NULL, &r.orig) < 0 || !(dir = rr_exe_dir())) {
-		dprintf(2, "zoo-runtime: /proc/self/exe: %s\n", strerror(errno));
+		dprintf(2, "%s: /proc/self/exe: %s\n", rr_door, strerror(errno));
 		return 127;
 	}
-	r.id = argc > 1 ? argv[argc - 1] : "";
+	if (r.engine)
+		r.id = r.engine_id; /* made in setup(), just before PREPARE */
+	else
+		r.id = argc > 1 ? argv[argc - 1] : "";
 	r.v.id = r.id;
 	if (find_entry(&r, dir, file, sizeof file) < 0) {
 		rr_trace("run cache: miss (%s)", r.why);
@@ -402,7 +452,10 @@ int main(int argc, char **argv)
 		rr_entry_free(&r.e);
 		rr_exec_bun(dir, argv, &r.orig);
 	}
+	raise_sig = r.e.flags & ZOO_RF_RAISE;
 	rr_entry_free(&r.e);
 	free(dir);
+	if (r.died_of && raise_sig)
+		return die_of(r.died_of);
 	return code;
 }

@@ -1,9 +1,10 @@
 /* End-to-end tests of the front door, zoo-runtime (docs/design/run-cache.md).
  *
- * Each run happens in a scratch directory holding a copy of the front door
- * and, as the Bun executable `zoo` next to it, a copy of this program: run
- * under that name it writes its argv to argv.out and exits 42, which is the
- * exec contract under test. Entries are encoded here (tests/planenc.c with
+ * Each run happens in a scratch directory holding two copies of the front
+ * door (`zoo-runtime` and `zoo`, its two doors) and, as the Bun executable
+ * `zoo-bun` next to them, a copy of this program: run under that name it
+ * writes its argv to argv.out and exits 42, which is the exec contract under
+ * test. Entries are encoded here (tests/planenc.c with
  * the magic "ZOOR") under a key computed here from the doc, written to
  * /run/zoo/cache/run/<fnv> and removed again; hits start the real zoo-shim.
  * Needs root.
@@ -46,6 +47,10 @@ static char **wrapper;
 static bool under_valgrind;
 static char dir[64]; /* the scratch directory */
 static char front[128]; /* dir/zoo-runtime */
+static char zoo_front[128]; /* dir/zoo: the same front door, as the engine's door */
+static const char *door = front; /* the one run_front starts */
+static int front_stdin = -1; /* the front door's fd 0 (default /dev/null) */
+static int second_sig; /* run_front sends it a while after `sig` */
 static char cgroup[256]; /* a v1 pids cgroup of this test run (prefix; + ID) */
 static char cgroup2[256]; /* the same on cgroup v2 */
 static bool made_cache[3]; /* /run/zoo, /run/zoo/cache, /run/zoo/cache/run made by us */
@@ -102,7 +107,7 @@ static bool is_standin(void)
 	if (n <= 0)
 		return false;
 	self[n] = '\0';
-	return strcmp(strrchr(self, '/'), "/zoo") == 0;
+	return strcmp(strrchr(self, '/'), "/zoo-bun") == 0;
 }
 
 /* ---- files ---- */
@@ -201,38 +206,47 @@ static const char *env_of(char **envp, const char *name)
 	return NULL;
 }
 
-/* args: argv[1..] of the front door (the ID last); envp: its environment. */
-static int make_key(struct kb *k, char *const *args, char **envp)
+/* args: argv[1..] of the front door (zoo-runtime: the ID last); envp: its
+ * environment. `engine`: the `zoo` door's key (door=zoo, its variables,
+ * idlen=64, every argument). The names are the doc's, not zoo_replay.h's:
+ * a header that drifts from the doc fails here. */
+static int make_key(struct kb *k, char *const *args, char **envp, bool engine)
 {
-	static const char *const names[] = { "ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR", "ZOO_SECCOMP_CACHE",
-					     "ZOO_DEBUG", "NOTIFY_SOCKET",
-					     "LISTEN_FDS" };
+	static const char *const runtime_names[] = { "ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR",
+						     "ZOO_SECCOMP_CACHE", "ZOO_DEBUG", "NOTIFY_SOCKET",
+						     "LISTEN_FDS", NULL };
+	static const char *const engine_names[] = { "ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR",
+						    "ZOO_SECCOMP_CACHE", "ZOO_DEBUG", "NOTIFY_SOCKET",
+						    "LISTEN_FDS", "ZOO_ROOT", "ZOO_CGROUP_MANAGER",
+						    "ZOO_NET_HELPER", "HOME", "PATH", NULL };
 	char path[256], num[128];
 	struct stat st;
 	int n = 0;
 
 	k->len = 0;
-	snprintf(path, sizeof path, "%s/zoo", dir);
+	snprintf(path, sizeof path, "%s/zoo-bun", dir);
 	if (stat(path, &st) < 0)
 		return -1;
 	kf(k, "zoo-run-cache/1", NULL);
+	if (engine)
+		kf(k, "door=zoo", NULL);
 	snprintf(num, sizeof num, "%llu:%llu:%lld:%lld", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
 		 (long long)st.st_size, (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 	kf(k, "exe=", num);
 	kf(k, "uid=", "0");
 	kf(k, "cwd=", dir);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		const char *v = env_of(envp, names[i]);
+	for (const char *const *name = engine ? engine_names : runtime_names; *name; name++) {
+		const char *v = env_of(envp, *name);
 		char f[64];
 
-		snprintf(f, sizeof f, "env=%s%s", names[i], v ? "=" : "");
+		snprintf(f, sizeof f, "env=%s%s", *name, v ? "=" : "");
 		kf(k, f, v);
 	}
 	while (args[n])
 		n++;
-	snprintf(num, sizeof num, "%zu", strlen(args[n - 1]));
+	snprintf(num, sizeof num, "%zu", engine ? (size_t)64 : strlen(args[n - 1]));
 	kf(k, "idlen=", num);
-	for (int i = 0; i < n - 1; i++)
+	for (int i = 0; i < (engine ? n : n - 1); i++)
 		kf(k, "arg=", args[i]);
 	return 0;
 }
@@ -297,7 +311,7 @@ static int run_front(char **args, struct env *env, struct result *r, const char 
 	r->out[0] = '\0';
 	for (char **w = wrapper; w && *w; w++)
 		argv[n++] = *w;
-	argv[n++] = front;
+	argv[n++] = (char *)door;
 	for (char **a = args; *a; a++)
 		argv[n++] = *a;
 	argv[n] = NULL;
@@ -307,7 +321,7 @@ static int run_front(char **args, struct env *env, struct result *r, const char 
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int null = front_stdin >= 0 ? front_stdin : open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		if (chdir(dir) < 0 || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 			_exit(126);
@@ -331,6 +345,9 @@ static int run_front(char **args, struct env *env, struct result *r, const char 
 				kill(pid, sig);
 				sent = 1;
 			}
+		} else if (sent && second_sig && ++sent == 1 + 60 * time_scale) {
+			/* 300 ms (scaled): time enough for the first to have been forwarded. */
+			kill(pid, second_sig);
 		}
 		if (waited > (long)T_RUN * time_scale) {
 			fprintf(stderr, "#   front door %d timed out, killing it\n", pid);
@@ -368,7 +385,7 @@ static bool fell_back(const struct result *r, char **args)
 
 	if (!exited(r, 42))
 		return false;
-	snprintf(want, sizeof want, "%s\n", front);
+	snprintf(want, sizeof want, "%s\n", door);
 	for (char **a = args; *a; a++)
 		strcat(strcat(want, *a), "\n");
 	strcat(want, "fds: 0 1 2\n");
@@ -397,12 +414,14 @@ static bool no_strays(void)
 struct entry {
 	struct penc e;
 	char path[128]; /* where it was written */
+	bool engine; /* under the `zoo` door's key */
 };
 
 static void en_init(struct entry *en)
 {
 	pe_init(&en->e);
 	en->path[0] = '\0';
+	en->engine = false;
 }
 
 static void en_str(struct entry *en, uint16_t type, const char *s)
@@ -450,13 +469,17 @@ static void en_op(struct entry *en, uint16_t type, uint32_t phase, int nu, const
 }
 
 /* The plan template: built with stand-in bytes (0x01 for the ID, 0x02 for
- * the token), whose runs become the sites, as TypeScript does it. */
+ * the token, 0x03 for the short ID), whose runs become the sites, as
+ * TypeScript does it. */
 static void en_plan(struct entry *en, const struct penc *plan, size_t idlen)
 {
+	static const uint32_t kinds[] = { 0, ZOO_SITE_ID, ZOO_SITE_TOKEN, ZOO_SITE_ID_SHORT };
+
 	en_blob(en, ZOO_RR_PLAN, plan->buf, (uint32_t)plan->len);
 	for (size_t i = 0; i < plan->len;) {
 		uint8_t b = plan->buf[i];
-		size_t want = b == 1 ? idlen : b == 2 ? ZOO_REPLAY_TOKEN_LEN : 0, run = 1;
+		size_t want = b == 1 ? idlen : b == 2 ? ZOO_REPLAY_TOKEN_LEN : b == 3 ? ZOO_REPLAY_SHORT_ID_LEN : 0,
+		       run = 1;
 
 		while (i + run < plan->len && plan->buf[i + run] == b)
 			run++;
@@ -465,7 +488,7 @@ static void en_plan(struct entry *en, const struct penc *plan, size_t idlen)
 			for (size_t k = 0; k < run; k += want) {
 				pe_begin(&en->e, ZOO_RR_PLAN_SITE);
 				pe_u32(&en->e, (uint32_t)(i + k));
-				pe_u32(&en->e, b == 1 ? ZOO_SITE_ID : ZOO_SITE_TOKEN);
+				pe_u32(&en->e, kinds[b]);
 				pe_end(&en->e);
 			}
 		}
@@ -479,7 +502,7 @@ static int en_write(struct entry *en, char *const *args, char **envp, mode_t mod
 	struct kb k;
 	int fd;
 
-	if (make_key(&k, args, envp) < 0)
+	if (make_key(&k, args, envp, en->engine) < 0)
 		return -1;
 	en_blob(en, ZOO_RR_KEY, k.buf, (uint32_t)k.len);
 	pe_finish(&en->e);
@@ -513,7 +536,9 @@ static void en_free(struct entry *en)
 #define TOK_MARK "\x01T"
 
 struct box {
+	bool engine; /* a `zoo run`: the front door makes the ID, so id is "" */
 	char id[64];
+	char image[64]; /* engine: the test's name in the arguments */
 	char *args[8];
 	char bundle[128], config[160], rootfs[160];
 	char state_root[128], state[192], fifo[256], mnt[160], pidfile[128], cg[320];
@@ -530,7 +555,7 @@ static int make_rootfs(void)
 	snprintf(p, sizeof p, "%s/rootfs", dir);
 	if (mkdir(p, 0755) < 0)
 		return -1;
-	for (const char *const *s = (const char *const[]){ "bin", "proc", "state", NULL }; *s; s++) {
+	for (const char *const *s = (const char *const[]){ "bin", "proc", "state", "ctr", NULL }; *s; s++) {
 		snprintf(p, sizeof p, "%s/rootfs/%s", dir, *s);
 		if (mkdir(p, 0755) < 0)
 			return -1;
@@ -575,6 +600,24 @@ static void box_init(struct box *b, const char *name)
 	b->args[4] = NULL;
 }
 
+/* A `zoo run` box: the paths are templates only (the ID is ours to learn);
+ * the arguments (all in the key) name the test, so the entry is its own. */
+static void box_init_engine(struct box *b, const char *name)
+{
+	box_init(b, name);
+	b->engine = true;
+	b->args[0] = "run";
+	b->args[1] = "--rm";
+	snprintf(b->image, sizeof b->image, "%s", b->id);
+	b->args[2] = b->image; /* name-pid: an image name as far as the key goes */
+	b->args[3] = "sh";
+	b->args[4] = NULL;
+	b->id[0] = '\0';
+	snprintf(b->state, sizeof b->state, "%s/", b->state_root);
+	snprintf(b->cg, sizeof b->cg, "%s-", cgroup);
+	snprintf(b->cg2, sizeof b->cg2, "%s-", cgroup2);
+}
+
 struct box_opts {
 	bool newpid;
 	const char *script;
@@ -585,10 +628,16 @@ struct box_opts {
 	bool bad_plan;
 	bool no_lock; /* the fifo's fd gets a low number: the spawn must not clobber it */
 	bool self_bind; /* the rootfs bound onto itself, as TypeScript plans a bundle's: no token, no mount point */
+	uint32_t flags; /* a FLAGS record with these (an engine box adds ZOO_RF_ENGINE_ID); NO_CREATED: no WAIT_START, no START */
+	bool ctr; /* a container directory <dir>/ctr.<ID> (MKDIR, must be new) bound at /ctr, where the shim makes shim/deeper */
+	/* More ops, just before the TEARDOWN ones (RMTREE_ALL, OOM_NOTE). */
+	void (*extra)(struct entry *en, const struct box *b, const char *arg);
+	const char *extra_arg;
 };
 
 /* The plan, with `id` and `tok` as given (stand-ins or real values). */
-static void box_plan(struct penc *p, const struct box *b, const struct box_opts *o, const char *id, const char *tok)
+static void box_plan(struct penc *p, const struct box *b, const struct box_opts *o, const char *id, const char *tok,
+		     const char *shortid)
 {
 	char mnt[192], st[1400], sub[256];
 	const char *argv[] = { "sh", "-c", o->script, NULL };
@@ -611,7 +660,15 @@ static void box_plan(struct penc *p, const struct box *b, const struct box_opts 
 	pe_mount(p, st, sub, NULL, MS_BIND, NULL);
 	snprintf(sub, sizeof sub, "%s/proc", mnt);
 	pe_mount(p, "proc", sub, "proc", 0, NULL);
-	pe_path_op(p, ZOO_OP_SETHOSTNAME, id);
+	if (o->ctr) {
+		char ctr[1200];
+
+		snprintf(ctr, sizeof ctr, "%s/ctr.%s", dir, id);
+		snprintf(sub, sizeof sub, "%s/ctr", mnt);
+		pe_mount(p, ctr, sub, NULL, MS_BIND, NULL);
+	}
+	/* `zoo run` names the host after the short ID. */
+	pe_path_op(p, ZOO_OP_SETHOSTNAME, b->engine ? shortid : id);
 	pe_path_op(p, ZOO_OP_CHDIR, mnt);
 	pe_begin(p, ZOO_OP_PIVOT_ROOT);
 	pe_str(p, ".");
@@ -622,7 +679,13 @@ static void box_plan(struct penc *p, const struct box *b, const struct box_opts 
 	pe_str(p, ".");
 	pe_end(p);
 	pe_path_op(p, ZOO_OP_CHDIR, "/");
-	pe_path_op(p, ZOO_OP_WAIT_START, "/proc/self/fd/5");
+	if (o->ctr) {
+		/* What the replay did not make: its undo must remove it all the same. */
+		pe_mkdir(p, "/ctr/shim/deeper", 0755, ZOO_MKDIR_PARENTS);
+		pe_write_file(p, "/ctr/shim/deeper/file", "x", ZOO_WRITE_CREATE);
+	}
+	if (!(o->flags & ZOO_RF_NO_CREATED))
+		pe_path_op(p, ZOO_OP_WAIT_START, "/proc/self/fd/5");
 	pe_exec(p, o->exec_path ? o->exec_path : "/bin/busybox", argv, envp);
 	pe_finish(p);
 	if (o->bad_plan)
@@ -632,19 +695,33 @@ static void box_plan(struct penc *p, const struct box *b, const struct box_opts 
 static const char json_tmpl[] = "{\"id\":\"" ID_MARK "\",\"pid\":\x01P,\"shim\":\x01S,\"ps\":\"\x01p\",\"ss\":\"\x01s\","
 				"\"created\":\"\x01" "C\",\"root\":\"%s/mnt." TOK_MARK "\"}";
 
+/* What an engine box's container finds in /state/state.json. */
+static const char engine_json[] = "{\"id\":\"" ID_MARK "\",\"short\":\"\x01i\",\"pid\":\x01P}";
+
 static int box_entry(struct entry *en, const struct box *b, const struct box_opts *o, char **envp)
 {
 	struct penc plan;
-	char idmark[1025], tokmark[ZOO_REPLAY_TOKEN_LEN + 1], json[512], cg[4096];
-	size_t idlen = strlen(b->id);
+	char idmark[1025], tokmark[ZOO_REPLAY_TOKEN_LEN + 1], shortmark[ZOO_REPLAY_SHORT_ID_LEN + 1], json[512],
+		cg[4096], t_ctr[256];
+	size_t idlen = b->engine ? 64 : strlen(b->id);
+	uint32_t flags = o->flags | (b->engine ? ZOO_RF_ENGINE_ID : 0);
 
 	memset(idmark, 1, idlen);
 	idmark[idlen] = '\0';
 	memset(tokmark, 2, ZOO_REPLAY_TOKEN_LEN);
 	tokmark[ZOO_REPLAY_TOKEN_LEN] = '\0';
+	memset(shortmark, 3, ZOO_REPLAY_SHORT_ID_LEN);
+	shortmark[ZOO_REPLAY_SHORT_ID_LEN] = '\0';
+	snprintf(t_ctr, sizeof t_ctr, "%s/ctr." ID_MARK, dir);
 	en_init(en);
+	en->engine = b->engine;
+	if (flags) {
+		pe_begin(&en->e, ZOO_RR_FLAGS);
+		pe_u32(&en->e, flags);
+		pe_end(&en->e);
+	}
 	en_str(en, ZOO_RR_SHIM, shim);
-	box_plan(&plan, b, o, idmark, tokmark);
+	box_plan(&plan, b, o, idmark, tokmark, shortmark);
 	en_plan(en, &plan, idlen);
 	pe_free(&plan);
 	en_guard_file(en, b->config, "{\"ociVersion\":\"1.0.2\"}\n");
@@ -663,6 +740,8 @@ static int box_entry(struct entry *en, const struct box *b, const struct box_opt
 		en_op(en, ZOO_RR_LOCK, ZOO_PHASE_PREPARE, 0, NULL, b->t_state, NULL);
 	en_op(en, ZOO_RR_MKFIFO, ZOO_PHASE_PREPARE, 1, (uint32_t[]){ 0622 }, b->t_fifo, NULL);
 	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, 0 }, b->t_cg, NULL);
+	if (o->ctr)
+		en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0700, 0 }, t_ctr, NULL);
 	if (o->bpf)
 		en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, 0 }, b->t_cg2, NULL);
 	en_op(en, ZOO_RR_WRITE, ZOO_PHASE_PREPARE, 0, NULL, b->t_pidsmax, "64");
@@ -672,7 +751,10 @@ static int box_entry(struct entry *en, const struct box *b, const struct box_opt
 	en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, b->t_cgprocs, "\x01P");
 	if (o->child_write)
 		en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, o->child_write, "\x01P");
-	snprintf(json, sizeof json, json_tmpl, dir);
+	if (b->engine)
+		snprintf(json, sizeof json, "%s", engine_json);
+	else
+		snprintf(json, sizeof json, json_tmpl, dir);
 	if (o->bpf) {
 		/* r0 = 1 (allow), exit */
 		static const uint8_t allow[16] = { 0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0 };
@@ -685,11 +767,16 @@ static int box_entry(struct entry *en, const struct box *b, const struct box_opt
 	}
 	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CREATED, 1, (uint32_t[]){ 0600 }, b->t_json, json);
 	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CREATED, 1, (uint32_t[]){ 0644 }, b->pidfile, "\x01P");
-	en_op(en, ZOO_RR_START, ZOO_PHASE_CREATED, 0, NULL, b->t_fifo, NULL);
+	if (!(o->flags & ZOO_RF_NO_CREATED))
+		en_op(en, ZOO_RR_START, ZOO_PHASE_CREATED, 0, NULL, b->t_fifo, NULL);
 	if (!o->no_lock) {
 		en_op(en, ZOO_RR_UNLOCK, ZOO_PHASE_CREATED, 0, NULL, b->t_state, NULL);
 		en_op(en, ZOO_RR_LOCK, ZOO_PHASE_TEARDOWN, 0, NULL, b->t_state, NULL);
 	}
+	if (o->extra)
+		o->extra(en, b, o->extra_arg);
+	if (o->ctr)
+		en_op(en, ZOO_RR_RMTREE_ALL, ZOO_PHASE_TEARDOWN, 0, NULL, t_ctr, NULL);
 	en_op(en, ZOO_RR_RMDIR, ZOO_PHASE_TEARDOWN, 1,
 	      (uint32_t[]){ ZOO_RRMDIR_RETRY_BUSY | ZOO_RRMDIR_ENOENT_OK }, b->t_cg, NULL);
 	if (!o->self_bind)
@@ -702,11 +789,45 @@ static int box_entry(struct entry *en, const struct box *b, const struct box_opt
 	return en_write(en, b->args, envp, 0600);
 }
 
+/* Entries of `path` whose names start with `prefix`. */
+static int count_in(const char *path, const char *prefix)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* An engine box's cgroups: the test's prefix, then the ID. */
+static int engine_cgroups(const struct box *b)
+{
+	return count_in("/sys/fs/cgroup/pids", strrchr(b->cg, '/') + 1) +
+	       count_in("/sys/fs/cgroup/unified", strrchr(b->cg2, '/') + 1);
+}
+
 /* Nothing of the run left on the host; `root`: the state root either (a fallback made it). */
 static bool box_gone(const struct box *b, bool root)
 {
 	bool ok = true;
 
+	if (b->engine) {
+		/* The ID is unknown here: nothing may be left under the prefixes. */
+		if ((root && exists(b->state_root)) || count_in(b->state_root, "") != 0 || engine_cgroups(b) != 0 ||
+		    count_prefix("ctr.") != 0) {
+			fprintf(stderr, "#   left behind: state %d, cgroups %d, ctr.* %d\n", count_in(b->state_root, ""),
+				engine_cgroups(b), count_prefix("ctr."));
+			ok = false;
+		}
+		return ok && count_prefix("mnt.") == 0;
+	}
 	if (exists(b->state) || (root && exists(b->state_root))) {
 		fprintf(stderr, "#   %s left behind\n", exists(b->state) ? b->state : b->state_root);
 		ok = false;
@@ -724,12 +845,18 @@ static bool box_gone(const struct box *b, bool root)
 
 static void box_cleanup(const struct box *b)
 {
-	char cmd[512];
+	char cmd[1024];
 
 	rmdir(b->cg);
 	rmdir(b->cg2);
+	if (b->engine) {
+		snprintf(cmd, sizeof cmd, "rmdir %s* %s* 2>/dev/null", b->cg, b->cg2);
+		if (system(cmd) != 0) {
+			/* Nothing there to remove: the usual case. */
+		}
+	}
 	unlink(b->pidfile);
-	snprintf(cmd, sizeof cmd, "rm -rf %s %s/mnt.*", b->state_root, dir);
+	snprintf(cmd, sizeof cmd, "rm -rf %s %s/mnt.* %s/ctr.*", b->state_root, dir, dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# %s failed\n", cmd);
 }
@@ -774,10 +901,19 @@ static bool fx_undone(const struct fixture *f)
 	return box_gone(&f->b, true) && no_strays();
 }
 
+/* The same for a `zoo run` through the zoo door. */
+static void fx_init_engine(struct fixture *f, const char *name)
+{
+	fx_init(f, name);
+	box_init_engine(&f->b, name);
+	door = zoo_front;
+}
+
 static void fx_done(struct fixture *f)
 {
 	box_cleanup(&f->b);
 	en_free(&f->en);
+	door = front;
 }
 
 /* ---- tests ---- */
@@ -790,6 +926,7 @@ static int t_not_a_run(void)
 	char *a2[] = { "run", "-b", dir, "bad/id", NULL };
 	char *a3[] = { "state", "x", NULL };
 	char *a4[] = { "run", "..", NULL };
+	char runc[128] = "", path[128], got[4096];
 	int rc = -1;
 
 	env_init(&env);
@@ -800,8 +937,17 @@ static int t_not_a_run(void)
 	CHECK(strstr(r.err, "run cache: miss (no valid container ID last)"), "stderr %s", r.err);
 	CHECK(run_front(a3, &env, &r, NULL, 0) == 0 && fell_back(&r, a3), "state");
 	CHECK(run_front(a4, &env, &r, NULL, 0) == 0 && fell_back(&r, a4), "..");
+	/* Under another name (a `runc` link): the runtime's door, and Bun is told so. */
+	snprintf(runc, sizeof runc, "%s/runc", dir);
+	CHECK(symlink("zoo-runtime", runc) == 0, "symlink");
+	door = runc;
+	CHECK(run_front(a1, &env, &r, NULL, 0) == 0 && exited(&r, 42), "as runc");
+	snprintf(path, sizeof path, "%s/argv.out", dir);
+	CHECK(read_text(path, got, sizeof got) == 0 && strncmp(got, "zoo-runtime\n--version\n", 22) == 0, "argv %s", got);
 	rc = 0;
 out:
+	door = front;
+	unlink(runc);
 	return rc;
 }
 
@@ -1088,8 +1234,350 @@ out:
 	return rc;
 }
 
+/* The zoo door: only `zoo run ...` is looked up; Bun gets argv[0] as given
+ * (it picks its door by it). An entry is for one door only. */
+static int t_engine_door(void)
+{
+	struct fixture f;
+	struct result r;
+	char *a1[] = { "--version", NULL };
+	char *a2[] = { "run", NULL };
+	char *a3[] = { "ps", "-a", NULL };
+	struct box_opts o = { .script = "exit 3" };
+	int rc = -1;
+
+	fx_init_engine(&f, "door");
+	CHECK(run_front(a1, &f.env, &r, NULL, 0) == 0 && fell_back(&r, a1), "--version");
+	CHECK(strcmp(r.err, "run cache: miss (not a run)\n") == 0, "stderr %s", r.err);
+	CHECK(run_front(a2, &f.env, &r, NULL, 0) == 0 && fell_back(&r, a2), "run alone");
+	CHECK(strcmp(r.err, "run cache: miss (not a run)\n") == 0, "stderr %s", r.err);
+	CHECK(run_front(a3, &f.env, &r, NULL, 0) == 0 && fell_back(&r, a3), "ps");
+	CHECK(fx_fell_back(&f), "no entry");
+	CHECK(strcmp(f.r.err, "run cache: miss (no entry)\n") == 0, "stderr %s", f.r.err);
+
+	/* An engine entry without ENGINE_ID, at the engine key's name. */
+	CHECK(fx_entry(&f, &o), "write");
+	{
+		int fd = open(f.en.path, O_RDWR | O_CLOEXEC);
+		uint8_t *flags = memmem(f.en.e.buf, f.en.e.len, "\x04\0\0\0\x04\0\0\0\x01\0\0\0", 12);
+
+		CHECK(fd >= 0 && flags, "the FLAGS record");
+		flags[8] = 0;
+		CHECK(pwrite(fd, f.en.e.buf, f.en.e.len, 0) == (ssize_t)f.en.e.len && close(fd) == 0, "rewrite");
+	}
+	CHECK(fx_fell_back(&f), "no ENGINE_ID");
+	CHECK(strstr(f.r.err, "run cache: miss (invalid entry") && strstr(f.r.err, "not for `zoo run`"), "stderr %s",
+	      f.r.err);
+	CHECK(box_gone(&f.b, true), "leftovers");
+	en_free(&f.en);
+
+	/* A runtime entry with ENGINE_ID. */
+	door = front;
+	box_init(&f.b, "door");
+	o.flags = ZOO_RF_ENGINE_ID;
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "ENGINE_ID at zoo-runtime");
+	CHECK(strstr(f.r.err, "run cache: miss (invalid entry") && strstr(f.r.err, "for `zoo run`"), "stderr %s",
+	      f.r.err);
+	CHECK(box_gone(&f.b, true), "leftovers");
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
+static bool is_hex(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* A `zoo run` replayed: the ID is 64 hex digits of ours, the plan's ID and
+ * short-ID sites and the REPLACE's I and i markers all got it. */
+static int t_engine_hit(void)
+{
+	struct fixture f;
+	struct box_opts o = {
+		.newpid = true,
+		.script = "hostname; cat /state/state.json; echo; grep pids /proc/self/cgroup; exit 5",
+	};
+	char want[512], host[16], id[80], shortid[16], line[256], pidtext[32], ids[2][80];
+	int rc = -1, pid = 0;
+
+	for (int k = 0; k < 2; k++) {
+		fx_init_engine(&f, "engine");
+		CHECK(fx_entry(&f, &o), "write");
+		CHECK(fx_run(&f, NULL, 0), "run");
+		CHECK(exited(&f.r, 5), "exit code");
+		snprintf(want, sizeof want, "run cache: hit %s\n", f.en.path);
+		CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
+		CHECK(sscanf(f.r.out, "%15s\n{\"id\":\"%79[^\"]\",\"short\":\"%15[^\"]\",\"pid\":%d}", host, id, shortid,
+			     &pid) == 4,
+		      "stdout %s", f.r.out);
+		CHECK(strlen(id) == 64 && is_hex(id, 64), "ID %s", id);
+		CHECK(strlen(host) == 12 && strncmp(host, id, 12) == 0, "hostname (short-ID site) %s, ID %s", host, id);
+		CHECK(strcmp(shortid, host) == 0, "the i marker gave %s", shortid);
+		snprintf(line, sizeof line, ":pids:/zoo-front-test-%d-%s\n", getpid(), id);
+		CHECK(strstr(f.r.out, line), "the cgroup (I marker in a path): %s", f.r.out);
+		CHECK(read_text(f.b.pidfile, pidtext, sizeof pidtext) == 0 && atoi(pidtext) == pid && pid > 1,
+		      "pid file %s", pidtext);
+		CHECK(box_gone(&f.b, false), "leftovers");
+		CHECK(no_strays(), "strays");
+		CHECK(!exists(strcat(strcpy(line, dir), "/argv.out")), "the Bun path ran too");
+		memcpy(ids[k], id, sizeof id);
+		fx_done(&f);
+	}
+	CHECK(strcmp(ids[0], ids[1]) != 0, "the same ID twice: %s", ids[0]);
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
+/* NO_CREATED: a plan without WAIT_START, so STARTED follows SETUP_DONE; the
+ * CREATED-phase ops (the pid file) run right after SETUP_DONE. */
+static int t_no_created(void)
+{
+	struct fixture f;
+	struct box_opts o = { .newpid = true, .script = "hostname; exit 4", .flags = ZOO_RF_NO_CREATED };
+	char want[512], pidtext[32];
+	int rc = -1;
+
+	fx_init_engine(&f, "nocreated");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 4), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\n", f.en.path);
+	CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
+	CHECK(strlen(f.r.out) == 13 && is_hex(f.r.out, 12), "hostname %s", f.r.out);
+	CHECK(read_text(f.b.pidfile, pidtext, sizeof pidtext) == 0 && atoi(pidtext) > 1, "pid file %s", pidtext);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
+/* RAISE: the container died of SIGTERM, so does the front door. Without a
+ * terminal, FOREGROUND forwards SIGINT still (nothing else would send it). */
+static int t_raise(void)
+{
+	struct fixture f;
+	struct box_opts o = { .script = "echo ready; exec sleep 100", .no_lock = true, .flags = ZOO_RF_RAISE };
+	int rc = -1;
+
+	fx_init(&f, "raise");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, "ready", SIGTERM), "run");
+	CHECK(WIFSIGNALED(f.r.status) && WTERMSIG(f.r.status) == SIGTERM, "wait status 0x%x, stderr %s", f.r.status,
+	      f.r.err);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	CHECK(no_strays(), "strays");
+	en_free(&f.en);
+
+	o.flags = ZOO_RF_FOREGROUND;
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, "ready", SIGINT), "run");
+	CHECK(exited(&f.r, 128 + SIGINT), "SIGINT without a terminal");
+	CHECK(box_gone(&f.b, false), "leftovers");
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
+/* FOREGROUND with a terminal on fd 0: SIGINT is the terminal's to send (it
+ * reaches the container's group by itself), so ours is not forwarded; the
+ * SIGTERM after it is, and the container dies of that. */
+static int t_foreground_tty(void)
+{
+	struct fixture f;
+	struct box_opts o = { .script = "echo ready; exec sleep 100", .no_lock = true, .flags = ZOO_RF_FOREGROUND };
+	int rc = -1, master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), slave = -1;
+
+	fx_init(&f, "fgtty");
+	CHECK(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0, "pty: %s", strerror(errno));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	CHECK(slave >= 0, "pty slave: %s", strerror(errno));
+	CHECK(fx_entry(&f, &o), "write");
+	front_stdin = slave;
+	second_sig = SIGTERM;
+	CHECK(fx_run(&f, "ready", SIGINT), "run");
+	CHECK(exited(&f.r, 128 + SIGTERM), "SIGINT was forwarded (or SIGTERM was not)");
+	CHECK(box_gone(&f.b, false), "leftovers");
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	front_stdin = -1;
+	second_sig = 0;
+	if (slave >= 0)
+		close(slave);
+	if (master >= 0)
+		close(master);
+	fx_done(&f);
+	return rc;
+}
+
+static void extra_rmtree_all(struct entry *en, const struct box *b, const char *arg)
+{
+	(void)b;
+	en_op(en, ZOO_RR_RMTREE_ALL, ZOO_PHASE_TEARDOWN, 0, NULL, arg, NULL);
+}
+
+/* RMTREE_ALL: a nested tree with symlinks out of it goes; what they point
+ * to stays. A mount inside (a bind mount from the same file system, which
+ * st_dev alone would miss) fails it and is left with what it shows. */
+static int t_rmtree_all(void)
+{
+	struct fixture f;
+	char tree[128], outside[128], p[320], want[1024], text[64];
+	struct box_opts o = { .script = "exit 0", .no_lock = true, .extra = extra_rmtree_all, .extra_arg = tree };
+	int rc = -1, mounted = 0;
+
+	snprintf(tree, sizeof tree, "%s/tree", dir);
+	snprintf(outside, sizeof outside, "%s/outside", dir);
+	fx_init(&f, "rmtree");
+	CHECK(mkdir(outside, 0755) == 0 && mkdir(tree, 0755) == 0, "mkdir");
+	snprintf(p, sizeof p, "%s/keep", outside);
+	CHECK(put_file(p, "kept") == 0, "keep");
+	snprintf(p, sizeof p, "%s/a/b/c", tree);
+	CHECK(mkdir(strcat(strcpy(want, tree), "/a"), 0755) == 0 && mkdir(strcat(want, "/b"), 0755) == 0 &&
+		      mkdir(p, 0700) == 0,
+	      "nested");
+	CHECK(put_file(strcat(p, "/file"), "x") == 0, "file");
+	snprintf(p, sizeof p, "%s/a/to-dir", tree);
+	CHECK(symlink(outside, p) == 0, "symlink to a dir");
+	snprintf(p, sizeof p, "%s/a/b/to-file", tree);
+	snprintf(want, sizeof want, "%s/keep", outside);
+	CHECK(symlink(want, p) == 0, "symlink to a file");
+	snprintf(p, sizeof p, "%s/a/b/fifo", tree);
+	CHECK(mkfifo(p, 0600) == 0, "fifo");
+	snprintf(p, sizeof p, "%s/top", tree);
+	CHECK(put_file(p, "y") == 0, "top file");
+
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\n", f.en.path);
+	CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
+	CHECK(!exists(tree), "%s still there", tree);
+	snprintf(p, sizeof p, "%s/keep", outside);
+	CHECK(read_text(p, text, sizeof text) == 0 && strcmp(text, "kept") == 0, "the symlinks' target: %s", text);
+	CHECK(box_gone(&f.b, false), "leftovers");
+
+	/* Again, with outside bound onto tree/m/mnt. */
+	snprintf(p, sizeof p, "%s/m/mnt", tree);
+	CHECK(mkdir(tree, 0755) == 0 && mkdir(strcat(strcpy(want, tree), "/m"), 0755) == 0 && mkdir(p, 0755) == 0,
+	      "mkdir");
+	CHECK(mount(outside, p, NULL, MS_BIND, NULL) == 0, "bind mount: %s", strerror(errno));
+	mounted = 1;
+	snprintf(want, sizeof want, "%s/other", tree);
+	CHECK(put_file(want, "z") == 0, "other");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	/* EBUSY: glibc and musl word it differently. */
+	snprintf(want, sizeof want, "run cache: hit %s\nzoo-runtime: delete %s: remove %s: ", f.en.path, f.b.id, tree);
+	CHECK(strncmp(f.r.err, want, strlen(want)) == 0 && strstr(f.r.err, "esource busy\n"), "stderr %s", f.r.err);
+	snprintf(want, sizeof want, "%s/keep", p);
+	CHECK(read_text(want, text, sizeof text) == 0 && strcmp(text, "kept") == 0, "through the mount: %s", text);
+	snprintf(want, sizeof want, "%s/other", tree);
+	CHECK(!exists(want), "the rest of the tree stays");
+	rc = 0;
+out:
+	if (mounted)
+		(void)umount2(p, MNT_DETACH);
+	snprintf(want, sizeof want, "rm -rf %s %s", tree, outside);
+	if (system(want) != 0)
+		fprintf(stderr, "# %s failed\n", want);
+	fx_done(&f);
+	return rc;
+}
+
+static void extra_oom(struct entry *en, const struct box *b, const char *arg)
+{
+	char path[256];
+
+	(void)b;
+	snprintf(path, sizeof path, "%s/events-v2", arg);
+	en_op(en, ZOO_RR_OOM_NOTE, ZOO_PHASE_TEARDOWN, 0, NULL, path, "zoo: the container " ID_MARK " ran out of memory\n");
+	snprintf(path, sizeof path, "%s/oom-control-v1", arg);
+	en_op(en, ZOO_RR_OOM_NOTE, ZOO_PHASE_TEARDOWN, 0, NULL, path, "not this one\n");
+	snprintf(path, sizeof path, "%s/missing", arg);
+	en_op(en, ZOO_RR_OOM_NOTE, ZOO_PHASE_TEARDOWN, 0, NULL, path, "nor this one\n");
+}
+
+/* OOM_NOTE: "oom_kill 1" says it; "oom_kill 0" after "oom_kill_disable 1" does not, nor a missing file. */
+static int t_oom_note(void)
+{
+	struct fixture f;
+	struct box_opts o = { .script = "exit 137", .no_lock = true, .extra = extra_oom, .extra_arg = dir };
+	char p[256], want[512];
+	int rc = -1;
+
+	fx_init(&f, "oom");
+	snprintf(p, sizeof p, "%s/events-v2", dir);
+	CHECK(put_file(p, "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n") == 0, "events");
+	snprintf(p, sizeof p, "%s/oom-control-v1", dir);
+	CHECK(put_file(p, "oom_kill_disable 1\nunder_oom 0\noom_kill 0\n") == 0, "oom_control");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 137), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\nzoo: the container %s ran out of memory\n", f.en.path, f.b.id);
+	CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	rc = 0;
+out:
+	snprintf(p, sizeof p, "%s/events-v2", dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/oom-control-v1", dir);
+	unlink(p);
+	fx_done(&f);
+	return rc;
+}
+
+static void extra_undo(struct entry *en, const struct box *b, const char *arg)
+{
+	char path[256];
+
+	(void)b;
+	(void)arg;
+	snprintf(path, sizeof path, "%s/ctr." ID_MARK "/sub", dir);
+	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0700, 0 }, path, NULL);
+	snprintf(path, sizeof path, "%s/ctr." ID_MARK "/sub/config.json", dir);
+	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_PREPARE, 1, (uint32_t[]){ 0600 }, path, "{}");
+	snprintf(path, sizeof path, "%s/ctr." ID_MARK "/fifo", dir);
+	en_op(en, ZOO_RR_MKFIFO, ZOO_PHASE_PREPARE, 1, (uint32_t[]){ 0600 }, path, NULL);
+}
+
+/* A forced failure (the command is not there, after the shim made
+ * directories and a file in the container directory): the undo leaves no
+ * file and no directory of the run, the shim's included. */
+static int t_undo_all(void)
+{
+	struct fixture f;
+	struct box_opts o = { .newpid = true, .script = "true", .exec_path = "/bin/not-there", .ctr = true,
+			      .extra = extra_undo };
+	int rc = -1;
+
+	fx_init_engine(&f, "undo");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(strstr(f.r.err, "run cache: fallback (zoo-shim: exec") && strstr(f.r.err, "/bin/not-there: No such file"),
+	      "stderr %s", f.r.err);
+	CHECK(!exists(f.b.pidfile), "the pid file REPLACE wrote is still there");
+	CHECK(fx_undone(&f), "leftovers");
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
 static const struct test tests[] = {
-	{ "not a run: the Bun path with the same arguments", t_not_a_run },
+	{ "not a run: the Bun path with the same arguments; argv[0] zoo-runtime for a runc link", t_not_a_run },
 	{ "no entry: a miss", t_no_entry },
 	{ "entry not trusted (mode, owner), ZOO_RUN_CACHE=off", t_trust },
 	{ "guards, key, framing, markers: misses", t_guards_and_invalid },
@@ -1098,6 +1586,14 @@ static const struct test tests[] = {
 	{ "a host op fails: fallback, everything undone", t_host_op_fails },
 	{ "ERROR from the shim: fallback, everything undone", t_shim_error },
 	{ "signals forwarded, 128+signal, teardown failure reported", t_signal },
+	{ "zoo door: Bun at once but for run; an entry for one door only", t_engine_door },
+	{ "zoo door: hit, the ID made here, ID and short-ID sites and markers", t_engine_hit },
+	{ "NO_CREATED: STARTED right after SETUP_DONE", t_no_created },
+	{ "RAISE: dies of the container's signal; FOREGROUND without a terminal", t_raise },
+	{ "FOREGROUND with a terminal: SIGINT not forwarded, SIGTERM is", t_foreground_tty },
+	{ "RMTREE_ALL: nested tree, symlinks not followed, a mount inside", t_rmtree_all },
+	{ "OOM_NOTE: oom_kill 1 says it, 0 and a missing file do not", t_oom_note },
+	{ "undo after a failure: no file or directory left, the shim's too", t_undo_all },
 };
 
 static int mkdir_cache(void)
@@ -1160,8 +1656,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(front, sizeof front, "%s/zoo-runtime", dir);
-	snprintf(cmd, sizeof cmd, "%s/zoo", dir);
-	if (copy_file(src, front, 0755) < 0 || copy_file(self, cmd, 0755) < 0 || make_rootfs() < 0) {
+	snprintf(zoo_front, sizeof zoo_front, "%s/zoo", dir);
+	snprintf(cmd, sizeof cmd, "%s/zoo-bun", dir);
+	if (copy_file(src, front, 0755) < 0 || copy_file(src, zoo_front, 0755) < 0 || copy_file(self, cmd, 0755) < 0 ||
+	    make_rootfs() < 0) {
 		perror("scratch files");
 		return 2;
 	}

@@ -26,7 +26,7 @@ describe.skipIf(!IS_ROOT)("zoo-runtime run cache entries (root)", () => {
 
   /** Where the entry of `zoo-runtime --root <root> <args...> <id>` run from / with no variables set goes, and its key. */
   function entryOf(args: string[], id: string): { file: string; key: Uint8Array } {
-    const key = keyBytes({ exe: exeIdentity(join(DIST, "zoo"))!, euid: 0, cwd: "/", env: {}, idLength: id.length, args: ["--root", s.root, ...args] });
+    const key = keyBytes({ exe: exeIdentity(join(DIST, "zoo-bun"))!, euid: 0, cwd: "/", env: {}, idLength: id.length, args: ["--root", s.root, ...args] });
     const file = entryFile(key);
     written.add(file);
     return { file, key };
