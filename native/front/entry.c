@@ -156,7 +156,7 @@ static int no_marker(const char *s, const char **bad)
 
 static int is_op(uint16_t t)
 {
-	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_OOM_NOTE;
+	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_NETLINK;
 }
 
 static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
@@ -187,6 +187,15 @@ static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
 		break;
 	case ZOO_RR_OOM_NOTE:
 		ok = get_str(c, &op->path, "file") == 0 && get_str(c, &op->content, "message") == 0;
+		break;
+	case ZOO_RR_NETLINK:
+		/* No path: it names the namespace in messages. */
+		op->path = "the container's network namespace";
+		ok = get_blob(c, &op->blob, &op->blob_len, "message") == 0;
+		if (ok && (op->blob_len < 16 || op->blob_len > 65536)) {
+			*bad = "a netlink message of a bad size";
+			return -1;
+		}
 		break;
 	case ZOO_RR_MKFIFO:
 		ok = get_u32(c, &op->mode, "mode") == 0 && get_str(c, &op->path, "path") == 0;
@@ -237,7 +246,8 @@ static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
 	}
 	/* An OPEN is for the shim's spawn, START needs CREATED. */
 	if ((op->type == ZOO_RR_OPEN && op->phase != ZOO_PHASE_PREPARE) ||
-	    (op->type == ZOO_RR_START && op->phase != ZOO_PHASE_CREATED)) {
+	    (op->type == ZOO_RR_START && op->phase != ZOO_PHASE_CREATED) ||
+	    (op->type == ZOO_RR_NETLINK && op->phase != ZOO_PHASE_CHILD)) {
 		*bad = "an op in a phase where it cannot run";
 		return -1;
 	}

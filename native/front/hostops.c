@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "hostops.h"
+#include "netlink.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -329,6 +330,7 @@ static const char *op_name(uint16_t type)
 	case ZOO_RR_UNLOCK: return "unlock";
 	case ZOO_RR_RMTREE_ALL: return "remove";
 	case ZOO_RR_OOM_NOTE: return "read";
+	case ZOO_RR_NETLINK: return "netlink request in";
 	}
 	return "?";
 }
@@ -385,6 +387,8 @@ static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, c
 		return rr_rmtree_all(path);
 	case ZOO_RR_OOM_NOTE:
 		return oom_note(path, content);
+	case ZOO_RR_NETLINK:
+		return rr_netlink_in(h->container, op->blob, op->blob_len);
 	case ZOO_RR_START:
 		return start(h, path);
 	}

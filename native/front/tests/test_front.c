@@ -16,6 +16,9 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -620,6 +623,7 @@ static void box_init_engine(struct box *b, const char *name)
 
 struct box_opts {
 	bool newpid;
+	bool newnet; /* a network namespace of its own (lo down until a NETLINK op brings it up) */
 	const char *script;
 	const char *exec_path; /* default /bin/busybox */
 	const char *child_write; /* a CHILD-phase WRITE to this path (that fails) */
@@ -649,7 +653,8 @@ static void box_plan(struct penc *p, const struct box *b, const struct box_opts 
 		snprintf(mnt, sizeof mnt, "%s/mnt.%s", dir, tok);
 	snprintf(st, sizeof st, "%s/%s", b->state_root, id);
 	pe_init(p);
-	pe_clone(p, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (o->newpid ? CLONE_NEWPID : 0));
+	pe_clone(p, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (o->newpid ? CLONE_NEWPID : 0) |
+			    (o->newnet ? CLONE_NEWNET : 0));
 	pe_options(p, ZOO_OPT_FOREGROUND | ZOO_OPT_WAIT_SETUP);
 	pe_begin(p, ZOO_REC_ROOTFS);
 	pe_str(p, mnt);
@@ -1510,6 +1515,62 @@ static void extra_oom(struct entry *en, const struct box *b, const char *arg)
 	en_op(en, ZOO_RR_OOM_NOTE, ZOO_PHASE_TEARDOWN, 0, NULL, path, "nor this one\n");
 }
 
+/* RTM_NEWLINK for ifindex `index`, IFF_UP set (or cleared), asking for an ACK;
+ * the seq and pid fields hold junk the front door must overwrite. */
+static void link_msg(uint8_t m[32], int32_t index, bool up)
+{
+	struct nlmsghdr h = { .nlmsg_len = 32, .nlmsg_type = RTM_NEWLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+			      .nlmsg_seq = 777, .nlmsg_pid = 12345 };
+	struct ifinfomsg i = { .ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = up ? IFF_UP : 0,
+			       .ifi_change = IFF_UP };
+
+	memcpy(m, &h, sizeof h);
+	memcpy(m + sizeof h, &i, sizeof i);
+}
+
+static void extra_netlink(struct entry *en, const struct box *b, const char *arg)
+{
+	uint8_t m[32];
+
+	(void)b;
+	/* lo is 1 in every namespace; "missing" asks for a link that is not there. */
+	link_msg(m, strcmp(arg, "missing") == 0 ? 4242 : 1, true);
+	pe_begin(&en->e, ZOO_RR_NETLINK);
+	pe_u32(&en->e, ZOO_PHASE_CHILD);
+	pe_blob(&en->e, m, sizeof m);
+	pe_end(&en->e);
+}
+
+/* NETLINK: sent in the container's namespace (its lo comes up, ours is not
+ * touched); a request the kernel refuses is a fallback with nothing left. */
+static int t_netlink(void)
+{
+	struct fixture f;
+	struct box_opts o = { .script = "cat /sys/class/net/lo/flags 2>/dev/null || ip -o link show lo; exit 3",
+			      .no_lock = true, .newnet = true, .extra = extra_netlink, .extra_arg = "lo" };
+	int rc = -1;
+
+	fx_init(&f, "netlink");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 3), "exit code");
+	CHECK(strstr(f.r.out, "LOOPBACK,UP") != NULL, "lo is not up inside: %s", f.r.out);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	fx_done(&f);
+
+	o.extra_arg = "missing";
+	fx_init(&f, "netlink-bad");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(fx_fell_back(&f), "a refused request falls back");
+	CHECK(strstr(f.r.err, "netlink request in the container's network namespace") != NULL, "why: %s", f.r.err);
+	CHECK(fx_undone(&f), "undone");
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
 /* OOM_NOTE: "oom_kill 1" says it; "oom_kill 0" after "oom_kill_disable 1" does not, nor a missing file. */
 static int t_oom_note(void)
 {
@@ -1594,6 +1655,7 @@ static const struct test tests[] = {
 	{ "RMTREE_ALL: nested tree, symlinks not followed, a mount inside", t_rmtree_all },
 	{ "OOM_NOTE: oom_kill 1 says it, 0 and a missing file do not", t_oom_note },
 	{ "undo after a failure: no file or directory left, the shim's too", t_undo_all },
+	{ "NETLINK: lo up in the container's namespace; a refused request falls back", t_netlink },
 };
 
 static int mkdir_cache(void)
