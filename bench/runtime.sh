@@ -65,7 +65,8 @@ fi
 } >"$here/$out"
 hyperfine -N -w 5 -r "$R" --export-markdown "$work/a.md" --export-json "$res/runtime-back-to-back.json" "${runtimes[@]}" \
   -n "zoo-runtime run, ZOO_RUN_CACHE=off (the Bun path)" "env ZOO_RUN_CACHE=off $here/dist/zoo-runtime --root $work/zr run z" \
-  -n "zoo --version (start-up floor)" "$here/dist/zoo --version" 2>&1 | grep -E "Benchmark|Time|±|faster"
+  -n "zoo --version (start-up floor)" "$here/dist/zoo-bun --version" \
+  -n "zoo --version through the front door" "$here/dist/zoo --version" 2>&1 | grep -E "Benchmark|Time|±|faster"
 cat "$work/a.md" >>"$here/$out"
 printf '\n## Spaced 250 ms apart\n\n' >>"$here/$out"
 hyperfine -N -w 2 -r "$(( R / 2 ))" --prepare "sleep 0.25" --export-markdown "$work/b.md" --export-json "$res/runtime-spaced.json" "${runtimes[@]}" 2>&1 | grep -E "Benchmark|Time|±|faster"
