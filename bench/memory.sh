@@ -61,7 +61,9 @@ node_modules/.bin/bun -e 'const [src, dst, rootfs] = process.argv.slice(1); cons
   c.root.path = rootfs; c.process.args = ["sleep", "1001"]; await Bun.write(dst, JSON.stringify(c));' \
   "$work/bundle/config.json" "$work/fg/config.json" "$work/bundle/rootfs"
 fg_tools=(
+  # ZOO_ROOT is this run's own store, so the first is always the Bun path; the second is replayed.
   "zoo run|$Z run --rm --network none busybox sleep 1001"
+  "zoo run, replayed|$Z run --rm --network none busybox sleep 1001"
   "zoo-runtime run|$here/dist/zoo-runtime --root $work/zoo-runtime run --bundle $work/fg fz"
   # The same run again: the first one left a run cache entry, so the C front door replays it.
   "zoo-runtime run, replayed|$here/dist/zoo-runtime --root $work/zoo-runtime run --bundle $work/fg fz"
