@@ -35,14 +35,16 @@ export const RR = {
   RMTREE_ALL: 0x002b,
   OOM_NOTE: 0x002c,
   NETLINK: 0x002d,
+  DBUS: 0x002e,
+  AWAIT_CGROUP: 0x002f,
 } as const;
 
 export const RFlag = { ENGINE_ID: 1, NO_CREATED: 2, RAISE: 4, FOREGROUND: 8 } as const;
 
 export const Guard = { ABSENT: 0, DIR: 1, NOT_DIR: 2 } as const;
-export const Site = { ID: 1, TOKEN: 2, ID_SHORT: 3 } as const;
+export const Site = { ID: 1, TOKEN: 2, ID_SHORT: 3, SELF_PID: 4 } as const;
 export const Phase = { PREPARE: 0, SPAWNED: 1, CHILD: 2, CREATED: 3, TEARDOWN: 4 } as const;
-export const RMkdir = { EXIST_OK: 1 } as const;
+export const RMkdir = { EXIST_OK: 1, KEEP: 2 } as const;
 export const RRmdir = { RETRY_BUSY: 1, ENOENT_OK: 2 } as const;
 
 /** Markers in host-op strings: MARK, then one of Mark's letters. */
@@ -55,6 +57,7 @@ export const Mark = {
   SHIM_PID: "S",
   PID_START: "p",
   SHIM_START: "s",
+  SELF_PID: "F",
   CREATED: "C",
 } as const;
 
