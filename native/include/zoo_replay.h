@@ -23,7 +23,7 @@
 /* The environment TypeScript consults on the way to a plan, in key order
  * (space-separated): zoo-runtime's, and zoo run's. */
 #define ZOO_REPLAY_RUNTIME_ENV "ZOO_SHIM ZOO_CGROUP_PARENT XDG_RUNTIME_DIR ZOO_SECCOMP_CACHE ZOO_DEBUG NOTIFY_SOCKET LISTEN_FDS"
-#define ZOO_REPLAY_ENGINE_ENV "ZOO_SHIM ZOO_CGROUP_PARENT XDG_RUNTIME_DIR ZOO_SECCOMP_CACHE ZOO_DEBUG NOTIFY_SOCKET LISTEN_FDS ZOO_ROOT ZOO_CGROUP_MANAGER ZOO_NET_HELPER HOME PATH"
+#define ZOO_REPLAY_ENGINE_ENV "ZOO_SHIM ZOO_CGROUP_PARENT XDG_RUNTIME_DIR ZOO_SECCOMP_CACHE ZOO_DEBUG NOTIFY_SOCKET LISTEN_FDS ZOO_ROOT ZOO_CGROUP_MANAGER ZOO_NET_HELPER HOME PATH DBUS_SYSTEM_BUS_ADDRESS"
 
 /* What the entry is for, and what must still hold for it to apply. */
 #define ZOO_RR_KEY 0x0001        /* blob: the key, compared byte for byte with the one computed now */

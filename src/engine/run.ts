@@ -30,7 +30,7 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager; ar
     return f.detach ? engine.runDetached(f) : engine.runAttached(f);
   }
   const store = new Store(defaultStoreRoot());
-  const cacheArgs = { argv: g.argv ?? [], euid: process.geteuid!(), main: Bun.main, env: process.env, cgroupManager: g.cgroupManager };
+  const cacheArgs = { argv: g.argv ?? [], euid: process.geteuid!(), main: Bun.main, env: process.env };
   // Loaded only when this run can have an entry: most runs never pay for the module.
   const cache = g.argv && (await import("./run-cache/eligible.ts")).engineRunIneligible(f, cacheArgs) === null ? await import("./run-cache/index.ts") : null;
   const recorder = cache?.watchEngineRun(g.argv!, store.root) ?? undefined;
@@ -56,7 +56,7 @@ export async function zooRun(f: RunFlags, g: { cgroupManager?: CgroupManager; ar
     const net = await prepareNetwork(network, f, { id, name: f.name, hostname: spec.hostname!, hostsFile }, undo);
     recorder?.snapshot(dir);
     const parent = await cgroupParentFor({ flag: g.cgroupManager, unit: `zoo-${id.slice(0, 12)}.scope`, description: `zoo container ${id.slice(0, 12)}` });
-    if (parent !== undefined) recorder?.refuse("a cgroup parent from systemd");
+    if (parent !== undefined && !recorder?.scope) recorder?.refuse("a cgroup parent not from a scope zoo joined");
     // Docker's: deny-all plus the default devices; --privileged gets them all.
     const devices = f.privileged ? undefined : containerRules([], spec.linux?.devices ?? []);
     if (recorder) recorder.devices = devices;

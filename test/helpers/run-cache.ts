@@ -114,6 +114,14 @@ export function decodeEntry(bytes: Uint8Array): Entry {
         else if (r.type === RR.RMTREE_ALL) op = { op: "rmtree-all", phase, path: f.str() };
         else if (r.type === RR.OOM_NOTE) op = { op: "oom-note", phase, file: f.str(), message: f.str() };
         else if (r.type === RR.NETLINK) op = { op: "netlink", phase, message: f.blob() };
+        else if (r.type === RR.DBUS) {
+          const socket = f.str();
+          const messages = f.blob();
+          const raw = f.blob();
+          const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+          const sites = Array.from({ length: raw.length / 8 }, (_, i) => ({ offset: dv.getUint32(i * 8, true), kind: dv.getUint32(i * 8 + 4, true) }));
+          op = { op: "dbus", phase, socket, messages, sites };
+        } else if (r.type === RR.AWAIT_CGROUP) op = { op: "await-cgroup", phase, timeoutMs: f.u32(), suffix: f.str() };
         else throw new Error(`unknown record type ${r.type}`);
         e.ops.push(op);
       }

@@ -16,6 +16,9 @@ export interface SystemdScope {
   path: string;
 }
 
+/** What joinSystemdScope did besides the bus calls, for the run cache; must not throw. */
+export const scopeObserver: { joined?: (j: { unit: string; timeoutMs: number; leaf: string; leafMode: number }) => void } = {};
+
 export function systemdBooted(): boolean {
   return existsSync("/run/systemd/system");
 }
@@ -76,5 +79,6 @@ export async function joinSystemdScope(o: JoinOptions): Promise<SystemdScope> {
   const leaf = `${dir}/${SUPERVISOR_LEAF}`;
   mkdirSync(leaf);
   writeFileSync(`${leaf}/cgroup.procs`, String(process.pid));
+  scopeObserver.joined?.({ unit: o.unit, timeoutMs: o.timeoutMs ?? 20_000, leaf, leafMode: 0o777 });
   return { unit: o.unit, path };
 }

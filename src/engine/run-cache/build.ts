@@ -2,6 +2,7 @@
 // "zoo run"): the ops are what zooRun, launch and their cleanups did, in
 // their order; per-run values (the ID, its short form, the root mount's
 // token) become sites and markers by search (search.ts).
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Guard, Mark, Phase, RFlag, RMkdir, RRmdir, REPLAY_SHORT_ID_LEN, Site } from "../../plan/replay-ids.ts";
 import { marker } from "../../runtime/oci/run-cache/template.ts";
@@ -11,6 +12,7 @@ import { v1Writes } from "../../runtime/device-cgroup/v1.ts";
 import type { Entry, Guard as EntryGuard, HostOp } from "../../runtime/oci/run-cache/entry.ts";
 import { encodeOrphanList } from "../../runtime/sync.ts";
 import type { EngineRecorder } from "./record.ts";
+import { systemdOps } from "./systemd.ts";
 import { searchPlanSites, templateOf, type RunValues } from "./search.ts";
 
 export class Refused extends Error {}
@@ -59,6 +61,12 @@ export function buildEngineEntry(r: EngineRecorder, key: Uint8Array, x: EngineRu
       if (m.content.includes("\0")) no(`${m.path} holds a NUL byte`);
       ops.push({ op: "replace", phase: Phase.PREPARE, mode: m.mode, path: t(m.path), content: t(m.content) });
     }
+  }
+  // systemd's cgroup manager: the scope, then the leaf we sit in; the container's cgroup goes beside the leaf.
+  try {
+    ops.push(...systemdOps(r, x.id, t));
+  } catch (e) {
+    no((e as Error).message);
   }
   // The cgroup layer as it went: made before clone, the child in after.
   // destroy()'s writes (cgroup.kill on v2) come before its rmdirs, below.
@@ -114,6 +122,8 @@ function guards(r: EngineRecorder, x: EngineRunFacts): EntryGuard[] {
   ];
   for (const [path, content] of r.files) out.push({ kind: "file", path, content });
   for (const d of x.lower) out.push({ kind: "stat", path: d, is: Guard.DIR });
+  // Whether systemd runs decides the cgroup manager (unless the key's variables say).
+  out.push({ kind: "stat", path: "/run/systemd/system", is: existsSync("/run/systemd/system") ? Guard.DIR : Guard.ABSENT });
   // Bind sources in the container's own directory are made by the entry; any other must be as it was.
   const kinds = { dir: Guard.DIR, "not-dir": Guard.NOT_DIR, absent: Guard.ABSENT } as const;
   for (const [path, kind] of r.sources) {

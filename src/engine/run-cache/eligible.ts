@@ -10,7 +10,6 @@ export interface EngineRunFacts {
   /** Bun.main: "/$bunfs/..." in the compiled executable. */
   main: string;
   env: Record<string, string | undefined>;
-  cgroupManager?: string;
 }
 
 /** Why this run gets no entry, or null. */
@@ -19,7 +18,6 @@ export function engineRunIneligible(f: RunFlags, x: EngineRunFacts): string | nu
   if (!x.main.startsWith("/$bunfs/")) return "not the compiled executable";
   if (x.euid !== 0) return "not root";
   if (x.argv[0] !== "run") return "flags before run";
-  if (x.cgroupManager === "systemd" || x.env.ZOO_CGROUP_MANAGER === "systemd") return "systemd manages the cgroups";
   // Only a network whose setup an entry can say: lo up, no helper, no bridge.
   if (f.network !== "none" || f.moreNetworks?.length) return "a network other than none";
   // Inputs from files or our environment that the key does not hold.

@@ -5,6 +5,8 @@
 import { readFileSync } from "node:fs";
 import type { CgroupState } from "../../cgroups/index.ts";
 import { netnsObserver } from "../../net/netns.ts";
+import { scopeObserver } from "../../cgroups/systemd/scope.ts";
+import { dbusObserver, type SentCall } from "../../sys/dbus/observer.ts";
 import { RunRecorder } from "../../runtime/oci/run-cache/record.ts";
 import type { Rule } from "../../runtime/device-cgroup/rules.ts";
 import { snapshotTree, type Made } from "./snapshot.ts";
@@ -16,10 +18,18 @@ export class EngineRecorder extends RunRecorder {
   devices: Rule[] | undefined;
   /** Files whose exact bytes the run depended on, read when it used them. */
   readonly files = new Map<string, Uint8Array>();
+  /** systemd's cgroup manager: the bus calls, then the scope zoo was moved into. */
+  readonly dbus: SentCall[] = [];
+  scope: { unit: string; timeoutMs: number; leaf: string; leafMode: number } | null = null;
 
   constructor(argv: string[], storeRoot: string) {
     super(argv, storeRoot);
     netnsObserver.sent = (pid, message) => void this.netlink.push({ pid, message: message.slice() });
+    dbusObserver.sent = (c) => void this.dbus.push({ ...c, bytes: c.bytes.slice() });
+    scopeObserver.joined = (j) => {
+      if (this.scope) this.refuse("joined two scopes");
+      this.scope = j;
+    };
   }
 
   /** The container directory as it is just before launch. */
@@ -41,5 +51,7 @@ export class EngineRecorder extends RunRecorder {
 
   stop(): void {
     netnsObserver.sent = undefined;
+    dbusObserver.sent = undefined;
+    scopeObserver.joined = undefined;
   }
 }

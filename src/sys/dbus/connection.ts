@@ -3,6 +3,7 @@
 import { createConnection, type Socket } from "node:net";
 import { decodeMessage, encodeMessage, messageLength, MessageType, type Message } from "./message.ts";
 import type { DbusValue } from "./wire.ts";
+import { dbusObserver } from "./observer.ts";
 
 export class DbusError extends Error {
   override name = "DbusError";
@@ -50,7 +51,11 @@ export class DbusConnection {
   /** Signals that arrived, for callers that wait for one (e.g. JobRemoved). */
   private signalWaiters: ((m: Message) => void)[] = [];
 
-  private constructor(private readonly sock: Socket) {}
+  private constructor(
+    private readonly sock: Socket,
+    private readonly socketPath: string,
+    private readonly uid: number,
+  ) {}
 
   /** Connects, authenticates and, on a message bus, says Hello (peer-to-peer sockets such as /run/systemd/private skip it). */
   static async open(address: string, opts: { uid?: number; hello?: boolean; timeoutMs?: number } = {}): Promise<DbusConnection> {
@@ -70,7 +75,7 @@ export class DbusConnection {
     } finally {
       clearTimeout(timer);
     }
-    const c = new DbusConnection(sock);
+    const c = new DbusConnection(sock, path, uid);
     sock.on("data", (d: Buffer) => c.onData(d));
     sock.on("error", (e) => c.fail(new DbusError(`bus connection: ${e.message}`)));
     sock.on("close", () => c.fail(new DbusError("the bus closed the connection")));
@@ -128,6 +133,7 @@ export class DbusConnection {
       signature: o.signature ?? "",
       body: o.body ?? [],
     });
+    dbusObserver.sent?.({ socketPath: this.socketPath, uid: this.uid, serial, options: o, bytes: msg });
     const reply = await new Promise<Message>((resolve, reject) => {
       this.pending.set(serial, { resolve, reject });
       this.sock.write(msg);

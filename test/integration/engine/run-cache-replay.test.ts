@@ -94,7 +94,8 @@ describe.skipIf(!IS_ROOT)("zoo run replayed from the run cache", () => {
       // sleep is the container's PID 1: SIGKILL from outside ends the container.
       const p = Bun.spawn([ZOO, ...RUN, "busybox", "sleep", secs], { env: { PATH: process.env.PATH!, ZOO_ROOT: t.store, ...TRACE }, stdout: "pipe", stderr: "pipe" });
       let pid = "";
-      for (let i = 0; i < 200 && !pid; i++) {
+      // Generous: the first run goes through Bun, slow in an emulated VM.
+      for (let i = 0; i < 1200 && !pid; i++) {
         const g = Bun.spawnSync(["pgrep", "-xf", tag]);
         pid = g.stdout.toString().trim();
         if (!pid) await Bun.sleep(25);

@@ -43,6 +43,17 @@ export function opRecord(o: HostOp): PlanRecord {
       return rec(RR.OOM_NOTE, p.str(o.file).str(o.message));
     case "netlink":
       return rec(RR.NETLINK, p.blob(o.message));
+    case "dbus": {
+      const sites = new Uint8Array(o.sites.length * 8);
+      const dv = new DataView(sites.buffer);
+      o.sites.forEach((s, i) => {
+        dv.setUint32(i * 8, s.offset, true);
+        dv.setUint32(i * 8 + 4, s.kind, true);
+      });
+      return rec(RR.DBUS, p.str(o.socket).blob(o.messages).blob(sites));
+    }
+    case "await-cgroup":
+      return rec(RR.AWAIT_CGROUP, p.u32(o.timeoutMs).str(o.suffix));
   }
 }
 

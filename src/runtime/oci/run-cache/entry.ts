@@ -20,7 +20,9 @@ export type HostOp =
   | { op: "start"; phase: PhaseId; fifo: string }
   | { op: "rmtree-all"; phase: PhaseId; path: string }
   | { op: "oom-note"; phase: PhaseId; file: string; message: string }
-  | { op: "netlink"; phase: PhaseId; message: Uint8Array };
+  | { op: "netlink"; phase: PhaseId; message: Uint8Array }
+  | { op: "dbus"; phase: PhaseId; socket: string; messages: Uint8Array; sites: PlanSite[] }
+  | { op: "await-cgroup"; phase: PhaseId; timeoutMs: number; suffix: string };
 
 export interface PlanSite {
   offset: number;
