@@ -1917,17 +1917,23 @@ static __attribute__((noreturn)) void bus_serve(int lfd, const struct bus *b)
 	_exit(0);
 }
 
-static int bus_start(struct bus *b)
+/* Its paths, for the entry: written before the bus starts, which needs the entry's pid_off. */
+static void bus_init(struct bus *b)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int lfd;
-
+	memset(b, 0, sizeof *b);
 	snprintf(b->sock, sizeof b->sock, "%s/bus.sock", dir);
 	snprintf(b->got, sizeof b->got, "%s/bus.got", dir);
 	snprintf(b->auth, sizeof b->auth, "%s/bus.auth", dir);
 	unlink(b->sock);
 	unlink(b->got);
 	unlink(b->auth);
+}
+
+static int bus_start(struct bus *b)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int lfd;
+
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", b->sock);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(lfd, 4) < 0)
@@ -2035,9 +2041,10 @@ static int t_dbus(void)
 	ssize_t k;
 
 	fx_init_engine(&f, "dbus");
-	memset(&the_bus, 0, sizeof the_bus);
-	CHECK(bus_start(&the_bus) == 0, "the fake bus: %s", strerror(errno));
+	bus_init(&the_bus);
+	the_bus.scope_base = scope_base;
 	CHECK(fx_entry(&f, &o), "write");
+	CHECK(bus_start(&the_bus) == 0, "the fake bus: %s", strerror(errno));
 	CHECK(fx_run(&f, NULL, 0), "run");
 	CHECK(bus_wait(&the_bus) == 0, "the fake bus failed");
 	CHECK(exited(&f.r, 6), "exit code");
@@ -2094,10 +2101,10 @@ static int t_dbus_error(void)
 	int rc = -1;
 
 	fx_init_engine(&f, "dbus-error");
-	memset(&the_bus, 0, sizeof the_bus);
+	bus_init(&the_bus);
 	the_bus.fail_member = "StartTransientUnit";
-	CHECK(bus_start(&the_bus) == 0, "the fake bus: %s", strerror(errno));
 	CHECK(fx_entry(&f, &o), "write");
+	CHECK(bus_start(&the_bus) == 0, "the fake bus: %s", strerror(errno));
 	CHECK(fx_fell_back(&f), "fallback");
 	CHECK(bus_wait(&the_bus) == 0, "the fake bus failed");
 	snprintf(want, sizeof want,
