@@ -1797,7 +1797,7 @@ static size_t bus_calls(uint8_t *out, uint8_t *sites, size_t *sites_len, size_t 
 
 struct bus {
 	pid_t pid;
-	char sock[160], got[160], auth[160];
+	char sock[108], got[160], auth[160]; /* sock: a sun_path */
 	const char *fail_member; /* the call naming it gets an ERROR */
 	const char *scope_base; /* as systemd: after the reply, the pid at pid_off moves to <scope_base><unit name> */
 	size_t pid_off;
