@@ -2242,7 +2242,7 @@ static int t_dbus_invalid(void)
 					   "an op in a phase where it cannot run", "an empty socket path",
 					   "D-Bus sites that are not (offset, kind) pairs" };
 	struct fixture f;
-	char arg[4];
+	char arg[16];
 	struct box_opts o = { .script = "exit 0", .extra = extra_invalid, .extra_arg = arg };
 	int rc = -1;
 
