@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "dbus.h"
 #include "zoo_replay.h"
 
 #define SLOT_FIRST 5 /* 0-2 stdio, 3 the plan, 4 the sync socket */
@@ -126,6 +127,7 @@ static int check_template(const char *s, int late, const char **bad)
 		case ZOO_MARK_ID:
 		case ZOO_MARK_ID_SHORT:
 		case ZOO_MARK_TOKEN:
+		case ZOO_MARK_SELF_PID:
 			break;
 		case ZOO_MARK_PID:
 		case ZOO_MARK_SHIM_PID:
@@ -156,10 +158,53 @@ static int no_marker(const char *s, const char **bad)
 
 static int is_op(uint16_t t)
 {
-	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_NETLINK;
+	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_AWAIT_CGROUP;
 }
 
-static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
+static size_t call_site_len(uint32_t kind, size_t idlen)
+{
+	return kind == ZOO_SITE_ID ? idlen : kind == ZOO_SITE_ID_SHORT ? ZOO_REPLAY_SHORT_ID_LEN : 4;
+}
+
+/* DBUS sites: (offset, kind) pairs, each inside the messages, none over another. */
+static int check_call_sites(const struct rr_op *op, size_t idlen, const char **bad)
+{
+	size_t n = op->sites_len / 8;
+
+	if (op->sites_len % 8) {
+		*bad = "D-Bus sites that are not (offset, kind) pairs";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t off = zoo_get_u32(op->sites + 8 * i), kind = zoo_get_u32(op->sites + 8 * i + 4);
+		size_t len = call_site_len(kind, idlen);
+
+		if (kind != ZOO_SITE_ID && kind != ZOO_SITE_ID_SHORT && kind != ZOO_SITE_SELF_PID) {
+			*bad = "unknown D-Bus site kind";
+			return -1;
+		}
+		if (kind == ZOO_SITE_ID_SHORT && idlen < ZOO_REPLAY_SHORT_ID_LEN) {
+			*bad = "a short-ID site for an ID shorter than that";
+			return -1;
+		}
+		if ((uint64_t)off + len > op->blob_len) {
+			*bad = "a D-Bus site past the messages";
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			uint32_t o2 = zoo_get_u32(op->sites + 8 * j);
+			size_t l2 = call_site_len(zoo_get_u32(op->sites + 8 * j + 4), idlen);
+
+			if (off < o2 + l2 && o2 < off + len) {
+				*bad = "D-Bus sites that overlap";
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **bad)
 {
 	int ok;
 
@@ -173,7 +218,7 @@ static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
 	case ZOO_RR_MKDIR:
 		ok = get_u32(c, &op->mode, "mode") == 0 && get_u32(c, &op->flags, "flags") == 0 &&
 		     get_str(c, &op->path, "path") == 0;
-		if (ok && (op->flags & ~ZOO_RMKDIR_EXIST_OK)) {
+		if (ok && (op->flags & ~(ZOO_RMKDIR_EXIST_OK | ZOO_RMKDIR_KEEP))) {
 			*bad = "unknown mkdir flags";
 			return -1;
 		}
@@ -194,6 +239,24 @@ static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
 		ok = get_blob(c, &op->blob, &op->blob_len, "message") == 0;
 		if (ok && (op->blob_len < 16 || op->blob_len > 65536)) {
 			*bad = "a netlink message of a bad size";
+			return -1;
+		}
+		break;
+	case ZOO_RR_DBUS:
+		ok = get_str(c, &op->path, "socket path") == 0 && get_blob(c, &op->blob, &op->blob_len, "messages") == 0 &&
+		     get_blob(c, &op->sites, &op->sites_len, "sites") == 0;
+		/* A leading NUL would name an abstract socket: never a system bus's. */
+		if (ok && op->path[0] == '\0') {
+			*bad = "an empty socket path";
+			return -1;
+		}
+		if (ok && (rr_dbus_check_calls(op->blob, op->blob_len, bad) < 0 || check_call_sites(op, idlen, bad) < 0))
+			return -1;
+		break;
+	case ZOO_RR_AWAIT_CGROUP:
+		ok = get_u32(c, &op->timeout_ms, "timeout") == 0 && get_str(c, &op->path, "suffix") == 0;
+		if (ok && op->path[0] == '\0') {
+			*bad = "an empty cgroup suffix";
 			return -1;
 		}
 		break;
@@ -247,7 +310,8 @@ static int parse_op(struct cur *c, struct rr_op *op, const char **bad)
 	/* An OPEN is for the shim's spawn, START needs CREATED. */
 	if ((op->type == ZOO_RR_OPEN && op->phase != ZOO_PHASE_PREPARE) ||
 	    (op->type == ZOO_RR_START && op->phase != ZOO_PHASE_CREATED) ||
-	    (op->type == ZOO_RR_NETLINK && op->phase != ZOO_PHASE_CHILD)) {
+	    (op->type == ZOO_RR_NETLINK && op->phase != ZOO_PHASE_CHILD) ||
+	    (op->type == ZOO_RR_DBUS && op->phase != ZOO_PHASE_PREPARE)) {
 		*bad = "an op in a phase where it cannot run";
 		return -1;
 	}
@@ -320,7 +384,7 @@ static int parse_record(struct rr_entry *e, uint16_t type, struct cur *c, size_t
 		struct rr_op *op = &e->ops[e->nops++];
 
 		op->type = type;
-		return parse_op(c, op, bad);
+		return parse_op(c, op, idlen, bad);
 	}
 	}
 }

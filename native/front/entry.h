@@ -23,9 +23,12 @@ struct rr_site {
 struct rr_op {
 	uint16_t type;
 	uint32_t phase, mode, flags, slot;
-	const char *path, *content; /* templates */
-	const uint8_t *blob; /* DEVICE_BPF instructions */
+	uint32_t timeout_ms; /* AWAIT_CGROUP */
+	const char *path, *content; /* templates; DBUS: the socket, AWAIT_CGROUP: the suffix */
+	const uint8_t *blob; /* DEVICE_BPF instructions, a NETLINK request, DBUS messages */
 	uint32_t blob_len;
+	const uint8_t *sites; /* DBUS: u32 (offset, kind) pairs into blob, validated */
+	uint32_t sites_len;
 };
 
 struct rr_entry {

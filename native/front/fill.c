@@ -80,6 +80,40 @@ void rr_vars_id(struct rr_vars *v, const char *id)
 	v->id_short[n] = '\0';
 }
 
+void rr_vars_self(struct rr_vars *v)
+{
+	pid_t self = getpid();
+
+	v->self = (uint32_t)self;
+	(void)snprintf(v->self_pid, sizeof v->self_pid, "%d", (int)self);
+}
+
+uint8_t *rr_fill_call_sites(const struct rr_op *op, const struct rr_vars *v)
+{
+	uint8_t *m = malloc(op->blob_len ? op->blob_len : 1);
+
+	if (!m)
+		return NULL;
+	memcpy(m, op->blob, op->blob_len);
+	/* Validation made each site fit inside the messages. */
+	for (size_t i = 0; i + 8 <= op->sites_len; i += 8) {
+		uint32_t off = zoo_get_u32(op->sites + i), kind = zoo_get_u32(op->sites + i + 4);
+
+		if (kind == ZOO_SITE_ID) {
+			memcpy(m + off, v->id, strlen(v->id));
+		} else if (kind == ZOO_SITE_ID_SHORT) {
+			memcpy(m + off, v->id_short, ZOO_REPLAY_SHORT_ID_LEN);
+		} else {
+			/* Little-endian whatever the message's byte order, as zoo_replay.h says. */
+			m[off] = (uint8_t)v->self;
+			m[off + 1] = (uint8_t)(v->self >> 8);
+			m[off + 2] = (uint8_t)(v->self >> 16);
+			m[off + 3] = (uint8_t)(v->self >> 24);
+		}
+	}
+	return m;
+}
+
 int rr_plan_fd(const struct rr_entry *e, const struct rr_vars *v)
 {
 	uint8_t *plan = malloc(e->plan_len ? e->plan_len : 1);
@@ -121,6 +155,8 @@ static const char *value(const struct rr_vars *v, char mark)
 		return v->id_short;
 	case ZOO_MARK_TOKEN:
 		return v->token;
+	case ZOO_MARK_SELF_PID:
+		return v->self_pid;
 	}
 	if (!v->late)
 		return NULL;

@@ -14,6 +14,8 @@ struct rr_vars {
 	const char *id;
 	char id_short[16]; /* its first ZOO_REPLAY_SHORT_ID_LEN characters (all of a shorter one) */
 	char token[16];
+	char self_pid[16]; /* ours, decimal: known from the start */
+	uint32_t self; /* the same, for DBUS sites */
 	/* Known from CHILD_PID on (`late`). */
 	bool late;
 	char pid[16], shim_pid[16], pid_start[32], shim_start[32], created[96];
@@ -27,6 +29,12 @@ int rr_make_engine_id(char *out, size_t n);
 
 /* v->id_short from v->id. */
 void rr_vars_id(struct rr_vars *v, const char *id);
+
+/* Our own pid (the F marker, SELF_PID sites). */
+void rr_vars_self(struct rr_vars *v);
+
+/* A copy of a DBUS op's messages with its sites filled in (malloc'd), or NULL. */
+uint8_t *rr_fill_call_sites(const struct rr_op *op, const struct rr_vars *v);
 
 /* A memfd (O_CLOEXEC) holding the plan template with the sites filled in; -1 on error. */
 int rr_plan_fd(const struct rr_entry *e, const struct rr_vars *v);

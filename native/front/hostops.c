@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include "hostops.h"
+#include "await_cgroup.h"
+#include "dbus.h"
 #include "netlink.h"
 
 #include <dirent.h>
@@ -331,18 +333,39 @@ static const char *op_name(uint16_t type)
 	case ZOO_RR_RMTREE_ALL: return "remove";
 	case ZOO_RR_OOM_NOTE: return "read";
 	case ZOO_RR_NETLINK: return "netlink request in";
+	case ZOO_RR_DBUS: return "D-Bus calls on";
+	case ZOO_RR_AWAIT_CGROUP: return "wait for the cgroup";
 	}
 	return "?";
 }
 
-static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, const char *content)
+/* The DBUS op on this run's copy of the messages. */
+static int dbus_calls(const struct rr_op *op, const char *path, const struct rr_vars *v, char *detail, size_t n)
+{
+	uint8_t *msgs = rr_fill_call_sites(op, v);
+	int rc, err;
+
+	if (!msgs)
+		return -1;
+	rc = rr_dbus_calls(path, msgs, op->blob_len, detail, n);
+	err = errno;
+	free(msgs);
+	errno = err;
+	return rc;
+}
+
+/* -1 with errno, and `detail` set when it says more than errno (D-Bus). */
+static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, const char *content,
+		  const struct rr_vars *v, char *detail, size_t n)
 {
 	int fd;
 
 	switch (op->type) {
 	case ZOO_RR_MKDIR:
+		/* KEEP: we will be in it (a cgroup of systemd's scope), which removes it with the scope. */
 		if (mkdir(path, op->mode) == 0)
-			return remember(h, op->flags & ZOO_RMKDIR_EXIST_OK ? RR_MADE_SHARED_DIR : RR_MADE_OWN_DIR, path);
+			return op->flags & ZOO_RMKDIR_KEEP ? 0
+			       : remember(h, op->flags & ZOO_RMKDIR_EXIST_OK ? RR_MADE_SHARED_DIR : RR_MADE_OWN_DIR, path);
 		/* An existing directory is not ours: a fallback leaves it. */
 		return errno == EEXIST && (op->flags & ZOO_RMKDIR_EXIST_OK) ? 0 : -1;
 	case ZOO_RR_LOCK:
@@ -391,6 +414,10 @@ static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, c
 		return rr_netlink_in(h->container, op->blob, op->blob_len);
 	case ZOO_RR_START:
 		return start(h, path);
+	case ZOO_RR_DBUS:
+		return dbus_calls(op, path, v, detail, n);
+	case ZOO_RR_AWAIT_CGROUP:
+		return rr_await_cgroup(path, op->timeout_ms);
 	}
 	errno = EINVAL;
 	return -1;
@@ -403,7 +430,7 @@ int rr_run_phase(struct rr_host *h, const struct rr_entry *e, uint32_t phase, co
 
 	for (size_t i = 0; i < e->nops; i++) {
 		const struct rr_op *op = &e->ops[i];
-		char *path, *content = NULL;
+		char *path, *content = NULL, detail[RR_WHY / 2] = "";
 		int r, err;
 
 		if (op->phase != phase)
@@ -420,10 +447,10 @@ int rr_run_phase(struct rr_host *h, const struct rr_entry *e, uint32_t phase, co
 			rc = -1;
 			continue;
 		}
-		r = run_op(h, op, path, content);
+		r = run_op(h, op, path, content, v, detail, sizeof detail);
 		err = errno;
 		if (r < 0) {
-			rr_why(why, n, "%s %s: %s", op_name(op->type), path, strerror(err));
+			rr_why(why, n, "%s %s: %s", op_name(op->type), path, detail[0] ? detail : strerror(err));
 			if (teardown)
 				dprintf(2, "%s: delete %s: %s\n", rr_door, v->id, why);
 		}

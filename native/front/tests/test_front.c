@@ -20,6 +20,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
@@ -32,7 +33,9 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +57,7 @@ static char zoo_front[128]; /* dir/zoo: the same front door, as the engine's doo
 static const char *door = front; /* the one run_front starts */
 static int front_stdin = -1; /* the front door's fd 0 (default /dev/null) */
 static int second_sig; /* run_front sends it a while after `sig` */
+static pid_t last_front; /* the pid of the front door run_front started last */
 static char cgroup[256]; /* a v1 pids cgroup of this test run (prefix; + ID) */
 static char cgroup2[256]; /* the same on cgroup v2 */
 static bool made_cache[3]; /* /run/zoo, /run/zoo/cache, /run/zoo/cache/run made by us */
@@ -323,6 +327,7 @@ static int run_front(char **args, struct env *env, struct result *r, const char 
 	pid = fork();
 	if (pid < 0)
 		return -1;
+	last_front = pid; /* a wrapper (valgrind) runs the front door in this same process */
 	if (pid == 0) {
 		int null = front_stdin >= 0 ? front_stdin : open("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -1637,6 +1642,626 @@ out:
 	return rc;
 }
 
+/* ---- D-Bus: messages as the spec marshals them, and a fake bus ---- */
+
+struct dmsg {
+	uint8_t b[2048];
+	size_t n;
+	bool big;
+};
+
+static void dm_pad(struct dmsg *m, size_t a)
+{
+	while (m->n % a)
+		m->b[m->n++] = 0;
+}
+
+static void dm_u32(struct dmsg *m, uint32_t v)
+{
+	dm_pad(m, 4);
+	for (int i = 0; i < 4; i++)
+		m->b[m->n++] = (uint8_t)(m->big ? v >> (24 - 8 * i) : v >> (8 * i));
+}
+
+static void dm_str(struct dmsg *m, const char *s)
+{
+	dm_u32(m, (uint32_t)strlen(s));
+	memcpy(m->b + m->n, s, strlen(s) + 1);
+	m->n += strlen(s) + 1;
+}
+
+static void dm_sig(struct dmsg *m, const char *s)
+{
+	m->b[m->n++] = (uint8_t)strlen(s);
+	memcpy(m->b + m->n, s, strlen(s) + 1);
+	m->n += strlen(s) + 1;
+}
+
+/* A header field: a struct (code, variant of one basic type). */
+static void dm_field(struct dmsg *m, uint8_t code, char type, const char *s, uint32_t u)
+{
+	char sig[2] = { type, '\0' };
+
+	dm_pad(m, 8);
+	m->b[m->n++] = code;
+	dm_sig(m, sig);
+	if (type == 'u')
+		dm_u32(m, u);
+	else if (type == 'g')
+		dm_sig(m, s);
+	else
+		dm_str(m, s);
+}
+
+struct dhdr {
+	bool big;
+	uint8_t type, flags;
+	uint32_t serial, reply_serial;
+	const char *path, *iface, *member, *errname, *dest, *sig;
+	bool odd_field; /* one with a code no client knows and a "(ai)" value: skipped by its signature */
+};
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A whole message into out; the body was marshalled from its offset 0 in
+ * the same byte order (the body starts 8-aligned, so alignment agrees). */
+static size_t dbus_message(uint8_t *out, const struct dhdr *h, const struct dmsg *body)
+{
+	struct dmsg m = { .big = h->big };
+	size_t fields, end;
+
+	m.b[0] = h->big ? 'B' : 'l';
+	m.b[1] = h->type;
+	m.b[2] = h->flags;
+	m.b[3] = 1;
+	m.n = 16;
+	if (h->path)
+		dm_field(&m, 1, 'o', h->path, 0);
+	if (h->iface)
+		dm_field(&m, 2, 's', h->iface, 0);
+	if (h->odd_field) {
+		dm_pad(&m, 8);
+		m.b[m.n++] = 200;
+		dm_sig(&m, "(ai)");
+		dm_pad(&m, 8);
+		dm_u32(&m, 8);
+		dm_u32(&m, 1);
+		dm_u32(&m, 2);
+	}
+	if (h->member)
+		dm_field(&m, 3, 's', h->member, 0);
+	if (h->errname)
+		dm_field(&m, 4, 's', h->errname, 0);
+	if (h->reply_serial)
+		dm_field(&m, 5, 'u', NULL, h->reply_serial);
+	if (h->dest)
+		dm_field(&m, 6, 's', h->dest, 0);
+	if (h->sig && *h->sig)
+		dm_field(&m, 8, 'g', h->sig, 0);
+	fields = m.n - 16;
+	dm_pad(&m, 8);
+	memcpy(m.b + m.n, body->b, body->n);
+	m.n += body->n;
+	end = m.n;
+	m.n = 4;
+	dm_u32(&m, (uint32_t)body->n);
+	dm_u32(&m, h->serial);
+	dm_u32(&m, (uint32_t)fields);
+	memcpy(out, m.b, end);
+	return end;
+}
+
+#define STAND_SHORT "SSSSSSSSSSSS"
+#define STAND_ID "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"
+
+/* What a `zoo run` under systemd sends, with stand-ins at the sites: Hello,
+ * then a StartTransientUnit look-alike (unit name with the short ID, mode,
+ * our pid in an array, a description with the ID). Sites into `sites`. */
+static size_t bus_calls(uint8_t *out, uint8_t *sites, size_t *sites_len, size_t *pid_off)
+{
+	struct dmsg none = { .big = false }, body = { .big = false };
+	struct dhdr hello = { .type = 1, .serial = 1, .path = "/org/freedesktop/DBus", .iface = "org.freedesktop.DBus",
+			      .member = "Hello", .dest = "org.freedesktop.DBus" };
+	struct dhdr start = { .type = 1, .serial = 2, .path = "/org/freedesktop/systemd1",
+			      .iface = "org.freedesktop.systemd1.Manager", .member = "StartTransientUnit",
+			      .dest = "org.freedesktop.systemd1", .sig = "ssaus" };
+	const struct { const char *text; size_t len; uint32_t kind; } stand[] = {
+		{ STAND_SHORT, 12, ZOO_SITE_ID_SHORT },
+		{ STAND_ID, 64, ZOO_SITE_ID },
+		{ "\xee\xee\xee\xee", 4, ZOO_SITE_SELF_PID },
+	};
+	size_t n;
+
+	n = dbus_message(out, &hello, &none);
+	dm_str(&body, "zoo-" STAND_SHORT ".scope");
+	dm_str(&body, "fail");
+	dm_u32(&body, 4); /* the array's length in bytes: one pid */
+	dm_u32(&body, 0xeeeeeeee);
+	dm_str(&body, "zoo " STAND_ID);
+	n += dbus_message(out + n, &start, &body);
+	*sites_len = 0;
+	for (size_t i = 0; i < sizeof stand / sizeof stand[0]; i++) {
+		uint8_t *p = memmem(out, n, stand[i].text, stand[i].len);
+		uint32_t pair[2] = { (uint32_t)(p - out), stand[i].kind };
+
+		memcpy(sites + *sites_len, pair, sizeof pair);
+		*sites_len += sizeof pair;
+		if (stand[i].kind == ZOO_SITE_SELF_PID)
+			*pid_off = (size_t)(p - out);
+	}
+	return n;
+}
+
+struct bus {
+	pid_t pid;
+	char sock[108], got[160], auth[160]; /* sock: a sun_path */
+	const char *fail_member; /* the call naming it gets an ERROR */
+	const char *scope_base; /* as systemd: after the reply, the pid at pid_off moves to <scope_base><unit name> */
+	size_t pid_off;
+};
+
+/* 1: n bytes; 0: EOF before any; -1: otherwise. */
+static int read_exact(int fd, void *p, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n) {
+		ssize_t r = read(fd, (uint8_t *)p + k, n - k);
+
+		if (r == 0)
+			return k == 0 ? 0 : -1;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		k += (size_t)r;
+	}
+	return 1;
+}
+
+static int append_file(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write(fd, p, n) != (ssize_t)n)
+		return -1;
+	return close(fd);
+}
+
+static int send_msg(int fd, const struct dhdr *h, const char *arg)
+{
+	struct dmsg body = { .big = h->big };
+	uint8_t out[4096];
+	size_t n;
+
+	if (arg)
+		dm_str(&body, arg);
+	n = dbus_message(out, h, &body);
+	return write(fd, out, n) == (ssize_t)n ? 0 : -1;
+}
+
+/* After the reply to the call holding the pid: what systemd's job does a
+ * little later, so the front door has to wait for it. */
+static void bus_move(const struct bus *b, const uint8_t *msg, size_t total, size_t pid_at)
+{
+	char path[320], pid[16];
+	const uint8_t *unit = memmem(msg, total, "zoo-", 4);
+
+	if (!unit || (size_t)(msg + total - unit) < 22)
+		_exit(8);
+	usleep(30000);
+	snprintf(path, sizeof path, "%s%.22s", b->scope_base, (const char *)unit);
+	if (mkdir(path, 0755) < 0)
+		_exit(9);
+	snprintf(path + strlen(path), sizeof path - strlen(path), "/cgroup.procs");
+	snprintf(pid, sizeof pid, "%u", le32(msg + pid_at));
+	if (put_file(path, pid) < 0)
+		_exit(10);
+}
+
+/* The fake bus: one connection. The auth line and every message it gets
+ * go to files; each call gets a signal first, a reply to some other call,
+ * then its own reply (or an ERROR), in alternating byte orders. */
+static __attribute__((noreturn)) void bus_serve(int lfd, const struct bus *b)
+{
+	static const char ok[] = "OK 0123456789abcdef0123456789abcdef\r\n";
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	uint8_t msg[8192];
+	size_t n = 0, off = 0;
+	int c = -1, idx = 0;
+
+	if (poll(&p, 1, T_RUN * time_scale) <= 0 || (c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		_exit(3);
+	while (n < 2 || memcmp(msg + n - 2, "\r\n", 2) != 0) {
+		if (n >= 256 || read_exact(c, msg + n, 1) != 1)
+			_exit(4);
+		n++;
+	}
+	if (append_file(b->auth, msg, n) < 0 || write(c, ok, sizeof ok - 1) != (ssize_t)(sizeof ok - 1) ||
+	    read_exact(c, msg, 7) != 1 || memcmp(msg, "BEGIN\r\n", 7) != 0)
+		_exit(5);
+	for (;;) {
+		int r = read_exact(c, msg, 16);
+		size_t total;
+		uint32_t serial;
+
+		if (r == 0)
+			break;
+		total = 16 + ((le32(msg + 12) + 7) & ~7u) + le32(msg + 4);
+		if (r < 0 || msg[0] != 'l' || total > sizeof msg || read_exact(c, msg + 16, total - 16) != 1 ||
+		    append_file(b->got, msg, total) < 0)
+			_exit(6);
+		serial = le32(msg + 8);
+		struct dhdr sig = { .type = 4, .flags = 1, .serial = 100 + (uint32_t)idx, .path = "/org/freedesktop/DBus",
+				    .iface = "org.freedesktop.DBus", .member = "NameAcquired", .sig = "s",
+				    .odd_field = true };
+		struct dhdr other = { .big = true, .type = 2, .serial = 200 + (uint32_t)idx, .reply_serial = serial + 1000,
+				      .sig = "s" };
+		struct dhdr reply = { .big = idx % 2 == 1, .type = 2, .serial = 300 + (uint32_t)idx,
+				      .reply_serial = serial, .sig = "s" };
+		struct dhdr error = { .big = true, .type = 3, .serial = 300 + (uint32_t)idx, .reply_serial = serial,
+				      .errname = "org.freedesktop.systemd1.UnitExists", .sig = "s" };
+		bool fail = b->fail_member && memmem(msg, total, b->fail_member, strlen(b->fail_member));
+
+		if (send_msg(c, &sig, ":1.42") < 0 || send_msg(c, &other, "not yours") < 0 ||
+		    send_msg(c, fail ? &error : &reply, fail ? "Unit zoo-x.scope already exists." : ":1.42") < 0)
+			_exit(7);
+		if (b->scope_base && b->pid_off >= off && b->pid_off < off + total)
+			bus_move(b, msg, total, b->pid_off - off);
+		off += total;
+		idx++;
+	}
+	_exit(0);
+}
+
+/* Its paths, for the entry: written before the bus starts, which needs the entry's pid_off. */
+static void bus_init(struct bus *b)
+{
+	memset(b, 0, sizeof *b);
+	snprintf(b->sock, sizeof b->sock, "%s/bus.sock", dir);
+	snprintf(b->got, sizeof b->got, "%s/bus.got", dir);
+	snprintf(b->auth, sizeof b->auth, "%s/bus.auth", dir);
+	unlink(b->sock);
+	unlink(b->got);
+	unlink(b->auth);
+}
+
+static int bus_start(struct bus *b)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int lfd;
+
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", b->sock);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(lfd, 4) < 0)
+		return -1;
+	b->pid = fork();
+	if (b->pid == 0)
+		bus_serve(lfd, b);
+	close(lfd);
+	return b->pid > 0 ? 0 : -1;
+}
+
+/* The fake bus's exit code once the front door hung up (killed if it does not end). */
+static int bus_wait(struct bus *b)
+{
+	int st = 0;
+	long waited = 0;
+
+	if (b->pid <= 0)
+		return -1;
+	while (waitpid(b->pid, &st, WNOHANG) == 0) {
+		if (waited > (long)T_RUN * time_scale) {
+			kill(b->pid, SIGKILL);
+			waitpid(b->pid, &st, 0);
+			break;
+		}
+		usleep(5000);
+		waited += 5;
+	}
+	b->pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void bus_done(struct bus *b)
+{
+	if (b->pid > 0) {
+		kill(b->pid, SIGKILL);
+		waitpid(b->pid, NULL, 0);
+		b->pid = 0;
+	}
+	unlink(b->sock);
+	unlink(b->got);
+	unlink(b->auth);
+}
+
+static struct bus the_bus;
+static char scope_base[160]; /* <cgroup v2>/zoo-front-dbus-<pid>. : the fake systemd's scopes */
+
+/* The DBUS op; arg "scope": then what zoo run does after it: wait for the
+ * move, make the leaf `supervisor` (KEEP) and put ourselves (F) in it. */
+static void extra_dbus(struct entry *en, const struct box *b, const char *arg)
+{
+	uint8_t msgs[4096], sites[64];
+	size_t n, sites_len;
+	char path[320];
+
+	(void)b;
+	n = bus_calls(msgs, sites, &sites_len, &the_bus.pid_off);
+	pe_begin(&en->e, ZOO_RR_DBUS);
+	pe_u32(&en->e, ZOO_PHASE_PREPARE);
+	pe_str(&en->e, the_bus.sock);
+	pe_blob(&en->e, msgs, (uint32_t)n);
+	pe_blob(&en->e, sites, (uint32_t)sites_len);
+	pe_end(&en->e);
+	if (!arg || strcmp(arg, "scope") != 0)
+		return;
+	pe_begin(&en->e, ZOO_RR_AWAIT_CGROUP);
+	pe_u32(&en->e, ZOO_PHASE_PREPARE);
+	pe_u32(&en->e, 5000);
+	snprintf(path, sizeof path, "%szoo-\x01i.scope", strrchr(scope_base, '/') + 1);
+	pe_str(&en->e, path);
+	pe_end(&en->e);
+	snprintf(path, sizeof path, "%szoo-\x01i.scope/supervisor", scope_base);
+	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, ZOO_RMKDIR_KEEP }, path, NULL);
+	strcat(path, "/cgroup.procs");
+	en_op(en, ZOO_RR_WRITE, ZOO_PHASE_PREPARE, 0, NULL, path, "\x01" "F");
+}
+
+/* Removes the fake systemd's scopes (the front door has left them). */
+static void scopes_cleanup(void)
+{
+	char cmd[512];
+
+	for (int i = 0; i < 100; i++) {
+		snprintf(cmd, sizeof cmd, "rmdir %s*/supervisor %s* 2>/dev/null", scope_base, scope_base);
+		if (system(cmd) == 0)
+			return;
+		usleep(10000);
+	}
+}
+
+/* DBUS on a fake bus that moves us like systemd: auth as uid 0, both calls
+ * with their sites filled (the short ID, the ID, our pid), a signal and a
+ * reply to another call passed over, replies in both byte orders; then
+ * AWAIT_CGROUP sees the move, the KEEP leaf gets us (F), the container
+ * runs in it. */
+static int t_dbus(void)
+{
+	struct fixture f;
+	struct box_opts o = { .newpid = true, .script = "hostname; grep '^0::' /proc/self/cgroup; exit 6",
+			      .extra = extra_dbus, .extra_arg = "scope" };
+	uint8_t tmpl[4096], sites[64], got[8192];
+	size_t n, sites_len, pid_off, got_len = 0;
+	char want[512], host[16] = "", auth[64], path[320];
+	int rc = -1, fd;
+	ssize_t k;
+
+	fx_init_engine(&f, "dbus");
+	bus_init(&the_bus);
+	the_bus.scope_base = scope_base;
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(bus_start(&the_bus) == 0, "the fake bus: %s", strerror(errno));
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(bus_wait(&the_bus) == 0, "the fake bus failed");
+	CHECK(exited(&f.r, 6), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\n", f.en.path);
+	CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
+	CHECK(sscanf(f.r.out, "%15s", host) == 1 && strlen(host) == 12 && is_hex(host, 12), "hostname: %s", f.r.out);
+	snprintf(want, sizeof want, "%s\n0::/%szoo-%s.scope/supervisor\n", host, strrchr(scope_base, '/') + 1, host);
+	CHECK(strcmp(f.r.out, want) == 0, "stdout %s, wanted %s", f.r.out, want);
+	/* What the bus got: the template, its sites filled with this run's values. */
+	CHECK(read_text(the_bus.auth, auth, sizeof auth) == 0 && memcmp(auth, "\0AUTH EXTERNAL 30\r\n", 19) == 0,
+	      "auth line %s", auth + 1);
+	fd = open(the_bus.got, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "%s: %s", the_bus.got, strerror(errno));
+	k = read(fd, got, sizeof got);
+	close(fd);
+	got_len = k > 0 ? (size_t)k : 0;
+	n = bus_calls(tmpl, sites, &sites_len, &pid_off);
+	CHECK(got_len == n, "the bus got %zu bytes, not %zu", got_len, n);
+	for (size_t i = 0; i < sites_len; i += 8) {
+		uint32_t off = le32(sites + i), kind = le32(sites + i + 4);
+		size_t len = kind == ZOO_SITE_ID ? 64 : kind == ZOO_SITE_ID_SHORT ? 12 : 4;
+
+		if (kind == ZOO_SITE_ID)
+			CHECK(memcmp(got + off, host, 12) == 0 && is_hex((char *)got + off, 64), "ID site: %.64s",
+			      (char *)got + off);
+		else if (kind == ZOO_SITE_ID_SHORT)
+			CHECK(memcmp(got + off, host, 12) == 0, "short-ID site: %.12s", (char *)got + off);
+		else
+			CHECK(le32(got + off) == (uint32_t)last_front, "pid site %u, the front door %d", le32(got + off),
+			      (int)last_front);
+		memcpy(tmpl + off, got + off, len);
+	}
+	CHECK(memcmp(tmpl, got, n) == 0, "bytes other than the sites differ");
+	/* KEEP: the leaf stays after the run, for systemd to remove with the scope. */
+	snprintf(path, sizeof path, "%szoo-%s.scope/supervisor", scope_base, host);
+	CHECK(exists(path), "%s is gone", path);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	CHECK(no_strays(), "strays");
+	rc = 0;
+out:
+	bus_done(&the_bus);
+	scopes_cleanup();
+	fx_done(&f);
+	return rc;
+}
+
+/* The bus answers the StartTransientUnit with an ERROR: a fallback that
+ * names it, with nothing of the run left. */
+static int t_dbus_error(void)
+{
+	struct fixture f;
+	struct box_opts o = { .newpid = true, .script = "echo should-not-run", .extra = extra_dbus };
+	char want[512];
+	int rc = -1;
+
+	fx_init_engine(&f, "dbus-error");
+	bus_init(&the_bus);
+	the_bus.fail_member = "StartTransientUnit";
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(bus_start(&the_bus) == 0, "the fake bus: %s", strerror(errno));
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(bus_wait(&the_bus) == 0, "the fake bus failed");
+	snprintf(want, sizeof want,
+		 "run cache: fallback (D-Bus calls on %s: org.freedesktop.systemd1.UnitExists: Unit zoo-x.scope already "
+		 "exists.)\n",
+		 the_bus.sock);
+	CHECK(strstr(f.r.err, "run cache: hit ") && strstr(f.r.err, want), "stderr %s", f.r.err);
+	CHECK(!strstr(f.r.out, "should-not-run"), "the command ran");
+	CHECK(fx_undone(&f), "leftovers");
+	/* No bus at all: a fallback too. */
+	bus_done(&the_bus);
+	CHECK(fx_fell_back(&f), "fallback");
+	snprintf(want, sizeof want, "run cache: fallback (D-Bus calls on %s: No such file or directory)\n", the_bus.sock);
+	CHECK(strstr(f.r.err, want), "stderr %s", f.r.err);
+	CHECK(fx_undone(&f), "leftovers");
+	rc = 0;
+out:
+	bus_done(&the_bus);
+	fx_done(&f);
+	return rc;
+}
+
+static void extra_await_keep(struct entry *en, const struct box *b, const char *arg)
+{
+	char path[256];
+
+	(void)b;
+	(void)arg;
+	snprintf(path, sizeof path, "%s/kept", dir);
+	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, ZOO_RMKDIR_KEEP }, path, NULL);
+	snprintf(path, sizeof path, "%s/plain", dir);
+	en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, 0 }, path, NULL);
+	pe_begin(&en->e, ZOO_RR_AWAIT_CGROUP);
+	pe_u32(&en->e, ZOO_PHASE_PREPARE);
+	pe_u32(&en->e, 50);
+	pe_str(&en->e, "never-\x01i.scope");
+	pe_end(&en->e);
+}
+
+/* AWAIT_CGROUP that never sees its suffix: ETIMEDOUT after its 50 ms, a
+ * fallback; the undo leaves the KEEP directory and removes the plain one. */
+static int t_await_keep(void)
+{
+	struct fixture f;
+	struct box_opts o = { .newpid = true, .script = "echo should-not-run", .extra = extra_await_keep };
+	char kept[128], plain[128], want[256];
+	struct timespec t0, t1;
+	long ms;
+	int rc = -1;
+
+	snprintf(kept, sizeof kept, "%s/kept", dir);
+	snprintf(plain, sizeof plain, "%s/plain", dir);
+	fx_init(&f, "await");
+	CHECK(fx_entry(&f, &o), "write");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(fx_fell_back(&f), "fallback");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	snprintf(want, sizeof want, "run cache: fallback (wait for the cgroup never-%.12s.scope: ", f.b.id);
+	CHECK(strstr(f.r.err, want) && strstr(f.r.err, "timed out)\n"), "stderr %s", f.r.err);
+	CHECK(ms >= 50, "gave up after %ld ms", ms);
+	CHECK(exists(kept), "the KEEP directory was removed");
+	CHECK(!exists(plain), "the plain directory is still there");
+	CHECK(fx_undone(&f), "leftovers");
+	rc = 0;
+out:
+	rmdir(kept);
+	rmdir(plain);
+	fx_done(&f);
+	return rc;
+}
+
+static void extra_self_pid(struct entry *en, const struct box *b, const char *arg)
+{
+	(void)b;
+	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_PREPARE, 1, (uint32_t[]){ 0644 }, arg, "\x01" "F");
+	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_TEARDOWN, 1, (uint32_t[]){ 0644 }, arg, "front \x01" "F, shim \x01S");
+}
+
+/* The F marker: the front door's own pid, in PREPARE as in TEARDOWN. */
+static int t_self_pid(void)
+{
+	struct fixture f;
+	char file[128], text[64], want[64];
+	struct box_opts o = { .script = "exit 0", .no_lock = true, .extra = extra_self_pid, .extra_arg = file };
+	int rc = -1, shim_pid = 0;
+
+	snprintf(file, sizeof file, "%s/front.pid", dir);
+	fx_init(&f, "selfpid");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	snprintf(want, sizeof want, "front %d, shim ", (int)last_front);
+	CHECK(read_text(file, text, sizeof text) == 0 && strncmp(text, want, strlen(want)) == 0, "%s: %s, wanted %s",
+	      file, text, want);
+	shim_pid = atoi(text + strlen(want));
+	CHECK(shim_pid > 0 && shim_pid != (int)last_front, "the shim's pid %d", shim_pid);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	rc = 0;
+out:
+	unlink(file);
+	fx_done(&f);
+	return rc;
+}
+
+static void extra_invalid(struct entry *en, const struct box *b, const char *arg)
+{
+	uint8_t msgs[4096], sites[64];
+	size_t n, sites_len, pid_off;
+	int k = atoi(arg);
+
+	(void)b;
+	n = bus_calls(msgs, sites, &sites_len, &pid_off);
+	if (k == 0) {
+		en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, 4 }, "/nonexistent-zoo", NULL);
+		return;
+	}
+	if (k == 1)
+		memcpy(sites + 8, sites, 8); /* the short-ID site twice */
+	if (k == 2)
+		n -= 1; /* the last message cut short */
+	pe_begin(&en->e, ZOO_RR_DBUS);
+	pe_u32(&en->e, k == 3 ? ZOO_PHASE_CHILD : ZOO_PHASE_PREPARE);
+	pe_str(&en->e, k == 4 ? "" : "/nonexistent-zoo");
+	pe_blob(&en->e, msgs, (uint32_t)n);
+	pe_blob(&en->e, sites, (uint32_t)(k == 5 ? sites_len - 4 : sites_len));
+	pe_end(&en->e);
+}
+
+/* Entries with these ops wrong are invalid: misses, nothing done. */
+static int t_dbus_invalid(void)
+{
+	static const char *const why[] = { "unknown mkdir flags", "D-Bus sites that overlap",
+					   "a D-Bus message that is not a whole one",
+					   "an op in a phase where it cannot run", "an empty socket path",
+					   "D-Bus sites that are not (offset, kind) pairs" };
+	struct fixture f;
+	char arg[16];
+	struct box_opts o = { .script = "exit 0", .extra = extra_invalid, .extra_arg = arg };
+	int rc = -1;
+
+	fx_init_engine(&f, "dbus-invalid");
+	for (int k = 0; k < 6; k++) {
+		snprintf(arg, sizeof arg, "%d", k);
+		CHECK(fx_entry(&f, &o), "write");
+		CHECK(fx_fell_back(&f), "case %d", k);
+		CHECK(strstr(f.r.err, "run cache: miss (invalid entry") && strstr(f.r.err, why[k]), "case %d: stderr %s", k,
+		      f.r.err);
+		CHECK(box_gone(&f.b, true), "case %d: leftovers", k);
+		en_free(&f.en);
+	}
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
 static const struct test tests[] = {
 	{ "not a run: the Bun path with the same arguments; argv[0] zoo-runtime for a runc link", t_not_a_run },
 	{ "no entry: a miss", t_no_entry },
@@ -1656,6 +2281,11 @@ static const struct test tests[] = {
 	{ "OOM_NOTE: oom_kill 1 says it, 0 and a missing file do not", t_oom_note },
 	{ "undo after a failure: no file or directory left, the shim's too", t_undo_all },
 	{ "NETLINK: lo up in the container's namespace; a refused request falls back", t_netlink },
+	{ "DBUS: a fake bus gets the calls with sites filled; AWAIT_CGROUP, KEEP leaf, F", t_dbus },
+	{ "DBUS: an ERROR reply or no bus falls back, naming it; all undone", t_dbus_error },
+	{ "AWAIT_CGROUP times out: fallback; a KEEP directory stays, a plain one goes", t_await_keep },
+	{ "F marker: the front door's own pid", t_self_pid },
+	{ "DBUS, MKDIR flags: invalid entries are misses", t_dbus_invalid },
 };
 
 static int mkdir_cache(void)
@@ -1713,6 +2343,7 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof dir, "/tmp/zoo-front-test.XXXXXX");
 	snprintf(cgroup, sizeof cgroup, "/sys/fs/cgroup/pids/zoo-front-test-%d", getpid());
 	snprintf(cgroup2, sizeof cgroup2, "/sys/fs/cgroup/unified/zoo-front-test-%d", getpid());
+	snprintf(scope_base, sizeof scope_base, "/sys/fs/cgroup/unified/zoo-front-dbus-%d.", getpid());
 	if (!mkdtemp(dir) || chmod(dir, 0755) < 0 || mkdir_cache() < 0) {
 		perror("scratch");
 		return 2;
