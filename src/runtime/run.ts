@@ -37,8 +37,16 @@ export async function runForeground(spec: Spec, hooks: RunHooks = {}, observer?:
 
 async function run(spec: Spec, hooks: RunHooks, cleanup: Cleanup, observer?: LaunchObserver): Promise<RunResult> {
   const l = await launch(spec, hooks, cleanup, { foreground: true, observer });
-  await l.expect(Msg.STARTED, "starting the command");
-  const status = await waitForExit(l, true);
+  // From before start on: a signal that comes as soon as the command runs
+  // (it may print before we hear STARTED) must reach it, not end us.
+  const stopForwarding = forwardSignals(l.sock, true);
+  try {
+    await l.expect(Msg.STARTED, "starting the command");
+  } catch (e) {
+    stopForwarding();
+    throw e;
+  }
+  const status = await waitForExit(l, true, stopForwarding);
   observer?.exited?.();
   const oomKilled = hooks.cgroups ? hooks.cgroups.oomKilled() : false;
   return { status, pid: l.pid, oomKilled };
