@@ -225,7 +225,7 @@ static int make_key(struct kb *k, char *const *args, char **envp, bool engine)
 	static const char *const engine_names[] = { "ZOO_SHIM", "ZOO_CGROUP_PARENT", "XDG_RUNTIME_DIR",
 						    "ZOO_SECCOMP_CACHE", "ZOO_DEBUG", "NOTIFY_SOCKET",
 						    "LISTEN_FDS", "ZOO_ROOT", "ZOO_CGROUP_MANAGER",
-						    "ZOO_NET_HELPER", "HOME", "PATH", NULL };
+						    "ZOO_NET_HELPER", "HOME", "PATH", "DBUS_SYSTEM_BUS_ADDRESS", NULL };
 	char path[256], num[128];
 	struct stat st;
 	int n = 0;
