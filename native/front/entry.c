@@ -490,10 +490,11 @@ int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 		}
 	}
 	for (size_t i = 0; i < e->nops; i++)
-		/* Without WAIT_START the command runs already: a START would wait
-		 * for its exit and then fail, a fallback after the command ran. */
-		if ((e->flags & ZOO_RF_NO_CREATED) && e->ops[i].type == ZOO_RR_START)
-			return rr_why(why, n, "START in an entry without CREATED");
+		/* Without WAIT_START the command runs once SETUP_DONE is sent: an op
+		 * after it that failed would fall back, and Bun would run the command
+		 * a second time (a START would even wait for its exit). */
+		if ((e->flags & ZOO_RF_NO_CREATED) && e->ops[i].phase == ZOO_PHASE_CREATED)
+			return rr_why(why, n, "a CREATED-phase op in an entry without CREATED");
 	for (size_t i = 0; i < e->nops; i++)
 		for (size_t j = 0; j < i; j++)
 			if (e->ops[i].type == ZOO_RR_OPEN && e->ops[j].type == ZOO_RR_OPEN &&

@@ -139,6 +139,16 @@ int rr_key(const char *dir, int engine, int argc, char **argv, size_t idlen, uin
 	field(&k, "exe=", num);
 	(void)snprintf(num, sizeof num, "%u", (unsigned)geteuid());
 	field(&k, "uid=", num);
+	if (engine) {
+		/* What `zoo run` writes into the container's directory goes through
+		 * the umask, and the entry holds the modes that came out. Read by
+		 * setting it: we are single-threaded. */
+		mode_t mask = umask(0);
+
+		(void)umask(mask);
+		(void)snprintf(num, sizeof num, "%04o", (unsigned)mask);
+		field(&k, "umask=", num);
+	}
 	field(&k, "cwd=", cwd);
 	free(cwd);
 	env_fields(&k, engine ? ZOO_REPLAY_ENGINE_ENV : ZOO_REPLAY_RUNTIME_ENV);

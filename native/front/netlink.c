@@ -52,20 +52,29 @@ static int socket_in(pid_t pid)
 	return sock;
 }
 
-/* Waits for the ACK of `seq`: its error field is the answer. */
+/* Waits for the ACK of `seq`: its error field is the answer. Only the
+ * kernel's (port 0) count: anything else in the namespace could write to us. */
 static int await_ack(int sock, uint32_t seq)
 {
 	uint8_t buf[8192] __attribute__((aligned(4)));
 
 	for (;;) {
-		ssize_t n = recv(sock, buf, sizeof buf, 0);
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof from;
+		ssize_t got = recvfrom(sock, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
 
-		if (n < 0) {
+		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		if (fromlen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;
+		/* Signed, as NLMSG_NEXT counts it down: a last message whose length is
+		 * not a multiple of 4 ends the walk instead of wrapping it. */
+		int n = (int)got;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
@@ -85,6 +94,7 @@ int rr_netlink_in(pid_t pid, const uint8_t *msg, size_t len)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct timeval tv = { .tv_sec = 5 };
+	int one = 1;
 	struct nlmsghdr *h;
 	uint8_t *copy;
 	int sock, rc = -1, err;
@@ -112,7 +122,10 @@ int rr_netlink_in(pid_t pid, const uint8_t *msg, size_t len)
 		return -1;
 	}
 	/* The kernel answers at once; a bound wait keeps a wedged namespace from hanging the run. */
-	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0) {
+	/* NETLINK_CAP_ACK: an error ACK without our request echoed in it, so a
+	 * large refused request still fits the buffer and its errno is read. */
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
+	    setsockopt(sock, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) == 0) {
 		ssize_t sent = sendto(sock, copy, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
 
 		if (sent == (ssize_t)len)

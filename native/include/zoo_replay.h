@@ -57,7 +57,7 @@
 
 /* ZOO_RR_FLAGS */
 #define ZOO_RF_ENGINE_ID 1u  /* `zoo run`: the front door makes the ID (ZOO_REPLAY_ENGINE_ID_LEN hex digits from getrandom); no ID argument */
-#define ZOO_RF_NO_CREATED 2u /* the plan has no WAIT_START: STARTED follows SETUP_DONE with no CREATED; CREATED-phase ops run right after SETUP_DONE */
+#define ZOO_RF_NO_CREATED 2u /* the plan has no WAIT_START: STARTED follows SETUP_DONE with no CREATED; no CREATED-phase op is allowed (the command runs from SETUP_DONE on) */
 #define ZOO_RF_RAISE 4u      /* a container killed by signal N kills us with N (core dumps off), instead of exit 128+N */
 #define ZOO_RF_FOREGROUND 8u /* a FOREGROUND shim, in our process group: SIGINT, SIGQUIT, SIGWINCH are not forwarded while fd 0 is a terminal (it sends them to the container itself) */
 

@@ -70,6 +70,8 @@ export interface LaunchObserver {
   child(pid: number): void;
   /** The container ended (a foreground run): what follows is the teardown. */
   exited?(): void;
+  /** The run's own cleanups did not all succeed (a foreground run). */
+  cleanupFailed?(failures: string[]): void;
 }
 
 export type SourceKind = "dir" | "not-dir" | "absent" | "unknown";

@@ -32,6 +32,7 @@ export async function runForeground(spec: Spec, hooks: RunHooks = {}, observer?:
   } finally {
     const failures = await cleanup.run();
     for (const f of failures) writeErr(`zoo: cleanup: ${f}\n`);
+    if (failures.length > 0) observer?.cleanupFailed?.(failures);
   }
 }
 

@@ -45,6 +45,14 @@ export class QueuedWriter {
     for (const f of waiting) f();
   }
 
+  /** Call from the socket's close handler: nothing queued will go, and nobody may wait for it. */
+  close(): void {
+    this.queue = [];
+    const waiting = this.idle;
+    this.idle = [];
+    for (const f of waiting) f();
+  }
+
   get pending(): number {
     return this.queue.reduce((sum, d) => sum + d.length, 0);
   }

@@ -241,6 +241,13 @@ static int make_key(struct kb *k, char *const *args, char **envp, bool engine)
 		 (long long)st.st_size, (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 	kf(k, "exe=", num);
 	kf(k, "uid=", "0");
+	if (engine) {
+		mode_t mask = umask(0);
+
+		umask(mask);
+		snprintf(num, sizeof num, "%04o", (unsigned)mask);
+		kf(k, "umask=", num);
+	}
 	kf(k, "cwd=", dir);
 	for (const char *const *name = engine ? engine_names : runtime_names; *name; name++) {
 		const char *v = env_of(envp, *name);
@@ -765,22 +772,25 @@ static int box_entry(struct entry *en, const struct box *b, const struct box_opt
 		snprintf(json, sizeof json, "%s", engine_json);
 	else
 		snprintf(json, sizeof json, json_tmpl, dir);
+	/* Without CREATED nothing may run after SETUP_DONE: the command runs by then. */
+	uint32_t created = o->flags & ZOO_RF_NO_CREATED ? ZOO_PHASE_CHILD : ZOO_PHASE_CREATED;
+
 	if (o->bpf) {
 		/* r0 = 1 (allow), exit */
 		static const uint8_t allow[16] = { 0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0 };
 
 		pe_begin(&en->e, ZOO_RR_DEVICE_BPF);
-		pe_u32(&en->e, ZOO_PHASE_CREATED);
+		pe_u32(&en->e, created);
 		pe_str(&en->e, b->t_cg2);
 		pe_blob(&en->e, allow, sizeof allow);
 		pe_end(&en->e);
 	}
-	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CREATED, 1, (uint32_t[]){ 0600 }, b->t_json, json);
-	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CREATED, 1, (uint32_t[]){ 0644 }, b->pidfile, "\x01P");
+	en_op(en, ZOO_RR_REPLACE, created, 1, (uint32_t[]){ 0600 }, b->t_json, json);
+	en_op(en, ZOO_RR_REPLACE, created, 1, (uint32_t[]){ 0644 }, b->pidfile, "\x01P");
 	if (!(o->flags & ZOO_RF_NO_CREATED))
 		en_op(en, ZOO_RR_START, ZOO_PHASE_CREATED, 0, NULL, b->t_fifo, NULL);
 	if (!o->no_lock) {
-		en_op(en, ZOO_RR_UNLOCK, ZOO_PHASE_CREATED, 0, NULL, b->t_state, NULL);
+		en_op(en, ZOO_RR_UNLOCK, created, 0, NULL, b->t_state, NULL);
 		en_op(en, ZOO_RR_LOCK, ZOO_PHASE_TEARDOWN, 0, NULL, b->t_state, NULL);
 	}
 	if (o->extra)
@@ -1354,6 +1364,12 @@ out:
 
 /* NO_CREATED: a plan without WAIT_START, so STARTED follows SETUP_DONE; the
  * CREATED-phase ops (the pid file) run right after SETUP_DONE. */
+static void extra_created_op(struct entry *en, const struct box *b, const char *arg)
+{
+	(void)arg;
+	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CREATED, 1, (uint32_t[]){ 0644 }, b->pidfile, "\x01P");
+}
+
 static int t_no_created(void)
 {
 	struct fixture f;
@@ -1370,6 +1386,16 @@ static int t_no_created(void)
 	CHECK(read_text(f.b.pidfile, pidtext, sizeof pidtext) == 0 && atoi(pidtext) > 1, "pid file %s", pidtext);
 	CHECK(box_gone(&f.b, false), "leftovers");
 	CHECK(no_strays(), "strays");
+	CHECK(!exists(f.b.pidfile) || unlink(f.b.pidfile) == 0, "pid file");
+	fx_done(&f);
+
+	/* Anything after SETUP_DONE would run beside the command: such an entry is invalid. */
+	o.extra = extra_created_op;
+	fx_init_engine(&f, "nocreated-op");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(strstr(f.r.err, "a CREATED-phase op in an entry without CREATED"), "stderr %s", f.r.err);
+	CHECK(box_gone(&f.b, true), "leftovers");
 	rc = 0;
 out:
 	fx_done(&f);

@@ -66,6 +66,7 @@ export async function connectAttach(dir: string): Promise<{ run: () => Attached;
         },
         close: () => {
           closed = true;
+          writer?.close();
           onClose();
         },
         drain: () => writer?.drain(),
@@ -99,9 +100,12 @@ export async function connectAttach(dir: string): Promise<{ run: () => Attached;
           sendData(w, bytes);
           if (detach) {
             restore();
-            // Before end(): closing may call onClose at once, which would say "ended".
-            resolve("detached");
-            void w.whenIdle().then(() => socket.end());
+            // What was typed before the keys goes first: zoo exits as soon as this resolves.
+            // Resolved before end(): closing may call onClose at once, which would say "ended".
+            void w.whenIdle().then(() => {
+              resolve("detached");
+              socket.end();
+            });
           }
         };
         const resize = () => {

@@ -30,7 +30,7 @@ export function watchEngineRun(argv: string[], storeRoot: string): EngineRecorde
 export function engineKey(argv: string[], env: Record<string, string | undefined> = process.env): Uint8Array | null {
   const exe = exeIdentity();
   if (exe === null) return null;
-  return keyBytes({ door: "zoo", envNames: REPLAY_ENGINE_ENV, exe, euid: process.geteuid!(), cwd: process.cwd(), env, idLength: REPLAY_ENGINE_ID_LEN, args: argv });
+  return keyBytes({ door: "zoo", envNames: REPLAY_ENGINE_ENV, exe, euid: process.geteuid!(), umask: process.umask(), cwd: process.cwd(), env, idLength: REPLAY_ENGINE_ID_LEN, args: argv });
 }
 
 /** Writes the entry of a run that ended as it should; returns its file, or null. */

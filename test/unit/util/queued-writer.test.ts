@@ -53,6 +53,17 @@ describe("QueuedWriter", () => {
     expect(w.pending).toBe(0);
   });
 
+  test("close() (the socket's close event) drops the queue and wakes waiters: no drain will come", async () => {
+    const sink = new TightSink();
+    const w = new QueuedWriter(sink);
+    expect(w.write(new Uint8Array([1, 2]))).toBe(false);
+    let woke = false;
+    void w.whenIdle().then(() => (woke = true));
+    w.close();
+    await Promise.resolve();
+    expect([woke, w.pending]).toEqual([true, 0]);
+  });
+
   // The bug this exists for: a peer that reads late got a stream with holes in it.
   test("every byte of 4 MB reaches a unix socket peer that reads slower than we write", async () => {
     const dir = mkdtempSync(join(tmpdir(), "zoo-qw-"));

@@ -19,6 +19,8 @@ export interface KeyInput {
   /** dev:ino:size:mtimeNs of the Bun executable. */
   exe: string;
   euid: number;
+  /** `zoo run` only: the modes it records went through it. */
+  umask?: number;
   cwd: string;
   env: Record<string, string | undefined>;
   idLength: number;
@@ -29,7 +31,7 @@ export interface KeyInput {
 const utf8 = new TextEncoder();
 
 export function keyBytes(k: KeyInput): Uint8Array {
-  const fields = [REPLAY_KEY_TAG, ...(k.door === undefined ? [] : [`door=${k.door}`]), `exe=${k.exe}`, `uid=${k.euid}`, `cwd=${k.cwd}`];
+  const fields = [REPLAY_KEY_TAG, ...(k.door === undefined ? [] : [`door=${k.door}`]), `exe=${k.exe}`, `uid=${k.euid}`, ...(k.umask === undefined ? [] : [`umask=${k.umask.toString(8).padStart(4, "0")}`]), `cwd=${k.cwd}`];
   for (const name of k.envNames ?? KEY_ENV) {
     const v = k.env[name];
     fields.push(v === undefined ? `env=${name}` : `env=${name}=${v}`);

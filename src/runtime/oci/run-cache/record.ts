@@ -81,6 +81,10 @@ export class RunRecorder implements LaunchObserver {
     this.phase = Phase.TEARDOWN;
   }
 
+  cleanupFailed(failures: string[]): void {
+    this.refuse(`a cleanup failed: ${failures[0]}`);
+  }
+
   createdContainer(f: CreatedFacts): void {
     this.created = f;
   }
