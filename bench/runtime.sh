@@ -31,7 +31,8 @@ cg2=
 for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
   [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ] && cg2=$d/zoo-bench-floor-$$ && break
 done
-trap '[ -n "$cg2" ] && for i in 1 2 3 4 5; do rmdir "$cg2" 2>/dev/null && break; sleep 0.2; done; rm -rf "$work"' EXIT
+. bench/lib/run-cache.sh
+trap '[ -n "$cg2" ] && for i in 1 2 3 4 5; do rmdir "$cg2" 2>/dev/null && break; sleep 0.2; done; drop_run_cache_entries "$work"; rm -rf "$work"' EXIT
 make_bundle "$work/bundle"
 cc -O2 -Wall -Wextra -Werror -o "$work/floor" bench/floor.c
 b=$work/bundle R=${RUNS:-50} here=$PWD

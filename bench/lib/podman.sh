@@ -8,12 +8,14 @@ P="podman --root $work/podman --runroot $work/podman-run --storage-driver overla
 U="--ulimit nofile=20000:20000 --ulimit nproc=32768:32768"
 # podman (cgroupfs manager) leaves its parent cgroups libpod_parent/conmon
 # behind; remove them on exit if this script made them and they are empty.
+. "$(dirname "${BASH_SOURCE[0]}")/run-cache.sh"
 libpod_new=
 [ -d /sys/fs/cgroup/memory/libpod_parent ] || [ -d /sys/fs/cgroup/libpod_parent ] || libpod_new=1
 cleanup() {
   $P rm -af >/dev/null 2>&1 || true
   $P system reset -f >/dev/null 2>&1 || true
   umount -R "$work/podman" 2>/dev/null || true
+  drop_run_cache_entries "$work"
   rm -rf "$work"
   if [ -n "$libpod_new" ]; then
     for d in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do
