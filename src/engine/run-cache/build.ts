@@ -4,22 +4,14 @@
 // token) become sites and markers by search (search.ts).
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Guard, Mark, Phase, RFlag, RMkdir, RRmdir, REPLAY_SHORT_ID_LEN, Site } from "../../plan/replay-ids.ts";
-import { marker } from "../../runtime/oci/run-cache/template.ts";
-import { planDevices } from "../../runtime/device-cgroup/apply.ts";
-import { encodeProgram } from "../../runtime/device-cgroup/program.ts";
-import { v1Writes } from "../../runtime/device-cgroup/v1.ts";
+import { Guard, Phase, RFlag, RMkdir, RRmdir, REPLAY_SHORT_ID_LEN } from "../../plan/replay-ids.ts";
+import { cgroupLayerOps, deviceOps } from "../../runtime/oci/run-cache/cgroup-ops.ts";
+import { no } from "../../runtime/oci/run-cache/refused.ts";
 import type { Entry, Guard as EntryGuard, HostOp } from "../../runtime/oci/run-cache/entry.ts";
 import { encodeOrphanList } from "../../runtime/sync.ts";
 import type { EngineRecorder } from "./record.ts";
 import { systemdOps } from "./systemd.ts";
 import { searchPlanSites, templateOf, type RunValues } from "./search.ts";
-
-export class Refused extends Error {}
-
-function no(why: string): never {
-  throw new Refused(why);
-}
 
 export interface EngineRunFacts {
   id: string;
@@ -63,38 +55,18 @@ export function buildEngineEntry(r: EngineRecorder, key: Uint8Array, x: EngineRu
     }
   }
   // systemd's cgroup manager: the scope, then the leaf we sit in; the container's cgroup goes beside the leaf.
-  try {
-    ops.push(...systemdOps(r, x.id, t));
-  } catch (e) {
-    no((e as Error).message);
-  }
-  // The cgroup layer as it went: made before clone, the child in after.
+  ops.push(...systemdOps(r, x.id, t));
+  // The cgroup layer as it went: made before clone, the child in after;
   // destroy()'s writes (cgroup.kill on v2) come before its rmdirs, below.
-  const teardownWrites: HostOp[] = [];
   for (const o of r.cgroupOps) {
-    if (o.phase === Phase.TEARDOWN) {
-      if (o.op !== "write" || !o.path.endsWith("/cgroup.kill")) no(`cgroup ${o.op} of ${o.path} in the teardown`);
-      teardownWrites.push({ op: "write", phase: Phase.TEARDOWN, path: t(o.path), content: t(o.content) });
-      continue;
-    }
-    if (o.phase !== Phase.PREPARE && o.phase !== Phase.CHILD) no("cgroup effects after setup");
-    if (o.op === "mkdir") ops.push({ op: "mkdir", phase: o.phase, mode: o.mode, flags: 0, path: t(o.path) });
-    else if (o.op === "open") {
-      if (o.fd !== cgroupFd?.fd) no(`the cgroup layer opened ${o.path} for something else`);
-      ops.push({ op: "open", phase: o.phase, flags: o.flags, slot: cgroupFd!.slot, path: t(o.path) });
-    } else {
-      const isPid = o.path.endsWith("/cgroup.procs") && o.content === String(r.childPid);
-      ops.push({ op: "write", phase: o.phase, path: t(o.path), content: isPid ? marker(Mark.PID) : t(o.content) });
-    }
+    if (o.phase === Phase.TEARDOWN && (o.op !== "write" || !o.path.endsWith("/cgroup.kill"))) no(`cgroup ${o.op} of ${o.path} in the teardown`);
+    if (o.phase !== Phase.PREPARE && o.phase !== Phase.CHILD && o.phase !== Phase.TEARDOWN) no("cgroup effects after setup");
   }
+  ops.push(...cgroupLayerOps(r, [Phase.PREPARE, Phase.CHILD], String(r.childPid), cgroupFd, t, t));
   // The root's mount point, once a shim holds the list that names it.
   ops.push({ op: "mkdir", phase: Phase.SPAWNED, mode: 0o700, flags: 0, path: t(rootMount) });
   // containerCgroups' attach: device rules once the child is in; then the network.
-  if (r.devices !== undefined && cg) {
-    const d = planDevices(cg.paths, r.devices);
-    if (d?.version === 1) for (const [file, line] of v1Writes(d.rules)) ops.push({ op: "write", phase: Phase.CHILD, path: t(join(d.dir, file)), content: line });
-    else if (d?.version === 2) ops.push({ op: "device-bpf", phase: Phase.CHILD, dir: t(d.dir), insns: encodeProgram(d.program) });
-  }
+  if (r.devices !== undefined && cg) ops.push(...deviceOps(cg.paths, r.devices, Phase.CHILD, t, (line) => line));
   for (const n of r.netlink) {
     if (n.pid !== r.childPid) no("a netlink request in another namespace");
     ops.push({ op: "netlink", phase: Phase.CHILD, message: n.message });
@@ -103,15 +75,13 @@ export function buildEngineEntry(r: EngineRecorder, key: Uint8Array, x: EngineRu
   // runForeground: the OOM check, then its cleanups newest first (the root
   // mount point, the cgroup); then zooRun's removal of the directory.
   const mem = cg?.paths.find((p) => p.version === 1 && p.controllers.includes("memory")) ?? cg?.paths.find((p) => p.version === 2);
-  if (mem) ops.push({ op: "oom-note", phase: Phase.TEARDOWN, file: t(join(mem.dir, mem.version === 1 ? "memory.oom_control" : "memory.events")), message: `${x.oomMessage}` });
+  if (mem) ops.push({ op: "oom-note", phase: Phase.TEARDOWN, file: t(join(mem.dir, mem.version === 1 ? "memory.oom_control" : "memory.events")), message: x.oomMessage });
   ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.ENOENT_OK, path: t(rootMount) });
-  ops.push(...teardownWrites);
+  ops.push(...cgroupLayerOps(r, [Phase.TEARDOWN], String(r.childPid), cgroupFd, t, t));
   for (const p of cg?.paths ?? []) ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.RETRY_BUSY | RRmdir.ENOENT_OK, path: t(p.dir) });
   ops.push({ op: "rmtree-all", phase: Phase.TEARDOWN, path: t(x.dir) });
 
-  const sites = searchPlanSites(l.plan, v) ?? no("the plan differs from its template in more than the ID and token");
-  const plan = l.plan.slice();
-  for (const s of sites) plan.fill(0x30, s.offset, s.offset + (s.kind === Site.ID ? v.id.length : s.kind === Site.ID_SHORT ? REPLAY_SHORT_ID_LEN : v.token.length));
+  const { sites, template: plan } = searchPlanSites(l.plan, v) ?? no("the plan differs from its template in more than the ID and token");
   return { key, flags: ENGINE_FLAGS, guards: guards(r, x), shim, plan, sites, cleanup: l.cleanup.map(t), ops };
 }
 

@@ -15,7 +15,8 @@ export interface RunValues {
 
 const ascii = new TextEncoder();
 
-function occurrences(hay: Uint8Array, needle: Uint8Array): number[] {
+/** Where `needle` starts in `hay`, occurrences not overlapping. */
+export function occurrences(hay: Uint8Array, needle: Uint8Array): number[] {
   const out: number[] = [];
   if (needle.length === 0) return out;
   outer: for (let i = 0; i + needle.length <= hay.length; i++) {
@@ -26,8 +27,12 @@ function occurrences(hay: Uint8Array, needle: Uint8Array): number[] {
   return out;
 }
 
-/** The plan's sites: the ID, then its short form where it is not part of the ID, then the token. Null if filling them does not give the plan back. */
-export function searchPlanSites(plan: Uint8Array, v: RunValues): PlanSite[] | null {
+/**
+ * The plan's sites (the ID, then its short form where it is not part of the
+ * ID, then the token) and the plan with them blanked, which the entry holds.
+ * Null if filling the sites does not give the plan back.
+ */
+export function searchPlanSites(plan: Uint8Array, v: RunValues): { sites: PlanSite[]; template: Uint8Array } | null {
   const taken = new Uint8Array(plan.length);
   const sites: PlanSite[] = [];
   const claim = (text: string, kind: number) => {
@@ -44,7 +49,7 @@ export function searchPlanSites(plan: Uint8Array, v: RunValues): PlanSite[] | nu
   const template = plan.slice();
   for (const s of sites) template.fill(0, s.offset, s.offset + siteLength(s.kind, v));
   const filled = fillPlan(template, sites, v.id, v.token);
-  return filled.every((b, i) => b === plan[i]) ? sites : null;
+  return filled.every((b, i) => b === plan[i]) ? { sites, template } : null;
 }
 
 const siteLength = (kind: number, v: RunValues) => (kind === Site.ID ? v.id.length : kind === Site.ID_SHORT ? REPLAY_SHORT_ID_LEN : v.token.length);

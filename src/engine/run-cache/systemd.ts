@@ -9,11 +9,9 @@ import type { DbusValue } from "../../sys/dbus/wire.ts";
 import { Mark, Phase, REPLAY_SHORT_ID_LEN, RMkdir, Site } from "../../plan/replay-ids.ts";
 import type { HostOp, PlanSite } from "../../runtime/oci/run-cache/entry.ts";
 import { marker } from "../../runtime/oci/run-cache/template.ts";
+import { no } from "../../runtime/oci/run-cache/refused.ts";
 import type { EngineRecorder } from "./record.ts";
-
-function no(why: string): never {
-  throw new Error(why);
-}
+import { occurrences } from "./search.ts";
 
 const ascii = new TextEncoder();
 
@@ -65,12 +63,9 @@ export function systemdOps(r: EngineRecorder, id: string, t: (s: string) => stri
     base += c.bytes.length;
   }
   // The short ID (unit name, description) where its text is: 48 random bits.
-  for (let i = 0; i + short.length <= messages.length; i++) {
-    if (short.every((b, j) => messages[i + j] === b)) {
-      if (sites.some((s) => s.offset < i + short.length && i < s.offset + 4)) no("the short ID overlaps the pid");
-      sites.push({ offset: i, kind: Site.ID_SHORT });
-      i += short.length - 1;
-    }
+  for (const at of occurrences(messages, short)) {
+    if (sites.some((s) => s.offset < at + short.length && at < s.offset + 4)) no("the short ID overlaps the pid");
+    sites.push({ offset: at, kind: Site.ID_SHORT });
   }
   if (!sites.some((s) => s.kind === Site.SELF_PID)) no("no pid in the bus calls");
   if (Buffer.from(messages).includes(Buffer.from(id))) no("the whole ID in the bus calls");

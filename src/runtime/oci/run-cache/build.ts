@@ -7,23 +7,17 @@ import { O_PATH } from "../../../cgroups/fs.ts";
 import { encodePlan } from "../../../plan/encode.ts";
 import { toRecords } from "../../../plan/ops.ts";
 import { Guard, Mark, Phase, RMkdir, RRmdir, type MarkLetter } from "../../../plan/replay-ids.ts";
-import { planDevices } from "../../device-cgroup/apply.ts";
-import { encodeProgram } from "../../device-cgroup/program.ts";
-import { v1Writes } from "../../device-cgroup/v1.ts";
 import { buildPlan } from "../../plan-builder.ts";
 import { FIFO_NAME } from "../store.ts";
 import type { Entry, Guard as EntryGuard, HostOp } from "./entry.ts";
 import { hasMarkByte } from "./eligible.ts";
 import type { RunRecorder } from "./record.ts";
 import { encodeOrphanList } from "../../sync.ts";
+import { cgroupLayerOps, deviceOps } from "./cgroup-ops.ts";
+import { no } from "./refused.ts";
 import { fillMarkers, marker, planSites, stateTemplate, standInId, Templater, type Marker, type MarkValues } from "./template.ts";
 
-/** Why a run gets no entry. */
-export class Refused extends Error {}
-
-function no(why: string): never {
-  throw new Refused(why);
-}
+export { Refused } from "./refused.ts";
 
 // What create and start use (create.ts, store.ts, lifecycle.ts, launch.ts).
 const STATE_ROOT_MODE = 0o711;
@@ -91,27 +85,11 @@ export function buildEntry(r: RunRecorder, key: Uint8Array, id: string): Entry {
     { op: "open", phase: Phase.PREPARE, flags: O_PATH, slot: fifoSlot, path: path(fifo) },
   ];
   // The cgroup layer, as it went: before clone, then the child's cgroup.procs.
-  const cgroupOps = (phase: number) =>
-    r.cgroupOps.filter((o) => o.phase === phase).map((o): HostOp => {
-      if (o.op === "mkdir") return { op: "mkdir", phase: o.phase, mode: o.mode, flags: 0, path: path(o.path) };
-      if (o.op === "open") {
-        if (o.fd !== cgroupFd?.fd) no(`the cgroup layer opened ${o.path} for something else`);
-        return { op: "open", phase: o.phase, flags: o.flags, slot: cgroupFd!.slot, path: path(o.path) };
-      }
-      const pid = o.path.endsWith("/cgroup.procs") && o.content === values[Mark.PID];
-      return { op: "write", phase: o.phase, path: path(o.path), content: checked(o.content, pid ? marker(Mark.PID) : o.content, values) };
-    });
   if (r.cgroupOps.some((o) => o.phase !== Phase.PREPARE && o.phase !== Phase.CHILD)) no("cgroup effects outside create");
-  ops.push(...cgroupOps(Phase.PREPARE));
-  ops.push(...cgroupOps(Phase.CHILD));
+  ops.push(...cgroupLayerOps(r, [Phase.PREPARE, Phase.CHILD], values[Mark.PID]!, cgroupFd, path, literal));
 
   // create after CREATED: device rules, state.json, the pid file; then start.
-  const devices = planDevices(cg?.paths ?? [], c.deviceRules);
-  if (devices?.version === 1) {
-    for (const [file, line] of v1Writes(devices.rules)) ops.push({ op: "write", phase: Phase.CREATED, path: path(join(devices.dir, file)), content: literal(line) });
-  } else if (devices?.version === 2) {
-    ops.push({ op: "device-bpf", phase: Phase.CREATED, dir: path(devices.dir), insns: encodeProgram(devices.program) });
-  }
+  ops.push(...deviceOps(cg?.paths ?? [], c.deviceRules, Phase.CREATED, path, literal));
   const json = stateTemplate(state, t, cgroupName, values) ?? no("state.json cannot be made a template");
   ops.push({ op: "replace", phase: Phase.CREATED, mode: STATE_FILE_MODE, path: path(join(stateDir, "state.json")), content: json });
   if (c.pidFile !== undefined) ops.push({ op: "replace", phase: Phase.CREATED, mode: PID_FILE_MODE, path: literal(c.pidFile), content: marker(Mark.PID) });

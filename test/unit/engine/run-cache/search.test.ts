@@ -10,16 +10,16 @@ const enc = (s: string) => new TextEncoder().encode(s);
 describe("searchPlanSites", () => {
   test("finds the ID, its short form apart from the ID, and the token", () => {
     const plan = enc(`host=${id.slice(0, 12)};dir=/var/lib/zoo/containers/${id}/upper;root=/tmp/zoo.${token};env=HOSTNAME=${id.slice(0, 12)}`);
-    const sites = searchPlanSites(plan, { id, token })!;
+    const { sites, template } = searchPlanSites(plan, { id, token })!;
     expect(sites.map((s) => s.kind)).toEqual([Site.ID_SHORT, Site.ID, Site.TOKEN, Site.ID_SHORT]);
     // Another run's values at the same sites give that run's plan.
     const other = "0123456789abcdef".repeat(4);
-    const theirs = fillPlan(plan, sites, other, "zzzzzzzz");
+    const theirs = fillPlan(template, sites, other, "zzzzzzzz");
     expect(new TextDecoder().decode(theirs)).toBe(`host=${other.slice(0, 12)};dir=/var/lib/zoo/containers/${other}/upper;root=/tmp/zoo.zzzzzzzz;env=HOSTNAME=${other.slice(0, 12)}`);
   });
 
   test("a plan without the ID has no sites, and no token means no token sites", () => {
-    expect(searchPlanSites(enc("nothing per run here"), { id, token: "" })).toEqual([]);
+    expect(searchPlanSites(enc("nothing per run here"), { id, token: "" })?.sites).toEqual([]);
   });
 });
 
