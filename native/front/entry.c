@@ -161,23 +161,67 @@ static int is_op(uint16_t t)
 	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_AWAIT_CGROUP;
 }
 
-static size_t call_site_len(uint32_t kind, size_t idlen)
+/* How many bytes a site of this kind covers; each kind is allowed only where it goes. */
+static size_t site_len(uint32_t kind, size_t idlen)
 {
-	return kind == ZOO_SITE_ID ? idlen : kind == ZOO_SITE_ID_SHORT ? ZOO_REPLAY_SHORT_ID_LEN : 4;
+	switch (kind) {
+	case ZOO_SITE_ID:
+		return idlen;
+	case ZOO_SITE_ID_SHORT:
+		return ZOO_REPLAY_SHORT_ID_LEN;
+	case ZOO_SITE_SELF_PID:
+		return 4;
+	}
+	return ZOO_REPLAY_TOKEN_LEN;
+}
+
+/* The plan's sites are parsed into an array, a DBUS op's stay (offset, kind) pairs in the entry. */
+typedef struct rr_site (*site_at)(const void *sites, size_t i);
+
+static struct rr_site plan_site_at(const void *sites, size_t i)
+{
+	return ((const struct rr_site *)sites)[i];
+}
+
+static struct rr_site call_site_at(const void *sites, size_t i)
+{
+	const uint8_t *p = (const uint8_t *)sites + 8 * i;
+
+	return (struct rr_site){ zoo_get_u32(p), zoo_get_u32(p + 4) };
+}
+
+/* 0: each of the n sites lies inside `len` bytes and over no other. -1:
+ * site *i runs past the end (*j == *i) or lies over site *j. */
+static int sites_fit(const void *sites, site_at at, size_t n, size_t len, size_t idlen, size_t *i, size_t *j)
+{
+	for (*i = 0; *i < n; (*i)++) {
+		struct rr_site s = at(sites, *i);
+		size_t sl = site_len(s.kind, idlen);
+
+		*j = *i;
+		if ((uint64_t)s.off + sl > len)
+			return -1;
+		for (*j = 0; *j < *i; (*j)++) {
+			struct rr_site t = at(sites, *j);
+
+			if (s.off < t.off + site_len(t.kind, idlen) && t.off < s.off + sl)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 /* DBUS sites: (offset, kind) pairs, each inside the messages, none over another. */
 static int check_call_sites(const struct rr_op *op, size_t idlen, const char **bad)
 {
-	size_t n = op->sites_len / 8;
+	size_t n = op->sites_len / 8, i, j;
 
 	if (op->sites_len % 8) {
 		*bad = "D-Bus sites that are not (offset, kind) pairs";
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint32_t off = zoo_get_u32(op->sites + 8 * i), kind = zoo_get_u32(op->sites + 8 * i + 4);
-		size_t len = call_site_len(kind, idlen);
+	for (i = 0; i < n; i++) {
+		uint32_t kind = call_site_at(op->sites, i).kind;
 
 		if (kind != ZOO_SITE_ID && kind != ZOO_SITE_ID_SHORT && kind != ZOO_SITE_SELF_PID) {
 			*bad = "unknown D-Bus site kind";
@@ -187,19 +231,10 @@ static int check_call_sites(const struct rr_op *op, size_t idlen, const char **b
 			*bad = "a short-ID site for an ID shorter than that";
 			return -1;
 		}
-		if ((uint64_t)off + len > op->blob_len) {
-			*bad = "a D-Bus site past the messages";
-			return -1;
-		}
-		for (size_t j = 0; j < i; j++) {
-			uint32_t o2 = zoo_get_u32(op->sites + 8 * j);
-			size_t l2 = call_site_len(zoo_get_u32(op->sites + 8 * j + 4), idlen);
-
-			if (off < o2 + l2 && o2 < off + len) {
-				*bad = "D-Bus sites that overlap";
-				return -1;
-			}
-		}
+	}
+	if (sites_fit(op->sites, call_site_at, n, op->blob_len, idlen, &i, &j) < 0) {
+		*bad = i == j ? "a D-Bus site past the messages" : "D-Bus sites that overlap";
+		return -1;
 	}
 	return 0;
 }
@@ -389,17 +424,6 @@ static int parse_record(struct rr_entry *e, uint16_t type, struct cur *c, size_t
 	}
 }
 
-static size_t site_len(const struct rr_site *s, size_t idlen)
-{
-	switch (s->kind) {
-	case ZOO_SITE_ID:
-		return idlen;
-	case ZOO_SITE_ID_SHORT:
-		return ZOO_REPLAY_SHORT_ID_LEN;
-	}
-	return ZOO_REPLAY_TOKEN_LEN;
-}
-
 int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 {
 	const uint8_t *buf = e->buf;
@@ -477,18 +501,11 @@ int rr_entry_parse(struct rr_entry *e, size_t idlen, char *why, size_t n)
 		off += 8 + (size_t)plen + (4 - plen % 4) % 4;
 	}
 
-	for (size_t i = 0; i < e->nsites; i++) {
-		const struct rr_site *s = &e->sites[i];
+	size_t si, sj;
 
-		if ((uint64_t)s->off + site_len(s, idlen) > e->plan_len)
-			return rr_why(why, n, "plan site %zu runs past the plan", i);
-		for (size_t j = 0; j < i; j++) {
-			const struct rr_site *t = &e->sites[j];
-
-			if (s->off < t->off + site_len(t, idlen) && t->off < s->off + site_len(s, idlen))
-				return rr_why(why, n, "plan sites %zu and %zu overlap", j, i);
-		}
-	}
+	if (sites_fit(e->sites, plan_site_at, e->nsites, e->plan_len, idlen, &si, &sj) < 0)
+		return si == sj ? rr_why(why, n, "plan site %zu runs past the plan", si)
+				: rr_why(why, n, "plan sites %zu and %zu overlap", sj, si);
 	for (size_t i = 0; i < e->nops; i++)
 		/* Without WAIT_START the command runs once SETUP_DONE is sent: an op
 		 * after it that failed would fall back, and Bun would run the command

@@ -88,6 +88,30 @@ void rr_vars_self(struct rr_vars *v)
 	(void)snprintf(v->self_pid, sizeof v->self_pid, "%d", (int)self);
 }
 
+/* This run's value at a site of the plan or of a DBUS op's messages;
+ * validation made each fit and allowed only the kinds its place takes. */
+static void put_site(uint8_t *buf, uint32_t off, uint32_t kind, const struct rr_vars *v)
+{
+	switch (kind) {
+	case ZOO_SITE_ID:
+		memcpy(buf + off, v->id, strlen(v->id));
+		break;
+	case ZOO_SITE_ID_SHORT:
+		memcpy(buf + off, v->id_short, ZOO_REPLAY_SHORT_ID_LEN);
+		break;
+	case ZOO_SITE_TOKEN:
+		memcpy(buf + off, v->token, ZOO_REPLAY_TOKEN_LEN);
+		break;
+	case ZOO_SITE_SELF_PID:
+		/* Little-endian whatever the message's byte order, as zoo_replay.h says. */
+		buf[off] = (uint8_t)v->self;
+		buf[off + 1] = (uint8_t)(v->self >> 8);
+		buf[off + 2] = (uint8_t)(v->self >> 16);
+		buf[off + 3] = (uint8_t)(v->self >> 24);
+		break;
+	}
+}
+
 uint8_t *rr_fill_call_sites(const struct rr_op *op, const struct rr_vars *v)
 {
 	uint8_t *m = malloc(op->blob_len ? op->blob_len : 1);
@@ -95,22 +119,8 @@ uint8_t *rr_fill_call_sites(const struct rr_op *op, const struct rr_vars *v)
 	if (!m)
 		return NULL;
 	memcpy(m, op->blob, op->blob_len);
-	/* Validation made each site fit inside the messages. */
-	for (size_t i = 0; i + 8 <= op->sites_len; i += 8) {
-		uint32_t off = zoo_get_u32(op->sites + i), kind = zoo_get_u32(op->sites + i + 4);
-
-		if (kind == ZOO_SITE_ID) {
-			memcpy(m + off, v->id, strlen(v->id));
-		} else if (kind == ZOO_SITE_ID_SHORT) {
-			memcpy(m + off, v->id_short, ZOO_REPLAY_SHORT_ID_LEN);
-		} else {
-			/* Little-endian whatever the message's byte order, as zoo_replay.h says. */
-			m[off] = (uint8_t)v->self;
-			m[off + 1] = (uint8_t)(v->self >> 8);
-			m[off + 2] = (uint8_t)(v->self >> 16);
-			m[off + 3] = (uint8_t)(v->self >> 24);
-		}
-	}
+	for (size_t i = 0; i + 8 <= op->sites_len; i += 8)
+		put_site(m, zoo_get_u32(op->sites + i), zoo_get_u32(op->sites + i + 4), v);
 	return m;
 }
 
@@ -122,17 +132,8 @@ int rr_plan_fd(const struct rr_entry *e, const struct rr_vars *v)
 	if (!plan)
 		return -1;
 	memcpy(plan, e->plan, e->plan_len);
-	for (size_t i = 0; i < e->nsites; i++) {
-		const struct rr_site *s = &e->sites[i];
-
-		/* Validation made each site fit: the ID's length, or at least 12 of it. */
-		if (s->kind == ZOO_SITE_ID)
-			memcpy(plan + s->off, v->id, strlen(v->id));
-		else if (s->kind == ZOO_SITE_ID_SHORT)
-			memcpy(plan + s->off, v->id_short, ZOO_REPLAY_SHORT_ID_LEN);
-		else
-			memcpy(plan + s->off, v->token, ZOO_REPLAY_TOKEN_LEN);
-	}
+	for (size_t i = 0; i < e->nsites; i++)
+		put_site(plan, e->sites[i].off, e->sites[i].kind, v);
 	fd = memfd_create("zoo-plan", MFD_CLOEXEC);
 	if (fd < 0 || zoo_write_all(fd, plan, e->plan_len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		err = errno;
