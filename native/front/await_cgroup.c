@@ -2,7 +2,6 @@
 #include "await_cgroup.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,25 +16,14 @@
 /* 1: the unified hierarchy's path ends with "/" suffix; 0: not (yet); -1: unreadable. */
 static int moved(const char *suffix)
 {
-	size_t slen = strlen(suffix), len;
+	size_t slen = strlen(suffix), len, off = 0, n;
 	uint8_t *buf;
-	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC), found = 0;
+	const char *line;
+	int found = 0;
 
-	if (fd < 0)
+	if (rr_read_small("/proc/self/cgroup", CGROUP_FILE_MAX, &buf, &len) < 0)
 		return -1;
-	if (zoo_read_all(fd, CGROUP_FILE_MAX, &buf, &len) < 0) {
-		int err = errno;
-
-		(void)close(fd);
-		errno = err;
-		return -1;
-	}
-	(void)close(fd);
-	for (size_t i = 0; i < len && !found;) {
-		const char *line = (const char *)buf + i;
-		const uint8_t *nl = memchr(buf + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (buf + i)) : len - i;
-
+	while (!found && (line = rr_next_line(buf, len, &off, &n))) {
 		/* "0::<path>": hierarchy 0, no controllers listed, is cgroup v2's. */
 		if (n > 3 && memcmp(line, "0::", 3) == 0) {
 			const char *path = line + 3;
@@ -44,7 +32,6 @@ static int moved(const char *suffix)
 			/* A whole last component (or components): "/a.scope" is not ".../xa.scope". */
 			found = plen > slen && path[plen - slen - 1] == '/' && memcmp(path + plen - slen, suffix, slen) == 0;
 		}
-		i += n + 1;
 	}
 	free(buf);
 	return found;

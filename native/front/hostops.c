@@ -271,23 +271,15 @@ static int unlock(struct rr_host *h, const char *path)
 /* Whether a memory.events (v2) or memory.oom_control (v1) counts an OOM kill. */
 static int oom_killed(const char *path, int *killed)
 {
+	static const char key[] = "oom_kill ";
 	uint8_t *buf;
-	size_t len;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc;
+	size_t len, off = 0, n;
+	const char *line;
 
 	*killed = 0;
-	if (fd < 0)
+	if (rr_read_small(path, 65536, &buf, &len) < 0)
 		return errno == ENOENT ? 0 : -1;
-	rc = zoo_read_all(fd, 65536, &buf, &len);
-	(void)close(fd);
-	if (rc < 0)
-		return -1;
-	for (size_t i = 0; i < len;) {
-		const char *line = (const char *)buf + i;
-		const uint8_t *nl = memchr(buf + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (buf + i)) : len - i;
-		static const char key[] = "oom_kill ";
-
+	while ((line = rr_next_line(buf, len, &off, &n))) {
 		/* "oom_kill N", not "oom_kill_disable N" (v1); any non-zero N. */
 		if (n > sizeof key - 1 && memcmp(line, key, sizeof key - 1) == 0) {
 			size_t k = sizeof key - 1, digits = 0;
@@ -298,7 +290,6 @@ static int oom_killed(const char *path, int *killed)
 			if (digits && k == n && nonzero)
 				*killed = 1;
 		}
-		i += n + 1;
 	}
 	free(buf);
 	return 0;
