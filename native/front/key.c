@@ -28,13 +28,20 @@ int rr_valid_id(const char *id)
 	return 1;
 }
 
-int rr_precheck(int argc, char **argv, char *why, size_t n)
+/* Both doors: the user switched the cache off. */
+static int switched_off(char *why, size_t n)
 {
 	const char *mode = getenv("ZOO_RUN_CACHE");
+
+	return mode && strcmp(mode, "off") == 0 ? rr_why(why, n, "ZOO_RUN_CACHE=off") : 0;
+}
+
+int rr_precheck(int argc, char **argv, char *why, size_t n)
+{
 	int has_run = 0;
 
-	if (mode && strcmp(mode, "off") == 0)
-		return rr_why(why, n, "ZOO_RUN_CACHE=off");
+	if (switched_off(why, n) < 0)
+		return -1;
 	for (int i = 1; i < argc - 1; i++)
 		if (strcmp(argv[i], "run") == 0)
 			has_run = 1;
@@ -47,10 +54,8 @@ int rr_precheck(int argc, char **argv, char *why, size_t n)
 
 int rr_precheck_engine(int argc, char **argv, char *why, size_t n)
 {
-	const char *mode = getenv("ZOO_RUN_CACHE");
-
-	if (mode && strcmp(mode, "off") == 0)
-		return rr_why(why, n, "ZOO_RUN_CACHE=off");
+	if (switched_off(why, n) < 0)
+		return -1;
 	/* `zoo run IMAGE ...`: global flags before `run` are not cached (TS
 	 * writes no entry for them), so this test needs no parsing. */
 	if (argc < 3 || strcmp(argv[1], "run") != 0)

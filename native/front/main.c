@@ -380,7 +380,7 @@ static int run_entry(struct replay *r)
 static int find_entry(struct replay *r, const char *dir, char *file, size_t file_len)
 {
 	uint8_t *key;
-	size_t key_len;
+	size_t key_len, idlen;
 	char name[32];
 	int rc = -1;
 
@@ -388,14 +388,15 @@ static int find_entry(struct replay *r, const char *dir, char *file, size_t file
 		return -1;
 	if (geteuid() != 0)
 		return rr_why(r->why, sizeof r->why, "not root");
-	if (rr_key(dir, r->engine, r->argc, r->argv, r->engine ? ZOO_REPLAY_ENGINE_ID_LEN : strlen(r->id), &key,
-		   &key_len, r->why, sizeof r->why) < 0)
+	/* Ours to make for `zoo run`, the last argument for zoo-runtime. */
+	idlen = r->engine ? ZOO_REPLAY_ENGINE_ID_LEN : strlen(r->id);
+	if (rr_key(dir, r->engine, r->argc, r->argv, idlen, &key, &key_len, r->why, sizeof r->why) < 0)
 		return -1;
 	(void)snprintf(name, sizeof name, "%016" PRIx64, rr_fnv1a(key, key_len));
 	(void)snprintf(file, file_len, "%s/%s", CACHE_DIR, name);
 	if (rr_entry_read(CACHE_DIR, name, &r->e, r->why, sizeof r->why) < 0)
 		goto out;
-	if (rr_entry_parse(&r->e, r->engine ? ZOO_REPLAY_ENGINE_ID_LEN : strlen(r->id), r->why, sizeof r->why) < 0) {
+	if (rr_entry_parse(&r->e, idlen, r->why, sizeof r->why) < 0) {
 		char inner[RR_WHY];
 
 		memcpy(inner, r->why, sizeof inner);
