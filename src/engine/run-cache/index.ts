@@ -3,10 +3,9 @@
 // replay. Nothing here can fail the run; with ZOO_DEBUG, why a run got no
 // entry is said on stderr.
 import { REPLAY_ENGINE_ENV, REPLAY_ENGINE_ID_LEN } from "../../plan/replay-ids.ts";
-import { encodeEntry } from "../../runtime/oci/run-cache/encode.ts";
 import { hasMarkByte } from "../../runtime/oci/run-cache/eligible.ts";
-import { entryFile, exeIdentity, keyBytes, RUN_CACHE_DIR } from "../../runtime/oci/run-cache/key.ts";
-import { writeEntry } from "../../runtime/oci/run-cache/write.ts";
+import { exeIdentity, keyBytes, RUN_CACHE_DIR } from "../../runtime/oci/run-cache/key.ts";
+import { saveEntry } from "../../runtime/oci/run-cache/write.ts";
 import { writeErr } from "../../util/stdio.ts";
 import { buildEngineEntry, type EngineRunFacts } from "./build.ts";
 import { EngineRecorder } from "./record.ts";
@@ -36,15 +35,9 @@ export function engineKey(argv: string[], env: Record<string, string | undefined
 /** Writes the entry of a run that ended as it should; returns its file, or null. */
 export function finishEngineRun(r: EngineRecorder, facts: EngineRunFacts, dir = RUN_CACHE_DIR): string | null {
   r.stop();
-  try {
+  const build = (key: Uint8Array) => {
     if (facts.id.length !== REPLAY_ENGINE_ID_LEN) throw new Error("the ID is not 64 characters");
-    const key = engineKey(r.argv) ?? (() => { throw new Error("no key"); })();
-    const file = entryFile(key, dir);
-    if (!writeEntry(file, encodeEntry(buildEngineEntry(r, key, facts)))) throw new Error(`cannot write ${file}`);
-    debug(`wrote ${file}`);
-    return file;
-  } catch (e) {
-    debug(`no entry (${(e as Error).message})`);
-    return null;
-  }
+    return buildEngineEntry(r, key, facts);
+  };
+  return saveEntry(() => engineKey(r.argv), build, dir, debug);
 }

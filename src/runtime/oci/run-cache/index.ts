@@ -1,12 +1,11 @@
 // The run cache's side in `zoo-runtime run`: start watching an eligible run,
 // and once it has ended as it should, write its entry. Nothing here can fail
 // the run; with ZOO_DEBUG, why a run got no entry is said on stderr.
-import { encodeEntry } from "./encode.ts";
 import { hasMarkByte } from "./eligible.ts";
 import { buildEntry } from "./build.ts";
-import { entryFile, KEY_ENV, keyForRun, RUN_CACHE_DIR } from "./key.ts";
+import { KEY_ENV, keyForRun, RUN_CACHE_DIR } from "./key.ts";
 import { RunRecorder } from "./record.ts";
-import { writeEntry } from "./write.ts";
+import { saveEntry } from "./write.ts";
 import { writeErr } from "../../../util/stdio.ts";
 
 export { RunRecorder };
@@ -38,16 +37,9 @@ export function watchRun(argv: string[], id: string, root: string): RunRecorder 
 
 /** Writes the entry of a run that ended as it should; returns its file, or null. */
 export function finishRun(r: RunRecorder, id: string, dir = RUN_CACHE_DIR): string | null {
-  try {
-    const key = keyForRun(r.argv, id);
-    if (key === null) throw new Error("no key");
+  const build = (key: Uint8Array) => {
     if (hasMarkByte(r.bundle?.raw)) throw new Error("byte 0x01 in config.json");
-    const file = entryFile(key, dir);
-    if (!writeEntry(file, encodeEntry(buildEntry(r, key, id)))) throw new Error(`cannot write ${file}`);
-    debug(`wrote ${file}`);
-    return file;
-  } catch (e) {
-    debug(`no entry (${(e as Error).message})`);
-    return null;
-  }
+    return buildEntry(r, key, id);
+  };
+  return saveEntry(() => keyForRun(r.argv, id), build, dir, debug);
 }
