@@ -910,6 +910,13 @@ static bool fx_run(struct fixture *f, const char *ready, int sig)
 }
 
 /* A run that ends on the Bun path (a miss or a fallback). */
+/* Nothing of the run left: its files and cgroups, and no process of it
+ * (each check says what it found). */
+static bool fx_all_gone(const struct fixture *f)
+{
+	return box_gone(&f->b, false) && no_strays();
+}
+
 /* stderr says a hit on this fixture's entry, and nothing else. */
 static bool fx_said_hit(const struct fixture *f)
 {
@@ -1253,8 +1260,7 @@ static int t_signal(void)
 	snprintf(want, sizeof want, "run cache: hit %s\nzoo-runtime: delete %s: rmdir %s: No such file or directory\n",
 		 f.en.path, f.b.id, absent);
 	CHECK(strcmp(f.r.err, want) == 0, "stderr %s", f.r.err);
-	CHECK(box_gone(&f.b, false), "leftovers");
-	CHECK(no_strays(), "strays");
+	CHECK(fx_all_gone(&f), "leftovers or strays");
 	rc = 0;
 out:
 	fx_done(&f);
@@ -1349,8 +1355,7 @@ static int t_engine_hit(void)
 		CHECK(strstr(f.r.out, line), "the cgroup (I marker in a path): %s", f.r.out);
 		CHECK(read_text(f.b.pidfile, pidtext, sizeof pidtext) == 0 && atoi(pidtext) == pid && pid > 1,
 		      "pid file %s", pidtext);
-		CHECK(box_gone(&f.b, false), "leftovers");
-		CHECK(no_strays(), "strays");
+		CHECK(fx_all_gone(&f), "leftovers or strays");
 		CHECK(!exists(strcat(strcpy(line, dir), "/argv.out")), "the Bun path ran too");
 		memcpy(ids[k], id, sizeof id);
 		fx_done(&f);
@@ -1384,8 +1389,7 @@ static int t_no_created(void)
 	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
 	CHECK(strlen(f.r.out) == 13 && is_hex(f.r.out, 12), "hostname %s", f.r.out);
 	CHECK(read_text(f.b.pidfile, pidtext, sizeof pidtext) == 0 && atoi(pidtext) > 1, "pid file %s", pidtext);
-	CHECK(box_gone(&f.b, false), "leftovers");
-	CHECK(no_strays(), "strays");
+	CHECK(fx_all_gone(&f), "leftovers or strays");
 	CHECK(!exists(f.b.pidfile) || unlink(f.b.pidfile) == 0, "pid file");
 	fx_done(&f);
 
@@ -1415,16 +1419,14 @@ static int t_raise(void)
 	CHECK(fx_run(&f, "ready", SIGTERM), "run");
 	CHECK(WIFSIGNALED(f.r.status) && WTERMSIG(f.r.status) == SIGTERM, "wait status 0x%x, stderr %s", f.r.status,
 	      f.r.err);
-	CHECK(box_gone(&f.b, false), "leftovers");
-	CHECK(no_strays(), "strays");
+	CHECK(fx_all_gone(&f), "leftovers or strays");
 	en_free(&f.en);
 
 	o.flags = ZOO_RF_FOREGROUND;
 	CHECK(fx_entry(&f, &o), "write");
 	CHECK(fx_run(&f, "ready", SIGINT), "run");
 	CHECK(exited(&f.r, 128 + SIGINT), "SIGINT without a terminal");
-	CHECK(box_gone(&f.b, false), "leftovers");
-	CHECK(no_strays(), "strays");
+	CHECK(fx_all_gone(&f), "leftovers or strays");
 	rc = 0;
 out:
 	fx_done(&f);
@@ -1449,8 +1451,7 @@ static int t_foreground_tty(void)
 	second_sig = SIGTERM;
 	CHECK(fx_run(&f, "ready", SIGINT), "run");
 	CHECK(exited(&f.r, 128 + SIGTERM), "SIGINT was forwarded (or SIGTERM was not)");
-	CHECK(box_gone(&f.b, false), "leftovers");
-	CHECK(no_strays(), "strays");
+	CHECK(fx_all_gone(&f), "leftovers or strays");
 	rc = 0;
 out:
 	front_stdin = -1;
@@ -2110,8 +2111,7 @@ static int t_dbus(void)
 	/* KEEP: the leaf stays after the run, for systemd to remove with the scope. */
 	snprintf(path, sizeof path, "%szoo-%s.scope/supervisor", scope_base, host);
 	CHECK(exists(path), "%s is gone", path);
-	CHECK(box_gone(&f.b, false), "leftovers");
-	CHECK(no_strays(), "strays");
+	CHECK(fx_all_gone(&f), "leftovers or strays");
 	rc = 0;
 out:
 	bus_done(&the_bus);

@@ -32,9 +32,8 @@ export function engineKey(argv: string[], env: Record<string, string | undefined
   return keyBytes({ door: "zoo", envNames: REPLAY_ENGINE_ENV, exe, euid: process.geteuid!(), umask: process.umask(), cwd: process.cwd(), env, idLength: REPLAY_ENGINE_ID_LEN, args: argv });
 }
 
-/** Writes the entry of a run that ended as it should; returns its file, or null. */
+/** Writes the entry of a run that ended as it should (its recorder stopped); returns its file, or null. */
 export function finishEngineRun(r: EngineRecorder, facts: EngineRunFacts, dir = RUN_CACHE_DIR): string | null {
-  r.stop();
   const build = (key: Uint8Array) => {
     if (facts.id.length !== REPLAY_ENGINE_ID_LEN) throw new Error("the ID is not 64 characters");
     return buildEngineEntry(r, key, facts);
