@@ -51,9 +51,11 @@
 #define ZOO_RR_UNLOCK 0x002A  /* u32 phase, str path: release the lock LOCK took on that directory */
 #define ZOO_RR_RMTREE_ALL 0x002B /* u32 phase, str dir: the whole tree, depth first; symlinks removed, not followed; a mount point inside fails it */
 #define ZOO_RR_OOM_NOTE 0x002C   /* u32 phase, str file, str message: if a line of file is "oom_kill N" with N > 0, message to stderr */
-#define ZOO_RR_NETLINK 0x002D    /* u32 phase (CHILD or later), blob: one rtnetlink request, sent in the container's network namespace; its ACK must say 0 */
+#define ZOO_RR_NETLINK 0x002D    /* u32 phase, u32 where (ZOO_NL_*), u32 protocol (NETLINK_ROUTE or NETLINK_NETFILTER), u32 ok errno (0: none), blob request, blob sites (u32 offset, kind pairs into the request): one netlink request; its ACK must say 0 or the ok errno */
 #define ZOO_RR_DBUS 0x002E       /* u32 phase (PREPARE), str socket path, blob messages, blob sites: D-Bus method calls on one connection (EXTERNAL auth as our euid), each answered before the next; sites are u32 (offset, kind) pairs into messages */
 #define ZOO_RR_AWAIT_CGROUP 0x002F /* u32 phase, u32 timeout ms, str suffix: until /proc/self/cgroup's "0::" line ends with "/" suffix (systemd moved us) */
+#define ZOO_RR_LEASE 0x0030      /* u32 phase (CHILD), str lock, str dir, str file, str content: holding flock(lock), mkdir(dir) must make it (EEXIST: the network has other containers), then dir/file gets content */
+#define ZOO_RR_RELEASE 0x0031    /* u32 phase (TEARDOWN), str lock, str dir, str file, str content, blob helper args: holding the lock, dir/file and dir go if the file still holds content; else the Bun executable runs with the args */
 
 /* ZOO_RR_FLAGS */
 #define ZOO_RF_ENGINE_ID 1u  /* `zoo run`: the front door makes the ID (ZOO_REPLAY_ENGINE_ID_LEN hex digits from getrandom); no ID argument */
@@ -69,6 +71,11 @@
 #define ZOO_SITE_TOKEN 2u /* the run token: ZOO_REPLAY_TOKEN_LEN characters of [A-Za-z0-9_-] */
 #define ZOO_SITE_ID_SHORT 3u /* the ID's first ZOO_REPLAY_SHORT_ID_LEN characters (the ID must be at least that long) */
 #define ZOO_SITE_SELF_PID 4u /* DBUS sites only: the front door's own pid, u32 little-endian */
+#define ZOO_SITE_CHILD_PID 5u /* NETLINK sites only, CHILD phase or later: the container's first process, u32 in host byte order */
+
+/* ZOO_RR_NETLINK: which network namespace the request is sent in. */
+#define ZOO_NL_CONTAINER 0u /* the container's (CHILD phase only) */
+#define ZOO_NL_HOST 1u      /* ours */
 
 #define ZOO_PHASE_PREPARE 0u  /* before the shim is started */
 #define ZOO_PHASE_SPAWNED 1u  /* the shim runs and holds the CLEANUP list; before CHILD_PID (a root mount point; TS writes none since the rootfs is bound onto itself) */
@@ -92,6 +99,7 @@
 #define ZOO_MARK_PID_START 'p'   /* field 22 (starttime) of /proc/<pid>/stat */
 #define ZOO_MARK_SHIM_START 's'  /* the same for the shim */
 #define ZOO_MARK_SELF_PID 'F'    /* the front door's own pid, decimal */
+#define ZOO_MARK_SELF_START 'f'  /* field 22 (starttime) of /proc/self/stat */
 #define ZOO_MARK_CREATED 'C'     /* the creation time, UTC, as JavaScript's toISOString: 2026-11-30T08:31:46.874Z */
 
 #endif

@@ -37,12 +37,15 @@ export const RR = {
   NETLINK: 0x002d,
   DBUS: 0x002e,
   AWAIT_CGROUP: 0x002f,
+  LEASE: 0x0030,
+  RELEASE: 0x0031,
 } as const;
 
 export const RFlag = { ENGINE_ID: 1, NO_CREATED: 2, RAISE: 4, FOREGROUND: 8 } as const;
 
 export const Guard = { ABSENT: 0, DIR: 1, NOT_DIR: 2 } as const;
-export const Site = { ID: 1, TOKEN: 2, ID_SHORT: 3, SELF_PID: 4 } as const;
+export const Site = { ID: 1, TOKEN: 2, ID_SHORT: 3, SELF_PID: 4, CHILD_PID: 5 } as const;
+export const NetlinkWhere = { CONTAINER: 0, HOST: 1 } as const;
 export const Phase = { PREPARE: 0, SPAWNED: 1, CHILD: 2, CREATED: 3, TEARDOWN: 4 } as const;
 export const RMkdir = { EXIST_OK: 1, KEEP: 2 } as const;
 export const RRmdir = { RETRY_BUSY: 1, ENOENT_OK: 2 } as const;
@@ -58,6 +61,7 @@ export const Mark = {
   PID_START: "p",
   SHIM_START: "s",
   SELF_PID: "F",
+  SELF_START: "f",
   CREATED: "C",
 } as const;
 

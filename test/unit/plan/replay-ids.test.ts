@@ -23,7 +23,7 @@ function value(name: string): number | string {
 
 const mirror: [string, Record<string, number | string>][] = [
   ["ZOO_RR_", ids.RR], ["ZOO_GUARD_", ids.Guard], ["ZOO_SITE_", ids.Site], ["ZOO_PHASE_", ids.Phase],
-  ["ZOO_RMKDIR_", ids.RMkdir], ["ZOO_RRMDIR_", ids.RRmdir], ["ZOO_MARK_", ids.Mark], ["ZOO_RF_", ids.RFlag],
+  ["ZOO_RMKDIR_", ids.RMkdir], ["ZOO_RRMDIR_", ids.RRmdir], ["ZOO_MARK_", ids.Mark], ["ZOO_RF_", ids.RFlag], ["ZOO_NL_", ids.NetlinkWhere],
 ];
 
 test("every ID in zoo_replay.h is mirrored in replay-ids.ts with the same value", () => {
