@@ -27,6 +27,16 @@ async function main(): Promise<number> {
   if (process.env.ZOO_NETNS_OPS !== undefined && process.argv.at(-1) === "__zoo-netns-child") {
     return (await import("./net/netns.ts")).runNetnsChild() ?? 1;
   }
+  // A replayed run's teardown, when the network changed under it (src/net/bridge/attach.ts).
+  if (process.argv[2] === "__zoo-release-lease" && process.argv.length === 5) {
+    try {
+      (await import("./net/bridge/attach.ts")).releaseParentLease(process.argv[3]!, process.argv[4]!);
+      return 0;
+    } catch (e) {
+      writeErr(`zoo: releasing a lease: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   const { door, args } = pick();
   try {
     switch (door) {

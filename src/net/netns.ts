@@ -56,6 +56,7 @@ export function netlinkIn(pid: number): NetlinkSocket {
       process.abort();
     }
     if (err) throw err;
+    nl!.netnsPid = pid;
     return nl!;
   } finally {
     if (target !== null) closeSync(target);
@@ -67,15 +68,10 @@ const ENV = "ZOO_NETNS_OPS";
 /** Both this argument and ENV mark the child, so a stray variable in a user's environment does nothing. */
 export const NETNS_CHILD_ARG = "__zoo-netns-child";
 
-/** Told every request sent in a container's namespace by inNetns as root (the run cache records them). */
-export const netnsObserver: { sent?: (pid: number, msg: Uint8Array) => void } = {};
-
 /** Runs `ops` in the container's network namespace, directly or via nsenter. */
 export async function inNetns(pid: number, ops: NetnsOp[]): Promise<void> {
   if (process.geteuid!() === 0) {
     const nl = netlinkIn(pid);
-    const observe = netnsObserver.sent;
-    if (observe) nl.sent = (msg) => observe(pid, msg);
     try {
       applyOps(nl, ops);
     } finally {

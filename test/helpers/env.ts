@@ -154,7 +154,7 @@ export interface LeakSnapshot {
 // The default network's bridge (zoo0) stays once made, as docker0 does, and
 // zoo's table with it; a user network's bridge goes with `zoo network rm`.
 function netState(): string[] {
-  const links = readdirSync("/sys/class/net").filter((l) => /^(zoo|zveth)/.test(l));
+  const links = readdirSync("/sys/class/net").filter((l) => /^(zoo|z[0-9a-f]{12})/.test(l));
   const leases = existsSync("/run/zoo/net") ? readdirSync("/run/zoo/net").filter((e) => e !== "lock").map((e) => `lease dir ${e}`) : [];
   const nft = Bun.which("nft", { PATH: "/usr/sbin:/sbin:/usr/bin" });
   const bridges = links.some((l) => l.startsWith("zoo"));

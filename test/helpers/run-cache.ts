@@ -113,15 +113,12 @@ export function decodeEntry(bytes: Uint8Array): Entry {
         else if (r.type === RR.START) op = { op: "start", phase, fifo: f.str() };
         else if (r.type === RR.RMTREE_ALL) op = { op: "rmtree-all", phase, path: f.str() };
         else if (r.type === RR.OOM_NOTE) op = { op: "oom-note", phase, file: f.str(), message: f.str() };
-        else if (r.type === RR.NETLINK) op = { op: "netlink", phase, message: f.blob() };
-        else if (r.type === RR.DBUS) {
-          const socket = f.str();
-          const messages = f.blob();
-          const raw = f.blob();
-          const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-          const sites = Array.from({ length: raw.length / 8 }, (_, i) => ({ offset: dv.getUint32(i * 8, true), kind: dv.getUint32(i * 8 + 4, true) }));
-          op = { op: "dbus", phase, socket, messages, sites };
-        } else if (r.type === RR.AWAIT_CGROUP) op = { op: "await-cgroup", phase, timeoutMs: f.u32(), suffix: f.str() };
+        else if (r.type === RR.NETLINK) op = { op: "netlink", phase, where: f.u32(), protocol: f.u32(), okErrno: f.u32(), message: f.blob(), sites: sitePairs(f.blob()) };
+        else if (r.type === RR.LEASE) op = { op: "lease", phase, lock: f.str(), dir: f.str(), file: f.str(), content: f.str() };
+        else if (r.type === RR.RELEASE) {
+          const [lock, dir, file, content] = [f.str(), f.str(), f.str(), f.str()];
+          op = { op: "release", phase, lock, dir, file, content, args: new TextDecoder().decode(f.blob()).split("\0").slice(0, -1) };
+        } else if (r.type === RR.DBUS) op = { op: "dbus", phase, socket: f.str(), messages: f.blob(), sites: sitePairs(f.blob()) }; else if (r.type === RR.AWAIT_CGROUP) op = { op: "await-cgroup", phase, timeoutMs: f.u32(), suffix: f.str() };
         else throw new Error(`unknown record type ${r.type}`);
         e.ops.push(op);
       }
@@ -166,4 +163,9 @@ export function removeRunCacheEntries(root: string, dir = RUN_CACHE_DIR): number
 /** The BuildContext launch.ts gives a zoo-runtime `run` (fifo at fd 5, no seccomp agent, no user namespace), with this run's parts. */
 export function runtimeRunContext(o: Pick<BuildContext, "rootMount" | "cgroupFd" | "cgroupPaths" | "sourceIsFile"> & Partial<BuildContext>): BuildContext {
   return { seccomp: null, gidMapped: () => true, setgroupsAllowed: true, foreground: false, waitStart: "/proc/self/fd/5", preserveFds: 0, ...o };
+}
+
+function sitePairs(raw: Uint8Array): { offset: number; kind: number }[] {
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Array.from({ length: raw.length / 8 }, (_, i) => ({ offset: dv.getUint32(i * 8, true), kind: dv.getUint32(i * 8 + 4, true) }));
 }

@@ -10,6 +10,7 @@ import { no } from "../../runtime/oci/run-cache/refused.ts";
 import type { Entry, Guard as EntryGuard, HostOp } from "../../runtime/oci/run-cache/entry.ts";
 import { encodeOrphanList } from "../../runtime/sync.ts";
 import type { EngineRecorder } from "./record.ts";
+import { leaseOps, netlinkOps } from "./network.ts";
 import { systemdOps } from "./systemd.ts";
 import { searchPlanSites, templateOf, type RunValues } from "./search.ts";
 
@@ -67,10 +68,9 @@ export function buildEngineEntry(r: EngineRecorder, key: Uint8Array, x: EngineRu
   ops.push({ op: "mkdir", phase: Phase.SPAWNED, mode: 0o700, flags: 0, path: t(rootMount) });
   // containerCgroups' attach: device rules once the child is in; then the network.
   if (r.devices !== undefined && cg) ops.push(...deviceOps(cg.paths, r.devices, Phase.CHILD, t, (line) => line));
-  for (const n of r.netlink) {
-    if (n.pid !== r.childPid) no("a netlink request in another namespace");
-    ops.push({ op: "netlink", phase: Phase.CHILD, message: n.message });
-  }
+  // A bridge's lease before its veth; every request in its phase, in the order sent.
+  const lease = leaseOps(r, x.id, v, t);
+  ops.push(...lease.child, ...netlinkOps(r, v));
 
   // runForeground: the OOM check, then its cleanups newest first (the root
   // mount point, the cgroup); then zooRun's removal of the directory.
@@ -79,6 +79,8 @@ export function buildEngineEntry(r: EngineRecorder, key: Uint8Array, x: EngineRu
   ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.ENOENT_OK, path: t(rootMount) });
   ops.push(...cgroupLayerOps(r, [Phase.TEARDOWN], String(r.childPid), cgroupFd, t, t));
   for (const p of cg?.paths ?? []) ops.push({ op: "rmdir", phase: Phase.TEARDOWN, flags: RRmdir.RETRY_BUSY | RRmdir.ENOENT_OK, path: t(p.dir) });
+  // zooRun's undo: the lease (its veth went in runForeground's cleanup, above).
+  ops.push(...lease.teardown);
   ops.push({ op: "rmtree-all", phase: Phase.TEARDOWN, path: t(x.dir) });
 
   const { sites, template: plan } = searchPlanSites(l.plan, v) ?? no("the plan differs from its template in more than the ID and token");

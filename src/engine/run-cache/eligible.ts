@@ -18,8 +18,12 @@ export function engineRunIneligible(f: RunFlags, x: EngineRunFacts): string | nu
   if (!x.main.startsWith("/$bunfs/")) return "not the compiled executable";
   if (x.euid !== 0) return "not root";
   if (x.argv[0] !== "run") return "flags before run";
-  // Only a network whose setup an entry can say: lo up, no helper, no bridge.
-  if (f.network !== "none" || f.moreNetworks?.length) return "a network other than none";
+  // Only a network whose setup an entry can say: lo up, or the default
+  // bridge with an address zoo picks (no helper, no ports, no name that must
+  // be unique across networks, no user network whose definition can change).
+  const bridge = f.network === undefined || f.network === "bridge" || f.network === "default";
+  if ((f.network !== "none" && !bridge) || f.moreNetworks?.length) return "a network other than none or the default bridge";
+  if (bridge && (f.ip !== undefined || f.publish.length > 0 || f.name !== undefined)) return "--ip, -p or --name on a bridge network";
   // Inputs from files or our environment that the key does not hold.
   if (f.volumes.length > 0) return "-v";
   // Its cgroup filesystem is writable: sub-cgroups it makes would need removing too.

@@ -19,6 +19,7 @@ import type { PortMapping } from "../publish.ts";
 import { chooseAddress } from "./ipam.ts";
 import { isStale, LeaseStore, selfOwner, type Lease } from "./leases.ts";
 import type { NetworkDef } from "./networks.ts";
+import { bridgeObserver } from "./observer.ts";
 import { addNetworkScript, deleteTableScript, nft, portElements, removeNetworkScript, TABLE, tableExists, tableScript } from "./nft.ts";
 import { changePortElements } from "../netlink/nftables.ts";
 import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
@@ -69,6 +70,7 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
     const leases = store.read(r.net.bridge);
     const ip = chooseAddress(subnet, r.net.gateway, leases.map((l) => l.ip), r.ip);
     ensureUp(r.net);
+    bridgeObserver.reserved?.({ net: r.net, alone: leases.length === 0, root: store.root });
     if (r.publish.length) publish(ip, r.publish);
     const lease: Lease = { ip, subnet: r.net.subnet, id: r.id, name: r.name, hostname: r.hostname, ...selfOwner(), ports: r.publish, hostsFile: r.hostsFile, index: r.index ?? 0 };
     store.write(r.net.bridge, [...leases, lease]);
@@ -77,8 +79,10 @@ export async function reserveBridge(r: BridgeRequest, cleanup: Cleanup, store = 
   });
   cleanup.add(`release ${ip} on ${r.net.name}`, () => store.locked(() => release(store, r.net.bridge, r.id)));
   const index = r.index ?? 0;
-  // Host-side names stay within IFNAMSIZ (15): zveth + 8 hex + one digit.
-  const veth = `zveth${r.id.slice(0, 8)}${index ? index : ""}`;
+  // Host-side names stay within IFNAMSIZ (15): z, the short ID (as the
+  // hostname and cgroups have it, so a cached run's template has one value
+  // fewer to find), then the index from 1 on (up to 99).
+  const veth = `z${r.id.slice(0, 12)}${index ? index : ""}`;
   return { net: r.net, id: r.id, ip, prefix: subnet.prefix, veth, ifname: `eth${index}`, index };
 }
 
@@ -127,6 +131,7 @@ function ensureUp(net: NetworkDef) {
   });
   const table = tableExists();
   if (up && table) return;
+  bridgeObserver.unrecordable?.(`network ${net.name} was brought up`);
   // Outbound NAT needs forwarding; like Docker, zoo turns it on and leaves it on.
   sysctl("ip_forward", "1");
   nft((table ? "" : tableScript()) + addNetworkScript(net.bridge, net.subnet), `setting up network ${net.name}`);
@@ -158,7 +163,7 @@ function publish(ip: string, ports: PortMapping[]) {
   }
 }
 
-/** zoo's bridges on the host (every one's name starts with "zoo"; veths are zveth…). */
+/** zoo's bridges on the host (every one's name starts with "zoo"; veths are z and 12 hex digits). */
 const zooBridges = () => readdirSync("/sys/class/net").filter((l) => l.startsWith("zoo"));
 
 /** A network going away: its bridge and rules, and zoo's table with the last bridge. */
@@ -229,6 +234,21 @@ function refreshHosts(store: LeaseStore) {
       }
     }
   }
+}
+
+/**
+ * `zoo-bun __zoo-release-lease BRIDGE ID`: a replayed run's teardown found
+ * the network changed while it ran (docs/design/run-cache.md, RELEASE), so
+ * the lease goes as TypeScript lets one go. Only the lease's owner, our
+ * parent (the front door), may have it released.
+ */
+export function releaseParentLease(bridge: string, id: string, store = new LeaseStore()): void {
+  store.locked(() => {
+    const mine = store.read(bridge).find((l) => l.id === id);
+    if (!mine) return;
+    if (mine.ownerPid !== process.ppid) throw new ZooError(`the lease of ${id.slice(0, 12)} on ${bridge} belongs to pid ${mine.ownerPid}, not to the caller`);
+    release(store, bridge, id);
+  });
 }
 
 /** Records the container's pid and veth in its lease (for container:NAME and for cleanup after a crash). */

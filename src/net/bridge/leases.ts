@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { isAlive, procInfo } from "../../runtime/oci/proc-stat.ts";
 import { flockExclusive } from "../../sys/libc.ts";
 import type { PortMapping } from "../publish.ts";
+import { bridgeObserver } from "./observer.ts";
 
 export interface Lease {
   ip: string;
@@ -31,6 +32,7 @@ export interface Lease {
 }
 
 export const NET_RUN_DIR = "/run/zoo/net";
+export const LEASE_FILE = "leases.json";
 
 export class LeaseStore {
   constructor(readonly root: string = NET_RUN_DIR) {}
@@ -55,7 +57,7 @@ export class LeaseStore {
 
   read(bridge: string): Lease[] {
     try {
-      return JSON.parse(readFileSync(join(this.root, bridge, "leases.json"), "utf8")) as Lease[];
+      return JSON.parse(readFileSync(join(this.root, bridge, LEASE_FILE), "utf8")) as Lease[];
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw e;
@@ -71,8 +73,10 @@ export class LeaseStore {
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = join(dir, ".leases.tmp");
-    writeFileSync(tmp, JSON.stringify(leases, null, 1) + "\n");
-    renameSync(tmp, join(dir, "leases.json"));
+    const text = JSON.stringify(leases, null, 1) + "\n";
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(dir, LEASE_FILE));
+    bridgeObserver.wrote?.(this.root, bridge, text);
   }
 
   all(): { bridge: string; lease: Lease }[] {

@@ -73,12 +73,13 @@ export function createVeth(nl: NetlinkSocket, v: VethSpec): void {
   });
 }
 
-/** Deletes a link; false when it was already gone. Deleting one veth end removes both. */
+/**
+ * Deletes a link by name, in one request (no lookup first); false when it
+ * was already gone. Deleting one veth end removes both.
+ */
 export function deleteLink(nl: NetlinkSocket, name: string): boolean {
-  const l = getLink(nl, name);
-  if (!l) return false;
   try {
-    nl.request(`delete link ${name}`, { type: RTM.DELLINK, flags: 0, header: ifinfomsg({ index: l.index }) });
+    nl.request(`delete link ${name}`, { type: RTM.DELLINK, flags: 0, header: ifinfomsg(), attrs: [attr.str(IFLA.IFNAME, name)] }, ENODEV);
   } catch (e) {
     if (e instanceof NetlinkError && e.errno === ENODEV) return false;
     throw e;

@@ -30,12 +30,29 @@ const NAMES: Record<number, string> = {
 };
 export const errnoName = (e: number) => NAMES[e] ?? `errno ${e}`;
 
+/** A request as sent, for the run cache: which namespace, which protocol, and the errno its caller takes as success. */
+export interface SentRequest {
+  /** The container whose network namespace the socket was made in; null: ours. */
+  netnsPid: number | null;
+  protocol: number;
+  message: Uint8Array;
+  okErrno: number;
+}
+
+/** Told every request and transaction any socket sends (the run cache records a run's); must not throw. */
+export const netlinkObserver: { sent?: (r: SentRequest) => void; transaction?: (what: string) => void } = {};
+
 export class NetlinkSocket {
+  /** Set by netlinkIn (netns.ts): the container whose namespace this socket is in. */
+  netnsPid: number | null = null;
   private seq = Math.floor(Date.now() / 1000) & 0xffff;
   private readonly buf = new Uint8Array(65536);
   private closed = false;
 
-  private constructor(readonly fd: number) {}
+  private constructor(
+    readonly fd: number,
+    readonly protocol: number,
+  ) {}
 
   /** A socket in the calling thread's network namespace, fixed for its lifetime. */
   static open(protocol = NETLINK_ROUTE): NetlinkSocket {
@@ -53,7 +70,7 @@ export class NetlinkSocket {
       c.close(fd);
       throw e;
     }
-    return new NetlinkSocket(fd);
+    return new NetlinkSocket(fd, protocol);
   }
 
   close(): void {
@@ -65,16 +82,15 @@ export class NetlinkSocket {
   /**
    * Sends one request and returns the replies to it. Requests always ask for
    * an ack, so a non-dump request ends at the ack and a dump at NLMSG_DONE.
+   * `okErrno`: an error the caller catches and takes as success (it still
+   * throws); the run cache replays the request with the same tolerance.
    */
-  /** Told each request sent by request() (the run cache records them); must not throw. */
-  sent?: (msg: Uint8Array) => void;
-
-  request(what: string, r: Omit<Request, "seq">): Message[] {
+  request(what: string, r: Omit<Request, "seq">, okErrno = 0): Message[] {
     const seq = (this.seq = (this.seq + 1) >>> 0);
     const flags = r.flags | NLM_F.REQUEST | NLM_F.ACK;
     const msg = encodeMessage({ ...r, flags, seq });
     check("send(netlink)", libc().send(this.fd, ptr(msg), msg.length, 0));
-    this.sent?.(msg);
+    netlinkObserver.sent?.({ netnsPid: this.netnsPid, protocol: this.protocol, message: msg.slice(), okErrno });
     const dump = (r.flags & NLM_F.DUMP) === NLM_F.DUMP;
     const out: Message[] = [];
     for (;;) {
@@ -112,6 +128,7 @@ export class NetlinkSocket {
     const buf = new Uint8Array(msgs.reduce((n, m) => n + m.length, 0));
     msgs.reduce((off, m) => (buf.set(m, off), off + m.length), 0);
     check("send(netlink)", libc().send(this.fd, ptr(buf), buf.length, 0));
+    netlinkObserver.transaction?.(what);
     while (pending.size) {
       for (const m of this.receive()) {
         if (m.type !== NLMSG.ERROR) continue;

@@ -50,7 +50,7 @@ function ours(store: string, ids: Set<string>, tmpBefore: Set<string>): string[]
   const out: string[] = [];
   for (const c of snap.cgroups) if (short.some((s) => c.endsWith(`/zoo-${s}`))) out.push(c);
   for (const m of snap.mounts) if (m.includes(store)) out.push(m);
-  for (const n of snap.net ?? []) if ([...ids].some((id) => n === `zveth${id.slice(0, 8)}`)) out.push(n);
+  for (const n of snap.net ?? []) if ([...ids].some((id) => n.startsWith(`z${id.slice(0, 12)}`))) out.push(n);
   for (const d of snap.tmpdirs) if (!tmpBefore.has(d)) out.push(d);
   if (existsSync("/run/zoo/net")) {
     for (const b of readdirSync("/run/zoo/net")) {

@@ -274,7 +274,7 @@ describe.skipIf(!IS_ROOT || !HAS_NFT)("bridge networks", () => {
     const p = Bun.spawn([ZOO, "run", "--rm", "-p", `${port}:80`, "busybox", "sleep", "60"], { env: { ZOO_ROOT: t.store, PATH: process.env.PATH! } });
     for (let i = 0; i < 100; i++) {
       await Bun.sleep(50);
-      if (readFileSync("/proc/net/dev", "utf8").includes("zveth")) break;
+      if (readFileSync("/proc/net/dev", "utf8").match(/^\s*z[0-9a-f]{12}:/m)) break;
     }
     p.kill("SIGKILL");
     await p.exited;

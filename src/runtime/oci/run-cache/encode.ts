@@ -2,7 +2,7 @@
 // per field of the entry, host ops in phase order (record order within one).
 import { encodeFramed, Payload, type PlanRecord } from "../../../plan/encode.ts";
 import { Guard as GuardKind, REPLAY_HEADER_SIZE, REPLAY_MAGIC, REPLAY_MAX_SIZE, REPLAY_VERSION, RR } from "../../../plan/replay-ids.ts";
-import type { Entry, Guard, HostOp } from "./entry.ts";
+import type { Entry, Guard, HostOp, PlanSite } from "./entry.ts";
 
 const rec = (type: number, p: Payload): PlanRecord => ({ type, payload: p.bytes() });
 
@@ -10,6 +10,17 @@ function guardRecord(g: Guard): PlanRecord {
   if (g.kind === "file") return rec(RR.GUARD_FILE, new Payload().str(g.path).blob(g.content));
   if (!Object.values(GuardKind).includes(g.is as never)) throw new Error(`unknown stat guard ${g.is}`);
   return rec(RR.GUARD_STAT, new Payload().u32(g.is).str(g.path));
+}
+
+/** A blob of u32 (offset, kind) pairs, as DBUS and NETLINK carry their sites. */
+function sitePairs(sites: PlanSite[]): Uint8Array {
+  const out = new Uint8Array(sites.length * 8);
+  const dv = new DataView(out.buffer);
+  sites.forEach((s, i) => {
+    dv.setUint32(i * 8, s.offset, true);
+    dv.setUint32(i * 8 + 4, s.kind, true);
+  });
+  return out;
 }
 
 export function opRecord(o: HostOp): PlanRecord {
@@ -42,16 +53,13 @@ export function opRecord(o: HostOp): PlanRecord {
     case "oom-note":
       return rec(RR.OOM_NOTE, p.str(o.file).str(o.message));
     case "netlink":
-      return rec(RR.NETLINK, p.blob(o.message));
-    case "dbus": {
-      const sites = new Uint8Array(o.sites.length * 8);
-      const dv = new DataView(sites.buffer);
-      o.sites.forEach((s, i) => {
-        dv.setUint32(i * 8, s.offset, true);
-        dv.setUint32(i * 8 + 4, s.kind, true);
-      });
-      return rec(RR.DBUS, p.str(o.socket).blob(o.messages).blob(sites));
-    }
+      return rec(RR.NETLINK, p.u32(o.where).u32(o.protocol).u32(o.okErrno).blob(o.message).blob(sitePairs(o.sites)));
+    case "lease":
+      return rec(RR.LEASE, p.str(o.lock).str(o.dir).str(o.file).str(o.content));
+    case "release":
+      return rec(RR.RELEASE, p.str(o.lock).str(o.dir).str(o.file).str(o.content).blob(new TextEncoder().encode(o.args.map((a) => a + "\0").join(""))));
+    case "dbus":
+      return rec(RR.DBUS, p.str(o.socket).blob(o.messages).blob(sitePairs(o.sites)));
     case "await-cgroup":
       return rec(RR.AWAIT_CGROUP, p.u32(o.timeoutMs).str(o.suffix));
   }

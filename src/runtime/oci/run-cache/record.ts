@@ -27,7 +27,7 @@ export interface CreatedFacts {
 }
 
 export class RunRecorder implements LaunchObserver {
-  private phase: PhaseId = Phase.PREPARE;
+  protected phase: PhaseId = Phase.PREPARE;
   refused: string | null = null;
   readonly cgroupOps: CgroupOp[] = [];
   readonly sources = new Map<string, SourceKind>();
