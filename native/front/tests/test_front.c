@@ -1551,6 +1551,22 @@ static void extra_oom(struct entry *en, const struct box *b, const char *arg)
 	en_op(en, ZOO_RR_OOM_NOTE, ZOO_PHASE_TEARDOWN, 0, NULL, path, "nor this one\n");
 }
 
+/* A NETLINK op: the request and its (offset, kind) site pairs. */
+static void en_netlink(struct entry *en, uint32_t phase, uint32_t where, uint32_t protocol, uint32_t ok_errno,
+		       const void *msg, uint32_t len, const uint32_t *sites, uint32_t nsites)
+{
+	pe_begin(&en->e, ZOO_RR_NETLINK);
+	pe_u32(&en->e, phase);
+	pe_u32(&en->e, where);
+	pe_u32(&en->e, protocol);
+	pe_u32(&en->e, ok_errno);
+	pe_blob(&en->e, msg, len);
+	pe_u32(&en->e, nsites * 8);
+	for (uint32_t i = 0; i < 2 * nsites; i++)
+		pe_u32(&en->e, sites[i]);
+	pe_end(&en->e);
+}
+
 /* RTM_NEWLINK for ifindex `index`, IFF_UP set (or cleared), asking for an ACK;
  * the seq and pid fields hold junk the front door must overwrite. */
 static void link_msg(uint8_t m[32], int32_t index, bool up)
@@ -1571,10 +1587,7 @@ static void extra_netlink(struct entry *en, const struct box *b, const char *arg
 	(void)b;
 	/* lo is 1 in every namespace; "missing" asks for a link that is not there. */
 	link_msg(m, strcmp(arg, "missing") == 0 ? 4242 : 1, true);
-	pe_begin(&en->e, ZOO_RR_NETLINK);
-	pe_u32(&en->e, ZOO_PHASE_CHILD);
-	pe_blob(&en->e, m, sizeof m);
-	pe_end(&en->e);
+	en_netlink(en, ZOO_PHASE_CHILD, ZOO_NL_CONTAINER, NETLINK_ROUTE, 0, m, sizeof m, NULL, 0);
 }
 
 /* NETLINK: sent in the container's namespace (its lo comes up, ours is not
