@@ -2363,6 +2363,37 @@ static void en_nl(struct entry *en, uint32_t phase, uint32_t where, uint32_t pro
 
 static const struct ifinfomsg any_link = { .ifi_family = AF_UNSPEC };
 
+static char big_link[IFNAMSIZ]; /* a bridge of the test's with 80 altnames of 123 characters */
+
+/* A bridge with so many altnames that a GET's answer is over 8 KiB. */
+static int make_big_link(void)
+{
+	char path[128], cmd[256];
+	FILE *f;
+
+	snprintf(big_link, sizeof big_link, "zb%d", getpid());
+	snprintf(path, sizeof path, "%s/altnames", dir);
+	if (!(f = fopen(path, "we")))
+		return -1;
+	fprintf(f, "link add %s type bridge\n", big_link);
+	for (int i = 0; i < 80; i++)
+		fprintf(f, "link property add dev %s altname %0120d%03d\n", big_link, 0, i);
+	if (fclose(f) != 0)
+		return -1;
+	snprintf(cmd, sizeof cmd, "PATH=$PATH:/usr/sbin:/sbin ip -batch %s", path);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void drop_big_link(void)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof cmd, "PATH=$PATH:/usr/sbin:/sbin ip link del %s", big_link);
+	if (big_link[0] && system(cmd) != 0)
+		fprintf(stderr, "# %s failed\n", cmd);
+	big_link[0] = '\0';
+}
+
 /* A bridge "zt<short ID>" made from our namespace in PREPARE and deleted in
  * TEARDOWN (twice: the second finds it gone, ENODEV, its ok errno); a GET of
  * it and of lo in CHILD, whose answers come before the ACKs. "strict": a
@@ -2387,6 +2418,10 @@ static void extra_nl_host(struct entry *en, const struct box *b, const char *arg
 	nl_begin(&m, RTM_GETLINK, 0, &any_link, sizeof any_link);
 	nl_str(&m, IFLA_IFNAME, "lo");
 	en_nl(en, ZOO_PHASE_CREATED, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+	/* An answer bigger than 8 KiB (its altnames) before the ACK. */
+	nl_begin(&m, RTM_GETLINK, 0, &any_link, sizeof any_link);
+	nl_str(&m, IFLA_IFNAME, big_link);
+	en_nl(en, ZOO_PHASE_CHILD, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
 	for (int i = 0; i < 2; i++) {
 		nl_begin(&m, RTM_DELLINK, 0, &any_link, sizeof any_link);
 		nl_name_site(&m, IFLA_IFNAME, "zt");
@@ -2412,6 +2447,7 @@ static int t_netlink_host(void)
 	int rc = -1;
 
 	fx_init_engine(&f, "nlhost");
+	CHECK(make_big_link() == 0, "ip -batch: a bridge with altnames");
 	CHECK(fx_entry(&f, &o), "write");
 	CHECK(fx_run(&f, NULL, 0), "run");
 	CHECK(exited(&f.r, 6), "exit code");
@@ -2430,6 +2466,7 @@ static int t_netlink_host(void)
 	CHECK(fx_undone(&f), "undone");
 	rc = 0;
 out:
+	drop_big_link();
 	fx_done(&f);
 	return rc;
 }
@@ -2909,7 +2946,7 @@ static const struct test tests[] = {
 	{ "AWAIT_CGROUP times out: fallback; a KEEP directory stays, a plain one goes", t_await_keep },
 	{ "F and f markers: the front door's own pid and start time", t_self_pid },
 	{ "DBUS, MKDIR flags: invalid entries are misses", t_dbus_invalid },
-	{ "NETLINK from the host: a bridge by a short-ID site, GETs, ok errno ENODEV; without it a fallback", t_netlink_host },
+	{ "NETLINK from the host: a bridge by a short-ID site, GETs (one answer over 8 KiB), ok errno ENODEV; without it a fallback", t_netlink_host },
 	{ "NETLINK CHILD_PID site: a veth peer moved into the container", t_netlink_child_pid },
 	{ "NETLINK_NETFILTER: GETTABLE of a missing table, ENOENT ok or a fallback", t_netlink_netfilter },
 	{ "LEASE: the lease file with F, f, P, I filled, its directory 0700", t_lease },
