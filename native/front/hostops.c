@@ -393,9 +393,12 @@ static int lease_op(struct rr_host *h, const struct rr_op *op, const char *dir, 
 		goto out;
 	if (op->type == ZOO_RR_RELEASE)
 		rc = rr_release(lock, dir, file, content, op->blob, op->blob_len, v, &h->orig_mask, detail, n);
-	else if ((rc = rr_lease(lock, dir, file, content)) == 0)
-		/* Even half remembered, the undo gives back what it can name. */
-		rc = remember_lease(h, lock, dir, file, content);
+	else if ((rc = rr_lease(lock, dir, file, content)) == 0 && (rc = remember_lease(h, lock, dir, file, content)) < 0) {
+		/* Not in the log whole, so the undo skips it: given back now. */
+		err = errno;
+		rr_lease_undo(lock, dir, file, content);
+		errno = err;
+	}
 out:
 	err = errno;
 	free(lock);

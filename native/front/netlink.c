@@ -66,12 +66,14 @@ static long ms_left(const struct timespec *deadline)
 	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* The next datagram whole, however big: a GET's answer may be larger than any
- * fixed buffer, and a cut one could hide the ACK or end in a torn header. */
-static ssize_t recv_whole(int sock, uint8_t **buf, size_t *cap, struct sockaddr_nl *from)
+/* The kernel's next datagram whole, however big: a GET's answer may be larger
+ * than any fixed buffer, and a cut one could hide the ACK or end in a torn
+ * header. -1 with EAGAIN when nothing (more) is queued. */
+static ssize_t recv_whole(int sock, uint8_t **buf, size_t *cap)
 {
 	for (;;) {
-		socklen_t fromlen = sizeof *from;
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof from;
 		/* MSG_PEEK|MSG_TRUNC: the datagram's real length, left queued. */
 		ssize_t want = recv(sock, *buf, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 
@@ -85,12 +87,12 @@ static ssize_t recv_whole(int sock, uint8_t **buf, size_t *cap, struct sockaddr_
 			*buf = bigger;
 			*cap = (size_t)want;
 		}
-		ssize_t got = recvfrom(sock, *buf, *cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)from, &fromlen);
+		ssize_t got = recvfrom(sock, *buf, *cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
 
 		if (got < 0)
 			return -1;
 		/* Only the kernel's (port 0) count: anything else could write to us. */
-		if (fromlen < sizeof *from || from->nl_family != AF_NETLINK)
+		if (fromlen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0)
 			continue;
 		/* MSG_TRUNC makes got the real length: never more than the peek said, but checked. */
 		if ((size_t)got > *cap) {
@@ -117,7 +119,6 @@ static int await_ack(int sock, uint32_t seq, uint32_t ok_errno)
 	deadline.tv_sec += ACK_MS / 1000;
 	for (;;) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
-		struct sockaddr_nl from;
 		long left = ms_left(&deadline);
 		int r;
 
@@ -132,14 +133,12 @@ static int await_ack(int sock, uint32_t seq, uint32_t ok_errno)
 			goto fail;
 		if (r == 0)
 			continue;
-		ssize_t got = recv_whole(sock, &buf, &cap, &from);
+		ssize_t got = recv_whole(sock, &buf, &cap);
 
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (got < 0)
 			goto fail;
-		if (from.nl_pid != 0)
-			continue;
 		/* Signed, as NLMSG_NEXT counts it down: a last message whose length is
 		 * not a multiple of 4 ends the walk instead of wrapping it. */
 		int n = (int)got;

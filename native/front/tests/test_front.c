@@ -2437,6 +2437,46 @@ static bool link_exists(const char *prefix, const char *shortid)
 	return if_nametoindex(name) != 0;
 }
 
+/* The host's links named "<prefix><12 characters>" (a short ID) when a test
+ * starts, so that a failed one can remove the links its run left behind
+ * (NETLINK has no undo) and no others. */
+struct links {
+	unsigned idx[256];
+	int n;
+};
+
+static void links_of(struct links *l, const char *prefix)
+{
+	struct if_nameindex *all = if_nameindex();
+
+	l->n = 0;
+	for (struct if_nameindex *i = all; i && i->if_index && l->n < 256; i++)
+		if (strncmp(i->if_name, prefix, strlen(prefix)) == 0 && strlen(i->if_name) == strlen(prefix) + 12)
+			l->idx[l->n++] = i->if_index;
+	if (all)
+		if_freenameindex(all);
+}
+
+static void drop_new_links(const struct links *before, const char *prefix)
+{
+	struct links now;
+
+	links_of(&now, prefix);
+	for (int i = 0; i < now.n; i++) {
+		bool old = false;
+		char name[IF_NAMESIZE], cmd[96];
+
+		for (int j = 0; j < before->n; j++)
+			old = old || before->idx[j] == now.idx[i];
+		if (old || !if_indextoname(now.idx[i], name))
+			continue;
+		fprintf(stderr, "#   removing %s, left behind\n", name);
+		snprintf(cmd, sizeof cmd, "PATH=$PATH:/usr/sbin:/sbin ip link del %s", name);
+		if (system(cmd) != 0)
+			fprintf(stderr, "# %s failed\n", cmd);
+	}
+}
+
 /* NETLINK from our namespace: a bridge named by an ID_SHORT site made,
  * found by GETs, deleted; ok errnos; without one a refusal falls back. */
 static int t_netlink_host(void)
@@ -2445,7 +2485,9 @@ static int t_netlink_host(void)
 	struct box_opts o = { .newpid = true, .script = "hostname; exit 6", .extra = extra_nl_host, .extra_arg = "" };
 	char host[32] = "";
 	int rc = -1;
+	struct links before;
 
+	links_of(&before, "zt");
 	fx_init_engine(&f, "nlhost");
 	CHECK(make_big_link() == 0, "ip -batch: a bridge with altnames");
 	CHECK(fx_entry(&f, &o), "write");
@@ -2466,6 +2508,7 @@ static int t_netlink_host(void)
 	CHECK(fx_undone(&f), "undone");
 	rc = 0;
 out:
+	drop_new_links(&before, "zt");
 	drop_big_link();
 	fx_done(&f);
 	return rc;
@@ -2506,7 +2549,9 @@ static int t_netlink_child_pid(void)
 			      .extra = extra_nl_veth };
 	char host[32] = "";
 	int rc = -1;
+	struct links before;
 
+	links_of(&before, "zv");
 	fx_init_engine(&f, "nlveth");
 	CHECK(fx_entry(&f, &o), "write");
 	CHECK(fx_run(&f, NULL, 0), "run");
@@ -2518,6 +2563,7 @@ static int t_netlink_child_pid(void)
 	CHECK(fx_all_gone(&f), "leftovers or strays");
 	rc = 0;
 out:
+	drop_new_links(&before, "zv");
 	fx_done(&f);
 	return rc;
 }
