@@ -365,8 +365,8 @@ static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **
 		     (op->type == ZOO_RR_LEASE || get_blob(c, &op->blob, &op->blob_len, "args") == 0);
 		if (!ok)
 			break;
-		if (!op->lock[0] || !op->path[0] || !op->file[0]) {
-			*bad = "an empty lease path";
+		if (!op->lock[0] || !op->path[0] || !op->file[0] || !op->content[0]) {
+			*bad = "an empty lease string";
 			return -1;
 		}
 		if (check_file_name(op->file, bad) < 0)

@@ -2923,13 +2923,13 @@ static void extra_bridge_invalid(struct entry *en, const struct box *b, const ch
 		en_lease(en, ZOO_RR_RELEASE, ZOO_PHASE_TEARDOWN, &l, "", 0);
 		return;
 	}
-	/* 12: a lease file name with a slash. */
+	/* 12: a lease file name with a slash; 13: empty content. */
 	pe_begin(&en->e, ZOO_RR_LEASE);
 	pe_u32(&en->e, ZOO_PHASE_CHILD);
 	pe_str(&en->e, l.lock);
 	pe_str(&en->e, l.ldir);
-	pe_str(&en->e, "sub/" ID_MARK);
-	pe_str(&en->e, "x");
+	pe_str(&en->e, k == 12 ? "sub/" ID_MARK : ID_MARK);
+	pe_str(&en->e, k == 12 ? "x" : "");
 	pe_end(&en->e);
 }
 
@@ -2947,7 +2947,8 @@ static int t_bridge_invalid(void)
 					   "an empty helper argument",
 					   "an unknown marker",
 					   "helper arguments that are not NUL-terminated strings",
-					   "a lease file name that is not a name" };
+					   "a lease file name that is not a name",
+					   "an empty lease string" };
 	struct fixture f;
 	char arg[16];
 	struct box_opts o = { .script = "exit 0", .extra = extra_bridge_invalid, .extra_arg = arg };
