@@ -104,8 +104,10 @@ static ssize_t recv_whole(int sock, uint8_t **buf, size_t *cap)
 }
 
 /* Waits up to ACK_MS for the ACK of `seq`: its error field is the answer.
- * Other replies with our seq (a GET's answer) are passed over. */
-static int await_ack(int sock, uint32_t seq, uint32_t ok_errno)
+ * Other replies with our seq (a GET's answer) are passed over. A dump is
+ * never ACKed once it started: its NLMSG_DONE (an int error, as the ACK's)
+ * ends it instead. */
+static int await_ack(int sock, uint32_t seq, int dump, uint32_t ok_errno)
 {
 	struct timespec deadline;
 	size_t cap = 8192;
@@ -144,14 +146,18 @@ static int await_ack(int sock, uint32_t seq, uint32_t ok_errno)
 		int n = (int)got;
 
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
-				continue;
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
-				err = EPROTO;
-				goto out;
-			}
-			int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			int e;
 
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			else if (dump && h->nlmsg_type == NLMSG_DONE && h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+				memcpy(&e, NLMSG_DATA(h), sizeof e);
+			else if (h->nlmsg_type == NLMSG_ERROR || (dump && h->nlmsg_type == NLMSG_DONE))
+				e = -EPROTO; /* too short to say */
+			else
+				continue;
 			if (e == 0 || (ok_errno && e == -(int)ok_errno))
 				rc = 0;
 			else
@@ -198,7 +204,7 @@ int rr_netlink(pid_t pid, uint32_t where, uint32_t protocol, uint32_t ok_errno, 
 		ssize_t sent = sendto(sock, msg, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
 
 		if (sent == (ssize_t)len)
-			rc = await_ack(sock, 1, ok_errno);
+			rc = await_ack(sock, 1, (h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP, ok_errno);
 		else if (sent >= 0)
 			errno = EIO;
 	}

@@ -2422,6 +2422,9 @@ static void extra_nl_host(struct entry *en, const struct box *b, const char *arg
 	nl_begin(&m, RTM_GETLINK, 0, &any_link, sizeof any_link);
 	nl_str(&m, IFLA_IFNAME, big_link);
 	en_nl(en, ZOO_PHASE_CHILD, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+	/* A dump (every link, the big one too, in several datagrams): no ACK, its DONE ends it. */
+	nl_begin(&m, RTM_GETLINK, NLM_F_DUMP, &any_link, sizeof any_link);
+	en_nl(en, ZOO_PHASE_CHILD, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
 	for (int i = 0; i < 2; i++) {
 		nl_begin(&m, RTM_DELLINK, 0, &any_link, sizeof any_link);
 		nl_name_site(&m, IFLA_IFNAME, "zt");
@@ -2994,7 +2997,7 @@ static const struct test tests[] = {
 	{ "AWAIT_CGROUP times out: fallback; a KEEP directory stays, a plain one goes", t_await_keep },
 	{ "F and f markers: the front door's own pid and start time", t_self_pid },
 	{ "DBUS, MKDIR flags: invalid entries are misses", t_dbus_invalid },
-	{ "NETLINK from the host: a bridge by a short-ID site, GETs (one answer over 8 KiB), ok errno ENODEV; without it a fallback", t_netlink_host },
+	{ "NETLINK from the host: a bridge by a short-ID site, GETs (one answer over 8 KiB, a dump), ok errno ENODEV; without it a fallback", t_netlink_host },
 	{ "NETLINK CHILD_PID site: a veth peer moved into the container", t_netlink_child_pid },
 	{ "NETLINK_NETFILTER: GETTABLE of a missing table, ENOENT ok or a fallback", t_netlink_netfilter },
 	{ "LEASE: the lease file with F, f, P, I filled, its directory 0700", t_lease },
