@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,7 @@ static int check_template(const char *s, int late, const char **bad)
 		case ZOO_MARK_ID_SHORT:
 		case ZOO_MARK_TOKEN:
 		case ZOO_MARK_SELF_PID:
+		case ZOO_MARK_SELF_START:
 			break;
 		case ZOO_MARK_PID:
 		case ZOO_MARK_SHIM_PID:
@@ -158,7 +160,7 @@ static int no_marker(const char *s, const char **bad)
 
 static int is_op(uint16_t t)
 {
-	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_AWAIT_CGROUP;
+	return t >= ZOO_RR_MKDIR && t <= ZOO_RR_RELEASE;
 }
 
 /* How many bytes a site of this kind covers; each kind is allowed only where it goes. */
@@ -170,6 +172,7 @@ static size_t site_len(uint32_t kind, size_t idlen)
 	case ZOO_SITE_ID_SHORT:
 		return ZOO_REPLAY_SHORT_ID_LEN;
 	case ZOO_SITE_SELF_PID:
+	case ZOO_SITE_CHILD_PID:
 		return 4;
 	}
 	return ZOO_REPLAY_TOKEN_LEN;
@@ -211,29 +214,88 @@ static int sites_fit(const void *sites, site_at at, size_t n, size_t len, size_t
 	return 0;
 }
 
-/* DBUS sites: (offset, kind) pairs, each inside the messages, none over another. */
-static int check_call_sites(const struct rr_op *op, size_t idlen, const char **bad)
+/* What an op's (offset, kind) pairs may hold, and how its faults are named. */
+struct site_rules {
+	uint32_t kinds; /* bit k: ZOO_SITE_k allowed */
+	uint32_t first; /* no site before this offset */
+	const char *not_pairs, *unknown, *past, *overlap;
+};
+
+static const struct site_rules dbus_sites = {
+	(1u << ZOO_SITE_ID) | (1u << ZOO_SITE_ID_SHORT) | (1u << ZOO_SITE_SELF_PID), 0,
+	"D-Bus sites that are not (offset, kind) pairs", "unknown D-Bus site kind", "a D-Bus site past the messages",
+	"D-Bus sites that overlap",
+};
+
+/* The header is ours to check and to stamp (seq, port): nothing per-run lives there. */
+static const struct site_rules netlink_sites = {
+	(1u << ZOO_SITE_ID) | (1u << ZOO_SITE_ID_SHORT) | (1u << ZOO_SITE_CHILD_PID), 16,
+	"netlink sites that are not (offset, kind) pairs", "unknown netlink site kind",
+	"a netlink site past the message or in its header", "netlink sites that overlap",
+};
+
+/* DBUS and NETLINK sites: (offset, kind) pairs, each inside the blob, none over another. */
+static int check_call_sites(const struct rr_op *op, const struct site_rules *r, size_t idlen, const char **bad)
 {
 	size_t n = op->sites_len / 8, i, j;
 
 	if (op->sites_len % 8) {
-		*bad = "D-Bus sites that are not (offset, kind) pairs";
+		*bad = r->not_pairs;
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		uint32_t kind = call_site_at(op->sites, i).kind;
+		struct rr_site s = call_site_at(op->sites, i);
 
-		if (kind != ZOO_SITE_ID && kind != ZOO_SITE_ID_SHORT && kind != ZOO_SITE_SELF_PID) {
-			*bad = "unknown D-Bus site kind";
+		if (s.kind >= 32 || !(r->kinds & (1u << s.kind))) {
+			*bad = r->unknown;
 			return -1;
 		}
-		if (kind == ZOO_SITE_ID_SHORT && idlen < ZOO_REPLAY_SHORT_ID_LEN) {
+		if (s.kind == ZOO_SITE_ID_SHORT && idlen < ZOO_REPLAY_SHORT_ID_LEN) {
 			*bad = "a short-ID site for an ID shorter than that";
+			return -1;
+		}
+		/* The container's pid is known from CHILD_PID on. */
+		if (s.kind == ZOO_SITE_CHILD_PID && op->phase < ZOO_PHASE_CHILD) {
+			*bad = "a container-pid site before the container exists";
+			return -1;
+		}
+		if (s.off < r->first) {
+			*bad = r->past;
 			return -1;
 		}
 	}
 	if (sites_fit(op->sites, call_site_at, n, op->blob_len, idlen, &i, &j) < 0) {
-		*bad = i == j ? "a D-Bus site past the messages" : "D-Bus sites that overlap";
+		*bad = i == j ? r->past : r->overlap;
+		return -1;
+	}
+	return 0;
+}
+
+/* RELEASE's helper arguments: NUL-terminated, non-empty templates back to back, at least one. */
+static int check_args(const struct rr_op *op, int late, const char **bad)
+{
+	const char *p = (const char *)op->blob, *end = p + op->blob_len;
+
+	if (op->blob_len == 0 || p[op->blob_len - 1] != '\0') {
+		*bad = "helper arguments that are not NUL-terminated strings";
+		return -1;
+	}
+	for (; p < end; p += strlen(p) + 1) {
+		if (*p == '\0') {
+			*bad = "an empty helper argument";
+			return -1;
+		}
+		if (check_template(p, late, bad) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A lease file's name: one entry of its directory, not a path. */
+static int check_file_name(const char *s, const char **bad)
+{
+	if (strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		*bad = "a lease file name that is not a name";
 		return -1;
 	}
 	return 0;
@@ -269,13 +331,46 @@ static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **
 		ok = get_str(c, &op->path, "file") == 0 && get_str(c, &op->content, "message") == 0;
 		break;
 	case ZOO_RR_NETLINK:
+		ok = get_u32(c, &op->where, "where") == 0 && get_u32(c, &op->protocol, "protocol") == 0 &&
+		     get_u32(c, &op->ok_errno, "ok errno") == 0 && get_blob(c, &op->blob, &op->blob_len, "message") == 0 &&
+		     get_blob(c, &op->sites, &op->sites_len, "sites") == 0;
+		if (!ok)
+			break;
+		if (op->where > ZOO_NL_HOST) {
+			*bad = "an unknown netlink namespace";
+			return -1;
+		}
+		if (op->protocol != NETLINK_ROUTE && op->protocol != NETLINK_NETFILTER) {
+			*bad = "a netlink protocol other than route and netfilter";
+			return -1;
+		}
+		/* An errno the kernel could say: 1..4095 (0: none). */
+		if (op->ok_errno > 4095) {
+			*bad = "an ok errno that is not one";
+			return -1;
+		}
 		/* No path: it names the namespace in messages. */
-		op->path = "the container's network namespace";
-		ok = get_blob(c, &op->blob, &op->blob_len, "message") == 0;
-		if (ok && (op->blob_len < 16 || op->blob_len > 65536)) {
+		op->path = op->where == ZOO_NL_HOST ? "the host network namespace" : "the container's network namespace";
+		if (op->blob_len < 16 || op->blob_len > 65536) {
 			*bad = "a netlink message of a bad size";
 			return -1;
 		}
+		if (check_call_sites(op, &netlink_sites, idlen, bad) < 0)
+			return -1;
+		break;
+	case ZOO_RR_LEASE:
+	case ZOO_RR_RELEASE:
+		ok = get_str(c, &op->lock, "lock") == 0 && get_str(c, &op->path, "dir") == 0 &&
+		     get_str(c, &op->file, "file") == 0 && get_str(c, &op->content, "content") == 0 &&
+		     (op->type == ZOO_RR_LEASE || get_blob(c, &op->blob, &op->blob_len, "args") == 0);
+		if (!ok)
+			break;
+		if (!op->lock[0] || !op->path[0] || !op->file[0] || !op->content[0]) {
+			*bad = "an empty lease string";
+			return -1;
+		}
+		if (check_file_name(op->file, bad) < 0)
+			return -1;
 		break;
 	case ZOO_RR_DBUS:
 		ok = get_str(c, &op->path, "socket path") == 0 && get_blob(c, &op->blob, &op->blob_len, "messages") == 0 &&
@@ -285,7 +380,8 @@ static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **
 			*bad = "an empty socket path";
 			return -1;
 		}
-		if (ok && (rr_dbus_check_calls(op->blob, op->blob_len, bad) < 0 || check_call_sites(op, idlen, bad) < 0))
+		if (ok && (rr_dbus_check_calls(op->blob, op->blob_len, bad) < 0 ||
+			   check_call_sites(op, &dbus_sites, idlen, bad) < 0))
 			return -1;
 		break;
 	case ZOO_RR_AWAIT_CGROUP:
@@ -345,13 +441,18 @@ static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **
 	/* An OPEN is for the shim's spawn, START needs CREATED. */
 	if ((op->type == ZOO_RR_OPEN && op->phase != ZOO_PHASE_PREPARE) ||
 	    (op->type == ZOO_RR_START && op->phase != ZOO_PHASE_CREATED) ||
-	    (op->type == ZOO_RR_NETLINK && op->phase != ZOO_PHASE_CHILD) ||
+	    (op->type == ZOO_RR_NETLINK && op->where == ZOO_NL_CONTAINER && op->phase != ZOO_PHASE_CHILD) ||
+	    (op->type == ZOO_RR_LEASE && op->phase != ZOO_PHASE_CHILD) ||
+	    (op->type == ZOO_RR_RELEASE && op->phase != ZOO_PHASE_TEARDOWN) ||
 	    (op->type == ZOO_RR_DBUS && op->phase != ZOO_PHASE_PREPARE)) {
 		*bad = "an op in a phase where it cannot run";
 		return -1;
 	}
 	int late = op->phase >= ZOO_PHASE_CHILD;
-	if (check_template(op->path, late, bad) < 0 || (op->content && check_template(op->content, late, bad) < 0))
+	if (check_template(op->path, late, bad) < 0 || (op->content && check_template(op->content, late, bad) < 0) ||
+	    (op->lock && check_template(op->lock, late, bad) < 0) || (op->file && check_template(op->file, late, bad) < 0))
+		return -1;
+	if (op->type == ZOO_RR_RELEASE && check_args(op, late, bad) < 0)
 		return -1;
 	return 0;
 }

@@ -24,10 +24,12 @@ struct rr_op {
 	uint16_t type;
 	uint32_t phase, mode, flags, slot;
 	uint32_t timeout_ms; /* AWAIT_CGROUP */
-	const char *path, *content; /* templates; DBUS: the socket, AWAIT_CGROUP: the suffix */
-	const uint8_t *blob; /* DEVICE_BPF instructions, a NETLINK request, DBUS messages */
+	uint32_t where, protocol, ok_errno; /* NETLINK */
+	const char *path, *content; /* templates; DBUS: the socket, AWAIT_CGROUP: the suffix, LEASE/RELEASE: the dir */
+	const char *lock, *file; /* LEASE/RELEASE templates: the lock file, the lease file's name in path */
+	const uint8_t *blob; /* DEVICE_BPF instructions, a NETLINK request, DBUS messages, RELEASE's helper args */
 	uint32_t blob_len;
-	const uint8_t *sites; /* DBUS: u32 (offset, kind) pairs into blob, validated */
+	const uint8_t *sites; /* DBUS, NETLINK: u32 (offset, kind) pairs into blob, validated */
 	uint32_t sites_len;
 };
 

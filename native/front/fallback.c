@@ -28,13 +28,25 @@ char *rr_exe_dir(void)
 	return strdup(slash == buf ? "/" : buf);
 }
 
+int rr_bun_path(const char *dir, char *out, size_t n)
+{
+	int k = snprintf(out, n, "%s%s" ZOO_REPLAY_BUN_NAME, dir, strcmp(dir, "/") == 0 ? "" : "/");
+
+	if (k < 0 || (size_t)k >= n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
 void rr_exec_bun(const char *dir, char **argv, const sigset_t *mask)
 {
 	char path[PATH_MAX];
 	const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
 
 	base = base ? base + 1 : argv[0];
-	(void)snprintf(path, sizeof path, "%s%s" ZOO_REPLAY_BUN_NAME, dir, strcmp(dir, "/") == 0 ? "" : "/");
+	/* A path cut short fails the exec below, which says so. */
+	(void)rr_bun_path(dir, path, sizeof path);
 	/* The Bun executable picks its front door by argv[0]'s base name. Started
 	 * as `zoo`, it is the engine's door as given. Otherwise kept as given when
 	 * it already says zoo-runtime (ps shows what was run), replaced when we

@@ -14,6 +14,8 @@
 #include "common.h"
 #include "zoo_replay.h"
 
+static int start_time_at(const char *path, char *out, size_t n);
+
 /* base64url's alphabet: TS makes its token from 6 random bytes the same way. */
 static const char token_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -80,15 +82,17 @@ void rr_vars_id(struct rr_vars *v, const char *id)
 	v->id_short[n] = '\0';
 }
 
-void rr_vars_self(struct rr_vars *v)
+int rr_vars_self(struct rr_vars *v)
 {
 	pid_t self = getpid();
 
 	v->self = (uint32_t)self;
 	(void)snprintf(v->self_pid, sizeof v->self_pid, "%d", (int)self);
+	/* /proc/self, not /proc/<pid>: a /proc of another pid namespace cannot misname us. */
+	return start_time_at("/proc/self/stat", v->self_start, sizeof v->self_start);
 }
 
-/* This run's value at a site of the plan or of a DBUS op's messages;
+/* This run's value at a site of the plan, a DBUS op's messages or a NETLINK request;
  * validation made each fit and allowed only the kinds its place takes. */
 static void put_site(uint8_t *buf, uint32_t off, uint32_t kind, const struct rr_vars *v)
 {
@@ -108,6 +112,10 @@ static void put_site(uint8_t *buf, uint32_t off, uint32_t kind, const struct rr_
 		buf[off + 1] = (uint8_t)(v->self >> 8);
 		buf[off + 2] = (uint8_t)(v->self >> 16);
 		buf[off + 3] = (uint8_t)(v->self >> 24);
+		break;
+	case ZOO_SITE_CHILD_PID:
+		/* Host byte order: netlink attributes are the kernel's native u32s (IFLA_NET_NS_PID). */
+		memcpy(buf + off, &v->child, sizeof v->child);
 		break;
 	}
 }
@@ -158,6 +166,8 @@ static const char *value(const struct rr_vars *v, char mark)
 		return v->token;
 	case ZOO_MARK_SELF_PID:
 		return v->self_pid;
+	case ZOO_MARK_SELF_START:
+		return v->self_start;
 	}
 	if (!v->late)
 		return NULL;
@@ -215,13 +225,12 @@ char *rr_expand(const char *tmpl, const struct rr_vars *v)
 	return out;
 }
 
-int rr_start_time(pid_t pid, char *out, size_t n)
+static int start_time_at(const char *path, char *out, size_t n)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p;
 	ssize_t len;
 	int fd;
 
-	(void)snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -252,11 +261,20 @@ int rr_start_time(pid_t pid, char *out, size_t n)
 	return 0;
 }
 
+int rr_start_time(pid_t pid, char *out, size_t n)
+{
+	char path[64];
+
+	(void)snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	return start_time_at(path, out, n);
+}
+
 int rr_vars_child(struct rr_vars *v, pid_t pid, pid_t shim_pid)
 {
 	struct timespec now;
 	struct tm tm;
 
+	v->child = (uint32_t)pid;
 	(void)snprintf(v->pid, sizeof v->pid, "%d", (int)pid);
 	(void)snprintf(v->shim_pid, sizeof v->shim_pid, "%d", (int)shim_pid);
 	if (rr_start_time(pid, v->pid_start, sizeof v->pid_start) < 0 ||

@@ -16,9 +16,11 @@ struct rr_vars {
 	char token[16];
 	char self_pid[16]; /* ours, decimal: known from the start */
 	uint32_t self; /* the same, for DBUS sites */
+	char self_start[32]; /* our start time (field 22 of /proc/self/stat), the f marker */
 	/* Known from CHILD_PID on (`late`). */
 	bool late;
 	char pid[16], shim_pid[16], pid_start[32], shim_start[32], created[96];
+	uint32_t child; /* the container's pid, for NETLINK's CHILD_PID sites */
 };
 
 /* ZOO_REPLAY_TOKEN_LEN characters of [A-Za-z0-9_-] from getrandom(2). */
@@ -30,10 +32,10 @@ int rr_make_engine_id(char *out, size_t n);
 /* v->id_short from v->id. */
 void rr_vars_id(struct rr_vars *v, const char *id);
 
-/* Our own pid (the F marker, SELF_PID sites). */
-void rr_vars_self(struct rr_vars *v);
+/* Our own pid (the F marker, SELF_PID sites) and start time (the f marker); -1 with errno. */
+int rr_vars_self(struct rr_vars *v);
 
-/* A copy of a DBUS op's messages with its sites filled in (malloc'd), or NULL. */
+/* A copy of a DBUS op's messages or a NETLINK request with its sites filled in (malloc'd), or NULL. */
 uint8_t *rr_fill_call_sites(const struct rr_op *op, const struct rr_vars *v);
 
 /* A memfd (O_CLOEXEC) holding the plan template with the sites filled in; -1 on error. */

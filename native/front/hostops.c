@@ -2,6 +2,7 @@
 #include "hostops.h"
 #include "await_cgroup.h"
 #include "dbus.h"
+#include "lease.h"
 #include "netlink.h"
 
 #include <dirent.h>
@@ -23,11 +24,12 @@
 #include "rmtree.h"
 #include "zoo_replay.h"
 
-int rr_host_init(struct rr_host *h, const struct rr_entry *e)
+int rr_host_init(struct rr_host *h, const struct rr_entry *e, const sigset_t *mask)
 {
 	size_t n = e->nops + 1;
 
 	memset(h, 0, sizeof *h);
+	h->orig_mask = *mask;
 	h->made = calloc(n, sizeof *h->made);
 	h->locks = calloc(n, sizeof *h->locks);
 	h->slots = calloc(n, sizeof *h->slots);
@@ -326,6 +328,8 @@ static const char *op_name(uint16_t type)
 	case ZOO_RR_NETLINK: return "netlink request in";
 	case ZOO_RR_DBUS: return "D-Bus calls on";
 	case ZOO_RR_AWAIT_CGROUP: return "wait for the cgroup";
+	case ZOO_RR_LEASE: return "lease in";
+	case ZOO_RR_RELEASE: return "release the lease in";
 	}
 	return "?";
 }
@@ -341,6 +345,64 @@ static int dbus_calls(const struct rr_op *op, const char *path, const struct rr_
 	rc = rr_dbus_calls(path, msgs, op->blob_len, detail, n);
 	err = errno;
 	free(msgs);
+	errno = err;
+	return rc;
+}
+
+/* The NETLINK op on this run's copy of the request. */
+static int netlink(const struct rr_host *h, const struct rr_op *op, const struct rr_vars *v)
+{
+	uint8_t *msg = rr_fill_call_sites(op, v);
+	int rc, err;
+
+	if (!msg)
+		return -1;
+	rc = rr_netlink(h->container, op->where, op->protocol, op->ok_errno, msg, op->blob_len);
+	err = errno;
+	free(msg);
+	errno = err;
+	return rc;
+}
+
+/* A lease taken goes in the undo log with what it wrote, so that a fallback
+ * gives it back only if it is still ours as written. */
+static int remember_lease(struct rr_host *h, const char *lock, const char *dir, const char *file, const char *content)
+{
+	struct rr_made *m = &h->made[h->nmade];
+
+	m->kind = RR_MADE_LEASE;
+	m->path = strdup(dir);
+	m->lock = strdup(lock);
+	m->file = strdup(file);
+	m->content = strdup(content);
+	h->nmade++;
+	if (m->path && m->lock && m->file && m->content)
+		return 0;
+	errno = ENOMEM;
+	return -1;
+}
+
+/* LEASE and RELEASE: their lock and file templates filled here, the dir (path) and content by the caller. */
+static int lease_op(struct rr_host *h, const struct rr_op *op, const char *dir, const char *content,
+		    const struct rr_vars *v, char *detail, size_t n)
+{
+	char *lock = rr_expand(op->lock, v), *file = lock ? rr_expand(op->file, v) : NULL;
+	int rc = -1, err;
+
+	if (!file)
+		goto out;
+	if (op->type == ZOO_RR_RELEASE)
+		rc = rr_release(lock, dir, file, content, op->blob, op->blob_len, v, &h->orig_mask, detail, n);
+	else if ((rc = rr_lease(lock, dir, file, content)) == 0 && (rc = remember_lease(h, lock, dir, file, content)) < 0) {
+		/* Not in the log whole, so the undo skips it: given back now. */
+		err = errno;
+		rr_lease_undo(lock, dir, file, content);
+		errno = err;
+	}
+out:
+	err = errno;
+	free(lock);
+	free(file);
 	errno = err;
 	return rc;
 }
@@ -402,7 +464,10 @@ static int run_op(struct rr_host *h, const struct rr_op *op, const char *path, c
 	case ZOO_RR_OOM_NOTE:
 		return oom_note(path, content);
 	case ZOO_RR_NETLINK:
-		return rr_netlink_in(h->container, op->blob, op->blob_len);
+		return netlink(h, op, v);
+	case ZOO_RR_LEASE:
+	case ZOO_RR_RELEASE:
+		return lease_op(h, op, path, content, v, detail, n);
 	case ZOO_RR_START:
 		return start(h, path);
 	case ZOO_RR_DBUS:
@@ -468,6 +533,9 @@ void rr_undo(struct rr_host *h)
 			 * then so is the directory. */
 			(void)rr_empty_tree(m->path);
 			(void)remove_dir(m->path, 1);
+		} else if (m->kind == RR_MADE_LEASE) {
+			if (m->path && m->lock && m->file && m->content)
+				rr_lease_undo(m->lock, m->path, m->file, m->content);
 		} else if (m->kind == RR_MADE_SHARED_DIR) {
 			/* EXIST_OK, new this time (a state root): another run may have
 			 * put its own directory there since; removed only if empty. */
@@ -484,8 +552,12 @@ void rr_host_release(struct rr_host *h)
 		(void)close(h->locks[i]);
 	for (size_t i = 0; i < h->nslots; i++)
 		(void)close(h->slots[i].fd);
-	for (size_t i = 0; i < h->nmade; i++)
+	for (size_t i = 0; i < h->nmade; i++) {
 		free(h->made[i].path);
+		free(h->made[i].lock);
+		free(h->made[i].file);
+		free(h->made[i].content);
+	}
 	free(h->made);
 	free(h->locks);
 	free(h->slots);

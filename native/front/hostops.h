@@ -4,6 +4,7 @@
 #define RR_HOSTOPS_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -14,11 +15,13 @@ enum {
 	RR_MADE_FILE,       /* a file or fifo: unlinked */
 	RR_MADE_SHARED_DIR, /* MKDIR EXIST_OK that made it: rmdir, if nothing else is in it by now */
 	RR_MADE_OWN_DIR,    /* MKDIR of a directory that had to be new: removed with all in it */
+	RR_MADE_LEASE,      /* LEASE: under its lock, file and dir go if the file is still as written */
 };
 
 struct rr_made {
 	int kind; /* RR_MADE_* */
-	char *path;
+	char *path; /* RR_MADE_LEASE: the lease directory */
+	char *lock, *file, *content; /* RR_MADE_LEASE only */
 };
 
 struct rr_slot {
@@ -35,9 +38,11 @@ struct rr_host {
 	size_t nslots;
 	pid_t container; /* START gives up once it is gone */
 	char container_start[32];
+	sigset_t orig_mask; /* the mask we started with: RELEASE's helper gets it */
 };
 
-int rr_host_init(struct rr_host *h, const struct rr_entry *e);
+/* `mask`: the signal mask we were started with. */
+int rr_host_init(struct rr_host *h, const struct rr_entry *e, const sigset_t *mask);
 
 /* Runs the ops of one phase in record order. Before STARTED the first
  * failure stops it (-1, *why). `teardown`: every op runs, and each failure

@@ -221,8 +221,9 @@ static int setup(struct replay *r)
 	if (r->engine && rr_make_engine_id(r->engine_id, sizeof r->engine_id) < 0)
 		return rr_why(r->why, sizeof r->why, "getrandom: %s", strerror(errno));
 	rr_vars_id(&r->v, r->id);
-	rr_vars_self(&r->v);
-	if (rr_host_init(&r->h, &r->e) < 0)
+	if (rr_vars_self(&r->v) < 0)
+		return rr_why(r->why, sizeof r->why, "/proc/self/stat: %s", strerror(errno));
+	if (rr_host_init(&r->h, &r->e, &r->orig) < 0)
 		return rr_why(r->why, sizeof r->why, "out of memory");
 	if (rr_run_phase(&r->h, &r->e, ZOO_PHASE_PREPARE, &r->v, 0, r->why, sizeof r->why) < 0)
 		return -1;

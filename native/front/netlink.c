@@ -4,20 +4,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "zoo_replay.h"
 
 /* A netlink socket belongs to the namespace its creator was in at socket()
  * time, for its whole life: so enter the container's, make the socket, and
  * come straight back. We are single-threaded, so nothing else runs in the
  * container's namespace meanwhile; failing to come back leaves us in the
  * wrong namespace for good, which is not survivable. */
-static int socket_in(pid_t pid)
+static int socket_in(pid_t pid, int protocol)
 {
 	char path[64];
 	int self, target, sock, err;
@@ -39,7 +42,7 @@ static int socket_in(pid_t pid)
 		errno = err;
 		return -1;
 	}
-	sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
 	err = errno;
 	/* And back to ours. */
 	if (setns(self, CLONE_NEWNET) < 0) {
@@ -52,90 +55,161 @@ static int socket_in(pid_t pid)
 	return sock;
 }
 
-/* Waits for the ACK of `seq`: its error field is the answer. Only the
- * kernel's (port 0) count: anything else in the namespace could write to us. */
-static int await_ack(int sock, uint32_t seq)
-{
-	uint8_t buf[8192] __attribute__((aligned(4)));
+#define ACK_MS 5000
 
+static long ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
+		return 0;
+	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* The kernel's next datagram whole, however big: a GET's answer may be larger
+ * than any fixed buffer, and a cut one could hide the ACK or end in a torn
+ * header. -1 with EAGAIN when nothing (more) is queued. */
+static ssize_t recv_whole(int sock, uint8_t **buf, size_t *cap)
+{
 	for (;;) {
 		struct sockaddr_nl from;
 		socklen_t fromlen = sizeof from;
-		ssize_t got = recvfrom(sock, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
+		/* MSG_PEEK|MSG_TRUNC: the datagram's real length, left queued. */
+		ssize_t want = recv(sock, *buf, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
+		if (want < 0)
 			return -1;
+		if ((size_t)want > *cap) {
+			uint8_t *bigger = realloc(*buf, (size_t)want);
+
+			if (!bigger)
+				return -1;
+			*buf = bigger;
+			*cap = (size_t)want;
 		}
+		ssize_t got = recvfrom(sock, *buf, *cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
+
+		if (got < 0)
+			return -1;
+		/* Only the kernel's (port 0) count: anything else could write to us. */
 		if (fromlen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0)
 			continue;
+		/* MSG_TRUNC makes got the real length: never more than the peek said, but checked. */
+		if ((size_t)got > *cap) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+		return got;
+	}
+}
+
+/* Waits up to ACK_MS for the ACK of `seq`: its error field is the answer.
+ * Other replies with our seq (a GET's answer) are passed over. A dump is
+ * never ACKed once it started: its NLMSG_DONE (an int error, as the ACK's)
+ * ends it instead. */
+static int await_ack(int sock, uint32_t seq, int dump, uint32_t ok_errno)
+{
+	struct timespec deadline;
+	size_t cap = 8192;
+	uint8_t *buf = malloc(cap);
+	int rc = -1, err = 0;
+
+	if (!buf)
+		return -1;
+	if (clock_gettime(CLOCK_MONOTONIC, &deadline) < 0)
+		goto out;
+	deadline.tv_sec += ACK_MS / 1000;
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		long left = ms_left(&deadline);
+		int r;
+
+		if (left <= 0) {
+			err = ETIMEDOUT;
+			goto out;
+		}
+		r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			continue;
+		ssize_t got = recv_whole(sock, &buf, &cap);
+
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (got < 0)
+			goto fail;
 		/* Signed, as NLMSG_NEXT counts it down: a last message whose length is
 		 * not a multiple of 4 ends the walk instead of wrapping it. */
 		int n = (int)got;
 
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
+			int e;
+
+			if (h->nlmsg_seq != seq)
 				continue;
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
-				errno = EPROTO;
-				return -1;
-			}
-			int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			if (e == 0)
-				return 0;
-			errno = -e;
-			return -1;
+			if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			else if (dump && h->nlmsg_type == NLMSG_DONE && h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+				memcpy(&e, NLMSG_DATA(h), sizeof e);
+			else if (h->nlmsg_type == NLMSG_ERROR || (dump && h->nlmsg_type == NLMSG_DONE))
+				e = -EPROTO; /* too short to say */
+			else
+				continue;
+			if (e == 0 || (ok_errno && e == -(int)ok_errno))
+				rc = 0;
+			else
+				err = e < 0 ? -e : EPROTO;
+			goto out;
 		}
 	}
+fail:
+	err = errno;
+out:
+	free(buf);
+	errno = err;
+	return rc;
 }
 
-int rr_netlink_in(pid_t pid, const uint8_t *msg, size_t len)
+int rr_netlink(pid_t pid, uint32_t where, uint32_t protocol, uint32_t ok_errno, uint8_t *msg, size_t len)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 5 };
 	int one = 1;
-	struct nlmsghdr *h;
-	uint8_t *copy;
+	struct nlmsghdr h;
 	int sock, rc = -1, err;
 
 	/* One whole request that asks for an ACK: anything else is not ours to send. */
-	if (len < sizeof *h || len > 65536) {
+	if (len < sizeof h || len > 65536) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (!(copy = malloc(len)))
-		return -1;
-	memcpy(copy, msg, len);
-	h = (struct nlmsghdr *)copy;
-	if (h->nlmsg_len != len || !(h->nlmsg_flags & NLM_F_REQUEST) || !(h->nlmsg_flags & NLM_F_ACK)) {
-		free(copy);
+	memcpy(&h, msg, sizeof h);
+	if (h.nlmsg_len != len || !(h.nlmsg_flags & NLM_F_REQUEST) || !(h.nlmsg_flags & NLM_F_ACK)) {
 		errno = EINVAL;
 		return -1;
 	}
-	h->nlmsg_seq = 1;
-	h->nlmsg_pid = 0;
-	if ((sock = socket_in(pid)) < 0) {
-		err = errno;
-		free(copy);
-		errno = err;
+	sock = where == ZOO_NL_HOST ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, (int)protocol)
+				    : socket_in(pid, (int)protocol);
+	if (sock < 0)
 		return -1;
-	}
-	/* The kernel answers at once; a bound wait keeps a wedged namespace from hanging the run. */
-	/* NETLINK_CAP_ACK: an error ACK without our request echoed in it, so a
-	 * large refused request still fits the buffer and its errno is read. */
-	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
-	    setsockopt(sock, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) == 0) {
-		ssize_t sent = sendto(sock, copy, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+	/* NETLINK_CAP_ACK: an error ACK without our request echoed in it (a
+	 * smaller datagram; its errno is all we read). */
+	if (setsockopt(sock, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) == 0) {
+		/* Our sequence number, and port 0: the kernel fills in ours. */
+		h.nlmsg_seq = 1;
+		h.nlmsg_pid = 0;
+		memcpy(msg, &h, sizeof h);
+		ssize_t sent = sendto(sock, msg, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
 
 		if (sent == (ssize_t)len)
-			rc = await_ack(sock, 1);
+			rc = await_ack(sock, 1, (h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP, ok_errno);
 		else if (sent >= 0)
 			errno = EIO;
 	}
 	err = errno;
 	(void)close(sock);
-	free(copy);
 	errno = err;
 	return rc;
 }

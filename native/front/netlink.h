@@ -1,5 +1,5 @@
-/* NETLINK host op: one rtnetlink request, built by TypeScript, sent from
- * inside the container's network namespace (lo up for --network none). */
+/* NETLINK host op: one netlink request (rtnetlink or nfnetlink), built by
+ * TypeScript, sent from the container's network namespace or from ours. */
 #ifndef RR_NETLINK_H
 #define RR_NETLINK_H
 
@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* 0, or -1 with errno (the kernel's answer when it refused the request). */
-int rr_netlink_in(pid_t pid, const uint8_t *msg, size_t len);
+/* Sends `msg` (the caller's copy, sites filled; its seq and port are
+ * overwritten) on a `protocol` socket made in `pid`'s network namespace
+ * (ZOO_NL_CONTAINER) or ours (ZOO_NL_HOST), and waits for its ACK. 0, or
+ * -1 with errno (the kernel's answer when it refused the request, unless
+ * that is `ok_errno`). */
+int rr_netlink(pid_t pid, uint32_t where, uint32_t protocol, uint32_t ok_errno, uint8_t *msg, size_t len);
 
 #endif

@@ -16,8 +16,13 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <linux/if_link.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <net/if.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -80,6 +86,15 @@ static int standin(int argc, char **argv)
 		return 2;
 	for (int i = 0; i < argc; i++)
 		fprintf(f, "%s\n", argv[i]);
+	/* RELEASE's helper: argv[4] names the network's lock, which must be free by now. */
+	bool helper = argc > 4 && strcmp(argv[1], "__zoo-release-lease") == 0;
+	if (helper) {
+		int lfd = open(argv[4], O_RDONLY | O_CLOEXEC);
+
+		fprintf(f, "lock %s\n", lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) == 0 ? "free" : "held");
+		if (lfd >= 0)
+			close(lfd);
+	}
 	/* Which fds reached the Bun path: none of the front door's. */
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
@@ -103,6 +118,8 @@ static int standin(int argc, char **argv)
 	if (d)
 		closedir(d);
 	fclose(f);
+	if (helper)
+		return strcmp(argv[2], "fail") == 0 ? 3 : 0;
 	return 42;
 }
 
@@ -1551,6 +1568,22 @@ static void extra_oom(struct entry *en, const struct box *b, const char *arg)
 	en_op(en, ZOO_RR_OOM_NOTE, ZOO_PHASE_TEARDOWN, 0, NULL, path, "nor this one\n");
 }
 
+/* A NETLINK op: the request and its (offset, kind) site pairs. */
+static void en_netlink(struct entry *en, uint32_t phase, uint32_t where, uint32_t protocol, uint32_t ok_errno,
+		       const void *msg, uint32_t len, const uint32_t *sites, uint32_t nsites)
+{
+	pe_begin(&en->e, ZOO_RR_NETLINK);
+	pe_u32(&en->e, phase);
+	pe_u32(&en->e, where);
+	pe_u32(&en->e, protocol);
+	pe_u32(&en->e, ok_errno);
+	pe_blob(&en->e, msg, len);
+	pe_u32(&en->e, nsites * 8);
+	for (uint32_t i = 0; i < 2 * nsites; i++)
+		pe_u32(&en->e, sites[i]);
+	pe_end(&en->e);
+}
+
 /* RTM_NEWLINK for ifindex `index`, IFF_UP set (or cleared), asking for an ACK;
  * the seq and pid fields hold junk the front door must overwrite. */
 static void link_msg(uint8_t m[32], int32_t index, bool up)
@@ -1571,10 +1604,7 @@ static void extra_netlink(struct entry *en, const struct box *b, const char *arg
 	(void)b;
 	/* lo is 1 in every namespace; "missing" asks for a link that is not there. */
 	link_msg(m, strcmp(arg, "missing") == 0 ? 4242 : 1, true);
-	pe_begin(&en->e, ZOO_RR_NETLINK);
-	pe_u32(&en->e, ZOO_PHASE_CHILD);
-	pe_blob(&en->e, m, sizeof m);
-	pe_end(&en->e);
+	en_netlink(en, ZOO_PHASE_CHILD, ZOO_NL_CONTAINER, NETLINK_ROUTE, 0, m, sizeof m, NULL, 0);
 }
 
 /* NETLINK: sent in the container's namespace (its lo comes up, ours is not
@@ -2208,18 +2238,26 @@ out:
 
 static void extra_self_pid(struct entry *en, const struct box *b, const char *arg)
 {
-	(void)b;
+	char self[256];
+
 	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_PREPARE, 1, (uint32_t[]){ 0644 }, arg, "\x01" "F");
+	/* In the state directory, the container's /state: it reads our stat while we run. */
+	snprintf(self, sizeof self, "%s/self", b->t_state);
+	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_PREPARE, 1, (uint32_t[]){ 0644 }, self, "\x01" "F \x01" "f");
 	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_TEARDOWN, 1, (uint32_t[]){ 0644 }, arg, "front \x01" "F, shim \x01S");
 }
 
-/* The F marker: the front door's own pid, in PREPARE as in TEARDOWN. */
+/* The F marker: the front door's own pid, in PREPARE as in TEARDOWN; f its
+ * start time, which the container (our pid namespace) reads from our stat. */
 static int t_self_pid(void)
 {
 	struct fixture f;
 	char file[128], text[64], want[64];
-	struct box_opts o = { .script = "exit 0", .no_lock = true, .extra = extra_self_pid, .extra_arg = file };
-	int rc = -1, shim_pid = 0;
+	struct box_opts o = { .script = "set -- $(cat /state/self); echo \"$1 $2\"; set -- $(cat /proc/$1/stat); "
+					"echo \"${22}\"; exit 0",
+			      .no_lock = true, .extra = extra_self_pid, .extra_arg = file };
+	int rc = -1, shim_pid = 0, fpid = 0;
+	char fstart[32] = "", stat22[32] = "";
 
 	snprintf(file, sizeof file, "%s/front.pid", dir);
 	fx_init(&f, "selfpid");
@@ -2231,10 +2269,554 @@ static int t_self_pid(void)
 	      file, text, want);
 	shim_pid = atoi(text + strlen(want));
 	CHECK(shim_pid > 0 && shim_pid != (int)last_front, "the shim's pid %d", shim_pid);
+	CHECK(sscanf(f.r.out, "%d %31s\n%31s", &fpid, fstart, stat22) == 3, "stdout %s", f.r.out);
+	CHECK(fpid == (int)last_front, "F in the state directory %d, front door %d", fpid, (int)last_front);
+	CHECK(strcmp(fstart, stat22) == 0 && atoll(fstart) > 0, "f %s, field 22 of our stat %s", fstart, stat22);
 	CHECK(box_gone(&f.b, false), "leftovers");
 	rc = 0;
 out:
 	unlink(file);
+	fx_done(&f);
+	return rc;
+}
+
+
+/* ---- netlink requests as TypeScript builds them, with their sites ---- */
+
+struct nlb {
+	uint8_t b[512] __attribute__((aligned(4)));
+	uint32_t n;
+	uint32_t sites[16]; /* (offset, kind) pairs */
+	uint32_t nsites;
+	uint32_t nest[4];
+	int depth;
+};
+
+/* Header and family header (ifinfomsg or nfgenmsg); seq and port hold junk to be overwritten. */
+static void nl_begin(struct nlb *m, uint16_t type, uint16_t flags, const void *fam, uint32_t famlen)
+{
+	struct nlmsghdr h = { .nlmsg_type = type, .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags,
+			      .nlmsg_seq = 99, .nlmsg_pid = 4321 };
+
+	memset(m, 0, sizeof *m);
+	memcpy(m->b, &h, sizeof h);
+	memcpy(m->b + sizeof h, fam, famlen);
+	m->n = NLMSG_ALIGN(sizeof h + famlen);
+}
+
+/* An attribute; `kind` non-zero: its payload is a site of that kind. */
+static void nl_attr(struct nlb *m, uint16_t type, const void *p, uint16_t len, uint32_t kind, uint32_t site_at)
+{
+	struct nlattr a = { .nla_len = (uint16_t)(NLA_HDRLEN + len), .nla_type = type };
+
+	memcpy(m->b + m->n, &a, sizeof a);
+	memcpy(m->b + m->n + NLA_HDRLEN, p, len);
+	if (kind) {
+		m->sites[2 * m->nsites] = m->n + NLA_HDRLEN + site_at;
+		m->sites[2 * m->nsites + 1] = kind;
+		m->nsites++;
+	}
+	m->n += NLA_ALIGN(a.nla_len);
+}
+
+static void nl_str(struct nlb *m, uint16_t type, const char *s)
+{
+	nl_attr(m, type, s, (uint16_t)(strlen(s) + 1), 0, 0);
+}
+
+/* A link name "<prefix><12 bytes of short ID>": the site fills them. */
+static void nl_name_site(struct nlb *m, uint16_t type, const char *prefix)
+{
+	char name[IFNAMSIZ];
+
+	snprintf(name, sizeof name, "%s%.12s", prefix, "############");
+	nl_attr(m, type, name, (uint16_t)(strlen(name) + 1), ZOO_SITE_ID_SHORT, (uint32_t)strlen(prefix));
+}
+
+static void nl_nest(struct nlb *m, uint16_t type)
+{
+	struct nlattr a = { .nla_type = type };
+
+	m->nest[m->depth++] = m->n;
+	memcpy(m->b + m->n, &a, sizeof a);
+	m->n += NLA_HDRLEN;
+}
+
+static void nl_end_nest(struct nlb *m)
+{
+	uint32_t at = m->nest[--m->depth];
+	uint16_t len = (uint16_t)(m->n - at);
+
+	memcpy(m->b + at, &len, sizeof len);
+}
+
+static void en_nl(struct entry *en, uint32_t phase, uint32_t where, uint32_t protocol, uint32_t ok_errno,
+		  struct nlb *m)
+{
+	struct nlmsghdr h;
+
+	memcpy(&h, m->b, sizeof h);
+	h.nlmsg_len = m->n;
+	memcpy(m->b, &h, sizeof h);
+	en_netlink(en, phase, where, protocol, ok_errno, m->b, m->n, m->sites, m->nsites);
+}
+
+static const struct ifinfomsg any_link = { .ifi_family = AF_UNSPEC };
+
+static char big_link[IFNAMSIZ]; /* a bridge of the test's with 80 altnames of 123 characters */
+
+/* A bridge with so many altnames that a GET's answer is over 8 KiB. */
+static int make_big_link(void)
+{
+	char path[128], cmd[256];
+	FILE *f;
+
+	snprintf(big_link, sizeof big_link, "zb%d", getpid());
+	snprintf(path, sizeof path, "%s/altnames", dir);
+	if (!(f = fopen(path, "we")))
+		return -1;
+	fprintf(f, "link add %s type bridge\n", big_link);
+	for (int i = 0; i < 80; i++)
+		fprintf(f, "link property add dev %s altname %0120d%03d\n", big_link, 0, i);
+	if (fclose(f) != 0)
+		return -1;
+	snprintf(cmd, sizeof cmd, "PATH=$PATH:/usr/sbin:/sbin ip -batch %s", path);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void drop_big_link(void)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof cmd, "PATH=$PATH:/usr/sbin:/sbin ip link del %s", big_link);
+	if (big_link[0] && system(cmd) != 0)
+		fprintf(stderr, "# %s failed\n", cmd);
+	big_link[0] = '\0';
+}
+
+/* A bridge "zt<short ID>" made from our namespace in PREPARE and deleted in
+ * TEARDOWN (twice: the second finds it gone, ENODEV, its ok errno); a GET of
+ * it and of lo in CHILD, whose answers come before the ACKs. "strict": a
+ * DELLINK of a missing link without the ok errno, which falls back. */
+static void extra_nl_host(struct entry *en, const struct box *b, const char *arg)
+{
+	struct nlb m;
+
+	(void)b;
+	nl_begin(&m, RTM_DELLINK, 0, &any_link, sizeof any_link);
+	nl_name_site(&m, IFLA_IFNAME, "zx");
+	en_nl(en, ZOO_PHASE_PREPARE, ZOO_NL_HOST, NETLINK_ROUTE, strcmp(arg, "strict") == 0 ? 0 : ENODEV, &m);
+	nl_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &any_link, sizeof any_link);
+	nl_name_site(&m, IFLA_IFNAME, "zt");
+	nl_nest(&m, IFLA_LINKINFO);
+	nl_str(&m, IFLA_INFO_KIND, "bridge");
+	nl_end_nest(&m);
+	en_nl(en, ZOO_PHASE_PREPARE, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+	nl_begin(&m, RTM_GETLINK, 0, &any_link, sizeof any_link);
+	nl_name_site(&m, IFLA_IFNAME, "zt");
+	en_nl(en, ZOO_PHASE_CHILD, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+	nl_begin(&m, RTM_GETLINK, 0, &any_link, sizeof any_link);
+	nl_str(&m, IFLA_IFNAME, "lo");
+	en_nl(en, ZOO_PHASE_CREATED, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+	/* An answer bigger than 8 KiB (its altnames) before the ACK. */
+	nl_begin(&m, RTM_GETLINK, 0, &any_link, sizeof any_link);
+	nl_str(&m, IFLA_IFNAME, big_link);
+	en_nl(en, ZOO_PHASE_CHILD, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+	/* A dump (every link, the big one too, in several datagrams): no ACK, its DONE ends it. */
+	nl_begin(&m, RTM_GETLINK, NLM_F_DUMP, &any_link, sizeof any_link);
+	en_nl(en, ZOO_PHASE_CHILD, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+	for (int i = 0; i < 2; i++) {
+		nl_begin(&m, RTM_DELLINK, 0, &any_link, sizeof any_link);
+		nl_name_site(&m, IFLA_IFNAME, "zt");
+		en_nl(en, ZOO_PHASE_TEARDOWN, ZOO_NL_HOST, NETLINK_ROUTE, ENODEV, &m);
+	}
+}
+
+static bool link_exists(const char *prefix, const char *shortid)
+{
+	char name[IFNAMSIZ + 8];
+
+	snprintf(name, sizeof name, "%s%.12s", prefix, shortid);
+	return if_nametoindex(name) != 0;
+}
+
+/* The host's links named "<prefix><12 characters>" (a short ID) when a test
+ * starts, so that a failed one can remove the links its run left behind
+ * (NETLINK has no undo) and no others. */
+struct links {
+	unsigned idx[256];
+	int n;
+};
+
+static void links_of(struct links *l, const char *prefix)
+{
+	struct if_nameindex *all = if_nameindex();
+
+	l->n = 0;
+	for (struct if_nameindex *i = all; i && i->if_index && l->n < 256; i++)
+		if (strncmp(i->if_name, prefix, strlen(prefix)) == 0 && strlen(i->if_name) == strlen(prefix) + 12)
+			l->idx[l->n++] = i->if_index;
+	if (all)
+		if_freenameindex(all);
+}
+
+static void drop_new_links(const struct links *before, const char *prefix)
+{
+	struct links now;
+
+	links_of(&now, prefix);
+	for (int i = 0; i < now.n; i++) {
+		bool old = false;
+		char name[IF_NAMESIZE], cmd[96];
+
+		for (int j = 0; j < before->n; j++)
+			old = old || before->idx[j] == now.idx[i];
+		if (old || !if_indextoname(now.idx[i], name))
+			continue;
+		fprintf(stderr, "#   removing %s, left behind\n", name);
+		snprintf(cmd, sizeof cmd, "PATH=$PATH:/usr/sbin:/sbin ip link del %s", name);
+		if (system(cmd) != 0)
+			fprintf(stderr, "# %s failed\n", cmd);
+	}
+}
+
+/* NETLINK from our namespace: a bridge named by an ID_SHORT site made,
+ * found by GETs, deleted; ok errnos; without one a refusal falls back. */
+static int t_netlink_host(void)
+{
+	struct fixture f;
+	struct box_opts o = { .newpid = true, .script = "hostname; exit 6", .extra = extra_nl_host, .extra_arg = "" };
+	char host[32] = "";
+	int rc = -1;
+	struct links before;
+
+	links_of(&before, "zt");
+	fx_init_engine(&f, "nlhost");
+	CHECK(make_big_link() == 0, "ip -batch: a bridge with altnames");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 6), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	CHECK(sscanf(f.r.out, "%31s", host) == 1 && strlen(host) == 12, "hostname %s", f.r.out);
+	CHECK(!link_exists("zt", host), "zt%s is still there", host);
+	CHECK(fx_all_gone(&f), "leftovers or strays");
+	fx_done(&f);
+
+	o.extra_arg = "strict";
+	fx_init_engine(&f, "nlhost-strict");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "a refused request falls back");
+	CHECK(strstr(f.r.err, "run cache: fallback (netlink request in the host network namespace: No such device)"),
+	      "stderr %s", f.r.err);
+	CHECK(fx_undone(&f), "undone");
+	rc = 0;
+out:
+	/* The big link first: glibc's if_nameindex stops at an answer that big. */
+	drop_big_link();
+	drop_new_links(&before, "zt");
+	fx_done(&f);
+	return rc;
+}
+
+/* A veth pair made from our namespace whose peer goes into the container's,
+ * named by its pid (a CHILD_PID site in IFLA_NET_NS_PID). */
+static void extra_nl_veth(struct entry *en, const struct box *b, const char *arg)
+{
+	struct nlb m;
+	uint32_t pid = 0;
+
+	(void)b;
+	(void)arg;
+	nl_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &any_link, sizeof any_link);
+	nl_name_site(&m, IFLA_IFNAME, "zv");
+	nl_nest(&m, IFLA_LINKINFO);
+	nl_str(&m, IFLA_INFO_KIND, "veth");
+	nl_nest(&m, IFLA_INFO_DATA);
+	nl_nest(&m, VETH_INFO_PEER);
+	memcpy(m.b + m.n, &any_link, sizeof any_link);
+	m.n += NLMSG_ALIGN(sizeof any_link);
+	nl_str(&m, IFLA_IFNAME, "zoopeer0");
+	nl_attr(&m, IFLA_NET_NS_PID, &pid, sizeof pid, ZOO_SITE_CHILD_PID, 0);
+	nl_end_nest(&m);
+	nl_end_nest(&m);
+	nl_end_nest(&m);
+	en_nl(en, ZOO_PHASE_CHILD, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+	nl_begin(&m, RTM_DELLINK, 0, &any_link, sizeof any_link);
+	nl_name_site(&m, IFLA_IFNAME, "zv");
+	en_nl(en, ZOO_PHASE_TEARDOWN, ZOO_NL_HOST, NETLINK_ROUTE, ENODEV, &m);
+}
+
+static int t_netlink_child_pid(void)
+{
+	struct fixture f;
+	struct box_opts o = { .newpid = true, .newnet = true, .script = "hostname; cat /proc/net/dev; exit 0",
+			      .extra = extra_nl_veth };
+	char host[32] = "";
+	int rc = -1;
+	struct links before;
+
+	links_of(&before, "zv");
+	fx_init_engine(&f, "nlveth");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	CHECK(sscanf(f.r.out, "%31s", host) == 1 && strlen(host) == 12, "hostname %s", f.r.out);
+	CHECK(strstr(f.r.out, "zoopeer0:"), "the peer is not in the container: %s", f.r.out);
+	CHECK(!link_exists("zv", host), "zv%s is still there", host);
+	CHECK(fx_all_gone(&f), "leftovers or strays");
+	rc = 0;
+out:
+	drop_new_links(&before, "zv");
+	fx_done(&f);
+	return rc;
+}
+
+/* NETLINK_NETFILTER: a GETTABLE of a table that is not there is ENOENT. */
+static void extra_nl_nft(struct entry *en, const struct box *b, const char *arg)
+{
+	struct nfgenmsg g = { .nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0 };
+	struct nlb m;
+	char table[64];
+
+	(void)b;
+	snprintf(table, sizeof table, "zoo-front-none-%d", getpid());
+	nl_begin(&m, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, 0, &g, sizeof g);
+	nl_str(&m, NFTA_TABLE_NAME, table);
+	en_nl(en, ZOO_PHASE_PREPARE, ZOO_NL_HOST, NETLINK_NETFILTER, (uint32_t)atoi(arg), &m);
+}
+
+static int t_netlink_netfilter(void)
+{
+	struct fixture f;
+	char ok[16];
+	struct box_opts o = { .script = "exit 0", .extra = extra_nl_nft, .extra_arg = ok };
+	int rc = -1;
+
+	snprintf(ok, sizeof ok, "%d", ENOENT);
+	fx_init(&f, "nlnft");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	CHECK(fx_all_gone(&f), "leftovers or strays");
+	fx_done(&f);
+
+	snprintf(ok, sizeof ok, "0");
+	fx_init(&f, "nlnft-strict");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "ENOENT falls back");
+	CHECK(strstr(f.r.err, "run cache: fallback (netlink request in the host network namespace: No such file"),
+	      "stderr %s", f.r.err);
+	CHECK(fx_undone(&f), "undone");
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
+
+/* ---- LEASE and RELEASE: a bridge network's lease file ---- */
+
+#define LEASE_CONTENT "F=\x01" "F f=\x01" "f P=\x01P I=\x01I\n"
+
+struct lease_paths {
+	char lock[128], ldir[128], file[256], t_file[256];
+};
+
+static void lease_paths(struct lease_paths *l, const char *id)
+{
+	snprintf(l->lock, sizeof l->lock, "%s/leases.lock", dir);
+	snprintf(l->ldir, sizeof l->ldir, "%s/lease.d", dir);
+	snprintf(l->file, sizeof l->file, "%s/%s.json", l->ldir, id);
+	snprintf(l->t_file, sizeof l->t_file, "%s/" ID_MARK ".json", l->ldir);
+}
+
+static void en_lease(struct entry *en, uint16_t type, uint32_t phase, const struct lease_paths *l, const void *args,
+		     uint32_t args_len)
+{
+	pe_begin(&en->e, type);
+	pe_u32(&en->e, phase);
+	pe_str(&en->e, l->lock);
+	pe_str(&en->e, l->ldir);
+	pe_str(&en->e, ID_MARK ".json");
+	pe_str(&en->e, LEASE_CONTENT);
+	if (type == ZOO_RR_RELEASE)
+		pe_blob(&en->e, args, args_len);
+	pe_end(&en->e);
+}
+
+/* arg: which ops follow the CHILD-phase LEASE. "keep": none (the lease
+ * stays, the test reads it); "later": an op that fails; "changed": a WRITE
+ * over the lease, then one that fails; "release": a RELEASE; "release
+ * changed" / "release fail": the WRITE, then a RELEASE whose helper is
+ * told "br0" / "fail". Every run also writes F to /state/fpid. */
+static void extra_lease(struct entry *en, const struct box *b, const char *arg)
+{
+	struct lease_paths l;
+	char fpid[256], args[512];
+	int n;
+
+	lease_paths(&l, "");
+	snprintf(fpid, sizeof fpid, "%s/fpid", b->t_state);
+	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CHILD, 1, (uint32_t[]){ 0644 }, fpid, "\x01" "F");
+	en_lease(en, ZOO_RR_LEASE, ZOO_PHASE_CHILD, &l, NULL, 0);
+	if (strstr(arg, "changed") || strstr(arg, "fail"))
+		en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, l.t_file, "X");
+	if (strcmp(arg, "later") == 0 || strcmp(arg, "changed") == 0)
+		en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, "/nonexistent-zoo-front/x", "1");
+	if (strncmp(arg, "release", 7) == 0) {
+		n = snprintf(args, sizeof args, "__zoo-release-lease%c%s%c" ID_MARK "%c%s", 0,
+			     strstr(arg, "fail") ? "fail" : "br0", 0, 0, l.lock);
+		en_lease(en, ZOO_RR_RELEASE, ZOO_PHASE_TEARDOWN, &l, args, (uint32_t)n + 1);
+	}
+}
+
+#define LEASE_SCRIPT "p=$(cat /state/fpid); set -- $(cat /proc/$p/stat); echo \"$p ${22} $$\"; exit 7"
+
+/* LEASE: the file with F, f, P and I filled, in a directory of mode 0700. */
+static int t_lease(void)
+{
+	struct fixture f;
+	struct box_opts o = { .script = LEASE_SCRIPT, .extra = extra_lease, .extra_arg = "keep" };
+	struct lease_paths l;
+	char text[256], want[256], start[32] = "";
+	int rc = -1, fpid = 0, pid = 0;
+	struct stat st;
+
+	fx_init(&f, "lease");
+	lease_paths(&l, f.b.id);
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 7), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	CHECK(sscanf(f.r.out, "%d %31s %d", &fpid, start, &pid) == 3 && fpid == (int)last_front, "stdout %s", f.r.out);
+	snprintf(want, sizeof want, "F=%d f=%s P=%d I=%s\n", fpid, start, pid, f.b.id);
+	CHECK(read_text(l.file, text, sizeof text) == 0 && strcmp(text, want) == 0, "%s holds %s, wanted %s", l.file,
+	      text, want);
+	CHECK(stat(l.ldir, &st) == 0 && (st.st_mode & 07777) == 0700, "%s: mode %o", l.ldir, st.st_mode);
+	CHECK(count_in(l.ldir, "") == 1, "more than the lease in %s", l.ldir);
+	CHECK(fx_all_gone(&f), "leftovers or strays");
+	rc = 0;
+out:
+	unlink(l.file);
+	rmdir(l.ldir);
+	unlink(l.lock);
+	fx_done(&f);
+	return rc;
+}
+
+/* LEASE on a network with neighbours (its directory exists): EEXIST, a
+ * fallback, their directory untouched; a later failure gives the lease
+ * back; a lease changed meanwhile is left alone. */
+static int t_lease_fallbacks(void)
+{
+	struct fixture f;
+	struct box_opts o = { .script = LEASE_SCRIPT, .extra = extra_lease, .extra_arg = "keep" };
+	struct lease_paths l;
+	char p[256], text[256];
+	int rc = -1;
+	struct stat st;
+
+	fx_init(&f, "lease-eexist");
+	lease_paths(&l, f.b.id);
+	snprintf(p, sizeof p, "%s/neighbour.json", l.ldir);
+	CHECK(mkdir(l.ldir, 0755) == 0 && put_file(p, "theirs") == 0, "neighbour");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(strstr(f.r.err, "run cache: fallback (lease in ") && strstr(f.r.err, ": File exists)"), "stderr %s",
+	      f.r.err);
+	CHECK(stat(l.ldir, &st) == 0 && (st.st_mode & 07777) == 0755, "their directory: mode %o", st.st_mode);
+	CHECK(count_in(l.ldir, "") == 1 && read_text(p, text, sizeof text) == 0 && strcmp(text, "theirs") == 0,
+	      "their directory changed");
+	CHECK(fx_undone(&f), "undone");
+	unlink(p);
+	rmdir(l.ldir);
+	fx_done(&f);
+
+	o.extra_arg = "later";
+	fx_init(&f, "lease-later");
+	lease_paths(&l, f.b.id);
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(strstr(f.r.err, "run cache: fallback (write /nonexistent-zoo-front/x"), "stderr %s", f.r.err);
+	CHECK(!exists(l.file) && !exists(l.ldir), "the lease was not given back");
+	CHECK(fx_undone(&f), "undone");
+	fx_done(&f);
+
+	o.extra_arg = "changed";
+	fx_init(&f, "lease-changed");
+	lease_paths(&l, f.b.id);
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "fallback");
+	CHECK(read_text(l.file, text, sizeof text) == 0 && strncmp(text, "X=", 2) == 0, "the changed lease: %s", text);
+	CHECK(count_in(l.ldir, "") == 1, "%s", l.ldir);
+	CHECK(fx_undone(&f), "undone");
+	rc = 0;
+out:
+	unlink(l.file);
+	rmdir(l.ldir);
+	unlink(l.lock);
+	fx_done(&f);
+	return rc;
+}
+
+/* RELEASE: an unchanged lease goes with its directory and no helper; a
+ * changed one runs zoo-bun with the filled arguments, the lock free; a
+ * failing helper is one teardown line, the exit code still the container's. */
+static int t_release(void)
+{
+	struct fixture f;
+	struct box_opts o = { .script = LEASE_SCRIPT, .extra = extra_lease, .extra_arg = "release" };
+	struct lease_paths l;
+	char p[256], text[1024], want[1024];
+	int rc = -1;
+
+	snprintf(p, sizeof p, "%s/argv.out", dir);
+	fx_init(&f, "release");
+	lease_paths(&l, f.b.id);
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 7), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	CHECK(!exists(l.file) && !exists(l.ldir), "the lease is still there");
+	CHECK(!exists(p), "the helper ran");
+	CHECK(fx_all_gone(&f), "leftovers or strays");
+	fx_done(&f);
+
+	o.extra_arg = "release changed";
+	fx_init(&f, "release-changed");
+	lease_paths(&l, f.b.id);
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 7), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	snprintf(want, sizeof want, "zoo-bun\n__zoo-release-lease\nbr0\n%s\n%s\nlock free\nfds: 0 1 2\n", f.b.id,
+		 l.lock);
+	CHECK(read_text(p, text, sizeof text) == 0 && strcmp(text, want) == 0, "the helper got:\n%s#   wanted:\n%s", text,
+	      want);
+	CHECK(exists(l.file), "the changed lease is the helper's to remove");
+	CHECK(fx_all_gone(&f), "leftovers or strays");
+	unlink(l.file);
+	rmdir(l.ldir);
+	fx_done(&f);
+
+	o.extra_arg = "release fail";
+	fx_init(&f, "release-fail");
+	lease_paths(&l, f.b.id);
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 7), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\nzoo-runtime: delete %s: release the lease in %s: %s/zoo-bun exited with 3\n",
+		 f.en.path, f.b.id, l.ldir, dir);
+	CHECK(strcmp(f.r.err, want) == 0, "stderr %s#   wanted %s", f.r.err, want);
+	CHECK(fx_all_gone(&f), "leftovers or strays");
+	rc = 0;
+out:
+	unlink(p);
+	unlink(l.file);
+	rmdir(l.ldir);
+	unlink(l.lock);
 	fx_done(&f);
 	return rc;
 }
@@ -2291,6 +2873,106 @@ out:
 	return rc;
 }
 
+
+/* Bridge ops that are wrong, one per case: the entry is invalid. */
+static void extra_bridge_invalid(struct entry *en, const struct box *b, const char *arg)
+{
+	static const char good_args[] = "__zoo-release-lease\0br0\0\x01I";
+	int k = atoi(arg);
+	struct lease_paths l;
+	struct nlb m;
+
+	(void)b;
+	lease_paths(&l, "");
+	nl_begin(&m, RTM_GETLINK, 0, &any_link, sizeof any_link);
+	nl_name_site(&m, IFLA_IFNAME, "zt");
+	switch (k) {
+	case 0:
+		en_nl(en, ZOO_PHASE_PREPARE, ZOO_NL_HOST, 5, 0, &m);
+		return;
+	case 1:
+		en_nl(en, ZOO_PHASE_PREPARE, 2, NETLINK_ROUTE, 0, &m);
+		return;
+	case 2:
+		en_nl(en, ZOO_PHASE_PREPARE, ZOO_NL_CONTAINER, NETLINK_ROUTE, 0, &m);
+		return;
+	case 3:
+	case 4:
+	case 5:
+		if (k == 3)
+			m.sites[1] = ZOO_SITE_CHILD_PID;
+		if (k == 4)
+			m.sites[1] = ZOO_SITE_TOKEN;
+		if (k == 5)
+			m.sites[0] = 8; /* over the header's seq */
+		en_nl(en, k == 3 ? ZOO_PHASE_SPAWNED : ZOO_PHASE_CHILD, ZOO_NL_HOST, NETLINK_ROUTE, 0, &m);
+		return;
+	case 6:
+		en_lease(en, ZOO_RR_LEASE, ZOO_PHASE_PREPARE, &l, NULL, 0);
+		return;
+	case 7:
+		en_lease(en, ZOO_RR_RELEASE, ZOO_PHASE_CHILD, &l, good_args, sizeof good_args);
+		return;
+	case 8:
+		en_lease(en, ZOO_RR_RELEASE, ZOO_PHASE_TEARDOWN, &l, good_args, sizeof good_args - 1);
+		return;
+	case 9:
+		en_lease(en, ZOO_RR_RELEASE, ZOO_PHASE_TEARDOWN, &l, "a\0\0b", 5);
+		return;
+	case 10:
+		en_lease(en, ZOO_RR_RELEASE, ZOO_PHASE_TEARDOWN, &l, "a\0\x01Z", 5);
+		return;
+	case 11:
+		en_lease(en, ZOO_RR_RELEASE, ZOO_PHASE_TEARDOWN, &l, "", 0);
+		return;
+	}
+	/* 12: a lease file name with a slash; 13: empty content. */
+	pe_begin(&en->e, ZOO_RR_LEASE);
+	pe_u32(&en->e, ZOO_PHASE_CHILD);
+	pe_str(&en->e, l.lock);
+	pe_str(&en->e, l.ldir);
+	pe_str(&en->e, k == 12 ? "sub/" ID_MARK : ID_MARK);
+	pe_str(&en->e, k == 12 ? "x" : "");
+	pe_end(&en->e);
+}
+
+static int t_bridge_invalid(void)
+{
+	static const char *const why[] = { "a netlink protocol other than route and netfilter",
+					   "an unknown netlink namespace",
+					   "an op in a phase where it cannot run",
+					   "a container-pid site before the container exists",
+					   "unknown netlink site kind",
+					   "a netlink site past the message or in its header",
+					   "an op in a phase where it cannot run",
+					   "an op in a phase where it cannot run",
+					   "helper arguments that are not NUL-terminated strings",
+					   "an empty helper argument",
+					   "an unknown marker",
+					   "helper arguments that are not NUL-terminated strings",
+					   "a lease file name that is not a name",
+					   "an empty lease string" };
+	struct fixture f;
+	char arg[16];
+	struct box_opts o = { .script = "exit 0", .extra = extra_bridge_invalid, .extra_arg = arg };
+	int rc = -1;
+
+	fx_init_engine(&f, "bridge-invalid");
+	for (int k = 0; k < (int)(sizeof why / sizeof why[0]); k++) {
+		snprintf(arg, sizeof arg, "%d", k);
+		CHECK(fx_entry(&f, &o), "write");
+		CHECK(fx_fell_back(&f), "case %d", k);
+		CHECK(strstr(f.r.err, "run cache: miss (invalid entry") && strstr(f.r.err, why[k]), "case %d: stderr %s", k,
+		      f.r.err);
+		CHECK(box_gone(&f.b, true), "case %d: leftovers", k);
+		en_free(&f.en);
+	}
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
+
 static const struct test tests[] = {
 	{ "not a run: the Bun path with the same arguments; argv[0] zoo-runtime for a runc link", t_not_a_run },
 	{ "no entry: a miss", t_no_entry },
@@ -2313,8 +2995,15 @@ static const struct test tests[] = {
 	{ "DBUS: a fake bus gets the calls with sites filled; AWAIT_CGROUP, KEEP leaf, F", t_dbus },
 	{ "DBUS: an ERROR reply or no bus falls back, naming it; all undone", t_dbus_error },
 	{ "AWAIT_CGROUP times out: fallback; a KEEP directory stays, a plain one goes", t_await_keep },
-	{ "F marker: the front door's own pid", t_self_pid },
+	{ "F and f markers: the front door's own pid and start time", t_self_pid },
 	{ "DBUS, MKDIR flags: invalid entries are misses", t_dbus_invalid },
+	{ "NETLINK from the host: a bridge by a short-ID site, GETs (one answer over 8 KiB, a dump), ok errno ENODEV; without it a fallback", t_netlink_host },
+	{ "NETLINK CHILD_PID site: a veth peer moved into the container", t_netlink_child_pid },
+	{ "NETLINK_NETFILTER: GETTABLE of a missing table, ENOENT ok or a fallback", t_netlink_netfilter },
+	{ "LEASE: the lease file with F, f, P, I filled, its directory 0700", t_lease },
+	{ "LEASE: neighbours (EEXIST) fall back untouched; undo after a later failure, not of a changed lease", t_lease_fallbacks },
+	{ "RELEASE: unchanged goes; changed runs zoo-bun with the args, lock free; a failing helper is one line", t_release },
+	{ "NETLINK, LEASE, RELEASE: invalid entries are misses", t_bridge_invalid },
 };
 
 static int mkdir_cache(void)
