@@ -5,13 +5,14 @@
 // container gets the same address, routes and hosts file, and no veth, lease
 // or hosts line of it outlives it (useTempStore checks veths and leases).
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { IS_ROOT, ZOO, useTempStore } from "../../helpers/env.ts";
 
 const HAS_NFT = Bun.which("nft", { PATH: "/usr/sbin:/sbin:/usr/bin" }) !== null;
 const TRACE = { ZOO_RUN_CACHE_TRACE: "1" };
 const way = (stderr: string) => [...stderr.matchAll(/^run cache: (hit|miss|fallback)/gm)].at(-1)?.[1];
 const LEASES = "/run/zoo/net/zoo0/leases.json";
+const CACHE = "/run/zoo/cache/run";
 const ip = (...a: string[]) => Bun.spawnSync(["ip", ...a], { stdout: "pipe", stderr: "pipe" });
 const nft = (...a: string[]) => Bun.spawnSync(["nft", ...a], { stdout: "pipe", stderr: "pipe" });
 
@@ -85,18 +86,43 @@ describe.skipIf(!IS_ROOT || !HAS_NFT)("zoo run on the default bridge, replayed",
   });
 
   test("with a neighbour on the network the run falls back to Bun, which lists it; one arriving later is released through zoo-bun", async () => {
-    const args = ["run", "--rm", "busybox", "sh", "-c", "cat /etc/hosts; echo ready; sleep 3"];
-    const prime = await zoo(args);
+    // It ends once a neighbour (nb, late) is in its own hosts file: a Bun path rewrites that in place (it is bind-mounted).
+    const wait = "i=0; until grep -qE 'nb|late' /etc/hosts || [ $i -ge 1200 ]; do sleep 0.1; i=$((i+1)); done";
+    const args = ["run", "--rm", "busybox", "sh", "-c", `cat /etc/hosts; echo ready; ${wait}; echo done`];
+    const neighbour = (name: string) => spawn(["run", "--rm", "--name", name, "busybox", "sh", "-c", "trap 'exit 0' TERM; echo ready; sleep 60 & wait"]);
+    /** Runs `args` in the background; once it is ready a neighbour "late" comes; returns when it has ended, late stopped. */
+    async function withLateNeighbour() {
+      const a = spawn(args);
+      const before = await until(a, "ready");
+      const late = neighbour("late");
+      await until(late, "ready");
+      try {
+        await a.exited;
+        const leases = existsSync(LEASES) ? JSON.parse(readFileSync(LEASES, "utf8")) : [];
+        const lateHosts = leases.length === 1 ? readFileSync(leases[0].hostsFile, "utf8") : "";
+        return { before, code: a.exitCode, stderr: await new Response(a.stderr).text(), leases, lateHosts };
+      } finally {
+        late.kill("SIGTERM");
+        await late.exited;
+      }
+    }
+    const prime = await withLateNeighbour();
     expect([way(prime.stderr), prime.code]).toEqual(["miss", 0]);
 
-    // A neighbour first: the lease's directory exists, so the replay gives way.
-    const nb = spawn(["run", "--rm", "--name", "nb", "busybox", "sh", "-c", "trap 'exit 0' TERM; echo ready; sleep 30 & wait"]);
+    // A neighbour first: the lease's directory exists, so the replay gives way to Bun, which lists nb.
+    const entryBefore = readFileSync(readdirSync(CACHE).map((f) => `${CACHE}/${f}`).sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs)[0]!);
+    const nb = neighbour("nb");
     await until(nb, "ready");
     try {
-      const r = await zoo(args);
+      // spawn's environment, as the runs that wrote the entry had: the key holds it.
+      const p = spawn(args);
+      const r = { stdout: await new Response(p.stdout).text(), stderr: await new Response(p.stderr).text(), code: await p.exited };
       expect([way(r.stderr), r.code]).toEqual(["fallback", 0]);
-      expect(r.stderr).toContain("File exists");
-      expect(r.stdout).toMatch(/\n10\.88\.0\.\d+\tnb\n/);
+      expect(r.stderr).toMatch(/^run cache: fallback \(.*File exists/m);
+      // And Bun, with a neighbour, wrote no entry over the one it fell back from: its address and hosts file were not the lone container's.
+      const entry = /^run cache: hit (\S+)/m.exec(r.stderr)![1]!;
+      expect(readFileSync(entry)).toEqual(entryBefore);
+      expect(r.stdout).toMatch(/\n10\.88\.0\.\d+\tnb [0-9a-f]{12}\n/);
       expect(JSON.parse(readFileSync(LEASES, "utf8")).map((l: { name?: string }) => l.name)).toEqual(["nb"]);
     } finally {
       nb.kill("SIGTERM");
@@ -104,25 +130,14 @@ describe.skipIf(!IS_ROOT || !HAS_NFT)("zoo run on the default bridge, replayed",
     }
     expect(existsSync(LEASES)).toBe(false);
 
-    // Alone now: a hit; a neighbour comes while it runs and lists it, so its teardown runs zoo-bun's release.
-    const a = spawn(args);
-    const out = await until(a, "ready");
-    expect(out).not.toMatch(/\tnb\n/);
-    const late = spawn(["run", "--rm", "--name", "late", "busybox", "sh", "-c", "trap 'exit 0' TERM; echo ready; sleep 30 & wait"]);
-    await until(late, "ready");
-    try {
-      expect(JSON.parse(readFileSync(LEASES, "utf8")).length).toBe(2);
-      await a.exited;
-      expect([way(await new Response(a.stderr).text()), a.exitCode]).toEqual(["hit", 0]);
-      const leases = JSON.parse(readFileSync(LEASES, "utf8"));
-      expect(leases.map((l: { name?: string }) => l.name)).toEqual(["late"]);
-      // The neighbour's hosts file no longer names the container that went.
-      const hosts = readFileSync(leases[0].hostsFile, "utf8");
-      expect(hosts.trim().split("\n").length).toBe(3);
-    } finally {
-      late.kill("SIGTERM");
-      await late.exited;
-    }
+    // Alone: a hit. late comes while it runs and rewrites the lease file, so its teardown runs zoo-bun's release.
+    const hit = await withLateNeighbour();
+    expect([way(hit.stderr), hit.code]).toEqual(["hit", 0]);
+    expect(hit.before).not.toContain("late");
+    expect(hit.leases.map((l: { name?: string }) => l.name)).toEqual(["late"]);
+    // late's hosts file no longer names the container that went (it did: that ended it): localhost twice and itself.
+    expect(hit.lateHosts.trim().split("\n").length).toBe(3);
+    expect(hit.lateHosts).toMatch(/\n10\.88\.0\.\d+\t[0-9a-f]{12} late\n$/);
   });
 
   test("zoo0 deleted or zoo's table flushed: a miss or a fallback, and Bun makes them again", async () => {
