@@ -62,9 +62,8 @@ static int same_id(struct dir_id a, struct dir_id b)
 struct level {
 	struct dir_id id;
 	char *name; /* its entry in the level above (NULL for the top) */
-	/* While we are below it: where its pass was, whether that pass had
-	 * done anything, and its stream if we still hold it. */
-	long pos;
+	/* While we are below it: whether its pass had done anything, and its
+	 * stream if we still hold it. */
 	int did;
 	DIR *dir;
 };
@@ -188,8 +187,8 @@ failed:
 }
 
 /* From the level we are in (`d`, closed here) to the one above, after
- * removing the one we leave if it is empty: the level above's stream, where
- * its pass was, or NULL to stop the walk. Unless we still hold it, the
+ * removing the one we leave if it is empty: the level above's stream (where
+ * its pass was if we held it, else at its start), or NULL to stop the walk. Unless we still hold it, the
  * level above is reached by "..", which must be the directory we came down
  * from; and the name we came down by must still lead to where we were. If
  * not, something was renamed underneath, and ".." may be outside the tree. */
@@ -243,7 +242,10 @@ static DIR *up(struct walk *w, DIR *d)
 			(void)close(fd);
 			return NULL;
 		}
-		seekdir(pd, parent->pos);
+		/* A new pass: a position from another open of the directory
+		 * is not to be trusted (ext4, sought to its end in a new open,
+		 * reads nothing even from its start again). */
+		parent->did = 0;
 	}
 	return pd;
 stop:
@@ -257,11 +259,10 @@ stop:
 /* Empties the directory open at `fd` (consumed), the top of the walk. Each
  * level is read in passes until one does nothing, as whether readdir still
  * shows entries after the ones removed under it is up to the file system.
- * Coming back up, a pass goes on where it was: in the stream we held if we
- * still hold it (a wide directory is not read again for each subdirectory),
- * else from its position in a new one. A position the file system does not
- * honour exactly in another open of the directory can only make the pass
- * skip or repeat an entry, which the next pass from the start sees. */
+ * Coming back up, a pass goes on where it was in the stream we held, if we
+ * still hold it (a wide directory is not read again for each subdirectory
+ * with no more than HELD levels in it); a level reached by ".." starts a
+ * new pass. */
 static void empty_dir(struct walk *w, int fd)
 {
 	DIR *d = fdopendir(fd);
@@ -306,7 +307,6 @@ static void empty_dir(struct walk *w, int fd)
 		case V_DOWN:
 			break;
 		}
-		w->lv[w->depth].pos = telldir(d);
 		w->lv[w->depth].did = 1;
 		if (push(w, de->d_name, id) < 0) {
 			note(w, ENOMEM);

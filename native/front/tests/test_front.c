@@ -2505,14 +2505,14 @@ static int t_rmtree_all_moved(void)
 	CHECK(waitpid(pid, &st, 0) == pid, "wait");
 	pid = -1;
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the move (0x%x)", st);
-	CHECK(exited(&f.r, 0), "exit code");
-	snprintf(cmd, sizeof cmd, "run cache: hit %s\nzoo-runtime: delete %s: remove %s: ", f.en.path, f.b.id, tree);
-	CHECK(strncmp(f.r.err, cmd, strlen(cmd)) == 0 && strstr(f.r.err, "tale file handle\n"), "stderr %s", f.r.err);
 	while (strlen(p) > strlen(jail)) {
 		snprintf(from, sizeof from, "%s/victim", p);
 		CHECK(exists(from), "%s gone", from);
 		*strrchr(p, '/') = '\0';
 	}
+	CHECK(exited(&f.r, 0), "exit code");
+	snprintf(cmd, sizeof cmd, "run cache: hit %s\nzoo-runtime: delete %s: remove %s: ", f.en.path, f.b.id, tree);
+	CHECK(strncmp(f.r.err, cmd, strlen(cmd)) == 0 && strstr(f.r.err, "tale file handle\n"), "stderr %s", f.r.err);
 	snprintf(from, sizeof from, "%s/d/d/d", tree);
 	CHECK(exists(from) && exists(to), "the walk went on");
 	CHECK(box_gone(&f.b, false), "leftovers");
