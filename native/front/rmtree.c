@@ -188,10 +188,11 @@ failed:
 
 /* From the level we are in (`d`, closed here) to the one above, after
  * removing the one we leave if it is empty: the level above's stream (where
- * its pass was if we held it, else at its start), or NULL to stop the walk. Unless we still hold it, the
- * level above is reached by "..", which must be the directory we came down
- * from; and the name we came down by must still lead to where we were. If
- * not, something was renamed underneath, and ".." may be outside the tree. */
+ * its pass was if we held it, else at its start), or NULL to stop the walk.
+ * Unless we still hold it, the level above is reached by "..", which must
+ * be the directory we came down from; and the name we came down by must
+ * still lead to where we were. If not, something was renamed underneath,
+ * and ".." may be outside the tree. */
 static DIR *up(struct walk *w, DIR *d)
 {
 	struct level *child = &w->lv[w->depth], *parent = &w->lv[w->depth - 1];
