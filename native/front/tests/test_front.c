@@ -2524,6 +2524,58 @@ out:
 	return rc;
 }
 
+/* RMTREE_ALL: a bind mount 40 levels down (below the streams the walk
+ * holds, so it comes back up by ".." to directories it must keep) is left
+ * with the chain leading to it, and the op fails with EBUSY; the files and
+ * symlinks on the way go. */
+static int t_rmtree_all_deep_mount(void)
+{
+	struct fixture f;
+	char tree[128], outside[128], mnt[256], p[320], want[512], text[64];
+	struct box_opts o = { .script = "exit 0", .no_lock = true, .extra = extra_rmtree_all, .extra_arg = tree };
+	int rc = -1, fd, mounted = 0;
+
+	snprintf(tree, sizeof tree, "%s/deepmnt", dir);
+	snprintf(outside, sizeof outside, "%s/deepmnt-outside", dir);
+	fx_init(&f, "rmdeepmnt");
+	snprintf(p, sizeof p, "%s/keep", outside);
+	CHECK(mkdir(outside, 0755) == 0 && put_file(p, "kept") == 0 && mkdir(tree, 0755) == 0, "mkdir");
+	fd = make_chain(tree, 40, 7, outside);
+	CHECK(fd >= 0, "the chain: %s", strerror(errno));
+	close(fd);
+	strcpy(mnt, tree);
+	for (int i = 0; i < 40; i++)
+		strcat(mnt, "/d");
+	strcat(mnt, "/mnt");
+	CHECK(mkdir(mnt, 0755) == 0, "mkdir %s", mnt);
+	CHECK(mount(outside, mnt, NULL, MS_BIND, NULL) == 0, "bind mount: %s", strerror(errno));
+	mounted = 1;
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\nzoo-runtime: delete %s: remove %s: ", f.en.path, f.b.id, tree);
+	CHECK(strncmp(f.r.err, want, strlen(want)) == 0 && strstr(f.r.err, "esource busy\n"), "stderr %s", f.r.err);
+	snprintf(want, sizeof want, "%s/keep", mnt);
+	CHECK(read_text(want, text, sizeof text) == 0 && strcmp(text, "kept") == 0, "through the mount: %s", text);
+	strcpy(want, mnt);
+	strcpy(strrchr(want, '/'), "/last");
+	CHECK(!exists(want), "%s stays", want);
+	snprintf(want, sizeof want, "%s/file", tree);
+	CHECK(!exists(want), "%s stays", want);
+	snprintf(want, sizeof want, "%s/d/d/d/d/d/d/d/to-dir", tree);
+	CHECK(!exists(want), "%s stays", want);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	rc = 0;
+out:
+	if (mounted)
+		(void)umount2(mnt, MNT_DETACH);
+	snprintf(want, sizeof want, "rm -rf %s %s", tree, outside);
+	if (system(want) != 0)
+		fprintf(stderr, "# %s failed\n", want);
+	fx_done(&f);
+	return rc;
+}
+
 static const struct test tests[] = {
 	{ "not a run: the Bun path with the same arguments; argv[0] zoo-runtime for a runc link", t_not_a_run },
 	{ "no entry: a miss", t_no_entry },
@@ -2551,6 +2603,7 @@ static const struct test tests[] = {
 	{ "RMTREE_ALL: 5000 levels with files and symlinks, 64 fds", t_rmtree_all_deep },
 	{ "RMTREE_ALL: 4000 entries in one directory", t_rmtree_all_wide },
 	{ "RMTREE_ALL: a directory moved out from under the walk stops it", t_rmtree_all_moved },
+	{ "RMTREE_ALL: a mount 40 levels down: EBUSY, left with the chain to it", t_rmtree_all_deep_mount },
 };
 
 static int mkdir_cache(void)
