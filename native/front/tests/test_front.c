@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -2973,6 +2974,290 @@ out:
 	return rc;
 }
 
+/* ---- RMTREE_ALL: trees deeper and wider than a recursion could take ---- */
+
+/* `levels` directories "d", one in the other under `top`, made step by step
+ * (the path outgrows PATH_MAX); every `every` levels (0: none) a file and
+ * symlinks to `outside` and to its file keep. The deepest holds a file.
+ * The deepest's fd, or -1. */
+static int make_chain(const char *top, int levels, int every, const char *outside)
+{
+	char target[256];
+	int fd = open(top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), next, file;
+
+	snprintf(target, sizeof target, "%s/keep", outside);
+	for (int i = 0; fd >= 0 && i < levels; i++) {
+		if (every && i % every == 0) {
+			file = openat(fd, "file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			if (file < 0 || close(file) < 0 || symlinkat(outside, fd, "to-dir") < 0 ||
+			    symlinkat(target, fd, "to-file") < 0)
+				goto fail;
+		}
+		if (mkdirat(fd, "d", 0755) < 0)
+			goto fail;
+		next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0)
+		return -1;
+	file = openat(fd, "last", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (file >= 0 && close(file) == 0)
+		return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* fx_run with the front door limited to `nofile` fds: the child run_front
+ * forks lowers its limit with sh, which then execs the wrapper or the front
+ * door. Not in a child of ours: under valgrind, a process cannot lower its
+ * own limit (valgrind keeps its fds above the one it started with, and
+ * asserts when it can no longer). */
+static bool fx_run_nofile(struct fixture *f, int nofile)
+{
+	char limit[64], *argv[32], **saved = wrapper;
+	int n = 0;
+	bool ok;
+
+	snprintf(limit, sizeof limit, "ulimit -n %d && exec \"$@\"", nofile);
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = limit;
+	argv[n++] = "sh";
+	for (char **w = saved; w && *w; w++)
+		argv[n++] = *w;
+	argv[n] = NULL;
+	wrapper = argv;
+	ok = fx_run(f, NULL, 0);
+	wrapper = saved;
+	return ok;
+}
+
+/* RMTREE_ALL: 5000 levels (a path twice PATH_MAX), with files and symlinks
+ * out of it on the way, goes with 64 fds; what the symlinks point to stays. */
+static int t_rmtree_all_deep(void)
+{
+	struct fixture f;
+	char tree[128], outside[128], p[320], text[64];
+	struct box_opts o = { .script = "exit 0", .no_lock = true, .extra = extra_rmtree_all, .extra_arg = tree };
+	int rc = -1, fd;
+
+	snprintf(tree, sizeof tree, "%s/deep", dir);
+	snprintf(outside, sizeof outside, "%s/deep-outside", dir);
+	fx_init(&f, "rmdeep");
+	snprintf(p, sizeof p, "%s/keep", outside);
+	CHECK(mkdir(outside, 0755) == 0 && put_file(p, "kept") == 0 && mkdir(tree, 0755) == 0, "mkdir");
+	fd = make_chain(tree, 5000, 700, outside);
+	CHECK(fd >= 0, "the chain: %s", strerror(errno));
+	close(fd);
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run_nofile(&f, 64), "run with 64 fds");
+	CHECK(exited(&f.r, 0), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	CHECK(!exists(tree), "%s still there", tree);
+	CHECK(read_text(p, text, sizeof text) == 0 && strcmp(text, "kept") == 0, "the symlinks' target: %s", text);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	rc = 0;
+out:
+	snprintf(p, sizeof p, "rm -rf %s %s", tree, outside);
+	if (system(p) != 0)
+		fprintf(stderr, "# %s failed\n", p);
+	fx_done(&f);
+	return rc;
+}
+
+/* RMTREE_ALL: a directory of 4000 entries (files, symlinks out, empty
+ * directories, and directories with a file and a directory in them). */
+static int t_rmtree_all_wide(void)
+{
+	struct fixture f;
+	char tree[128], outside[128], p[320], text[64];
+	struct box_opts o = { .script = "exit 0", .no_lock = true, .extra = extra_rmtree_all, .extra_arg = tree };
+	int rc = -1;
+
+	snprintf(tree, sizeof tree, "%s/wide", dir);
+	snprintf(outside, sizeof outside, "%s/wide-outside", dir);
+	fx_init(&f, "rmwide");
+	snprintf(p, sizeof p, "%s/keep", outside);
+	CHECK(mkdir(outside, 0755) == 0 && put_file(p, "kept") == 0 && mkdir(tree, 0755) == 0, "mkdir");
+	for (int i = 0; i < 1000; i++) {
+		snprintf(p, sizeof p, "%s/file%d", tree, i);
+		CHECK(put_file(p, "x") == 0, "%s", p);
+		snprintf(p, sizeof p, "%s/link%d", tree, i);
+		CHECK(symlink(i % 2 ? outside : strcat(strcpy(text, "../wide-outside"), "/keep"), p) == 0, "%s", p);
+		snprintf(p, sizeof p, "%s/empty%d", tree, i);
+		CHECK(mkdir(p, 0755) == 0, "%s", p);
+		snprintf(p, sizeof p, "%s/full%d", tree, i);
+		CHECK(mkdir(p, 0755) == 0 && put_file(strcat(p, "/f"), "y") == 0, "%s", p);
+		snprintf(p, sizeof p, "%s/full%d/sub", tree, i);
+		CHECK(mkdir(p, 0700) == 0, "%s", p);
+	}
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	CHECK(!exists(tree), "%s still there", tree);
+	snprintf(p, sizeof p, "%s/keep", outside);
+	CHECK(read_text(p, text, sizeof text) == 0 && strcmp(text, "kept") == 0, "the symlinks' target: %s", text);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	rc = 0;
+out:
+	snprintf(p, sizeof p, "rm -rf %s %s", tree, outside);
+	if (system(p) != 0)
+		fprintf(stderr, "# %s failed\n", p);
+	fx_done(&f);
+	return rc;
+}
+
+/* The stand-in for someone renaming things under the walk: at the first
+ * open of the marked directory, `from` becomes `to`, and only then may the
+ * open go on. 0 if it did. */
+static int mover(int fan, const char *from, const char *to)
+{
+	struct fanotify_event_metadata ev;
+	struct fanotify_response allow;
+	int moved;
+
+	if (read(fan, &ev, sizeof ev) != (ssize_t)sizeof ev || !(ev.mask & FAN_OPEN_PERM))
+		return 1;
+	moved = rename(from, to);
+	allow = (struct fanotify_response){ .fd = ev.fd, .response = FAN_ALLOW };
+	if (write(fan, &allow, sizeof allow) != (ssize_t)sizeof allow)
+		return 1;
+	close(ev.fd);
+	return moved == 0 ? 0 : 1;
+}
+
+/* RMTREE_ALL: tree/d/d/d/d moves to jail/j0/.../j5/d while the walk is at
+ * the bottom of tree/d/... (12 levels). Coming back up by "..", the walk
+ * would reach j5, not tree/d/d/d, and empty j5, j4, j3 and j2 as if they
+ * were that and its parents: it must stop there (ESTALE), each j's victim
+ * file still there. The move happens at a set moment: the walk's open of
+ * the deepest directory waits on a fanotify permission event for it. */
+static int t_rmtree_all_moved(void)
+{
+	struct fixture f;
+	char tree[128], jail[128], p[256], from[320], to[320], cmd[1024];
+	struct box_opts o = { .script = "exit 0", .no_lock = true, .extra = extra_rmtree_all, .extra_arg = tree };
+	int rc = -1, fan = -1, bottom = -1, st;
+	pid_t pid = -1;
+
+	snprintf(tree, sizeof tree, "%s/moved", dir);
+	snprintf(jail, sizeof jail, "%s/jail", dir);
+	fx_init(&f, "rmmoved");
+	CHECK(mkdir(tree, 0755) == 0, "mkdir");
+	CHECK(mkdir(jail, 0755) == 0, "mkdir");
+	strcpy(p, jail);
+	for (int i = 0; i < 6; i++) {
+		snprintf(p + strlen(p), sizeof p - strlen(p), "/j%d", i);
+		snprintf(from, sizeof from, "%s/victim", p);
+		CHECK(mkdir(p, 0755) == 0 && put_file(from, "v") == 0, "%s", from);
+	}
+	snprintf(to, sizeof to, "%s/d", p);
+	snprintf(from, sizeof from, "%s/d/d/d/d", tree);
+	bottom = make_chain(tree, 12, 0, jail);
+	CHECK(bottom >= 0, "the chain: %s", strerror(errno));
+	fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_CLOEXEC);
+	if (fan < 0 && (errno == ENOSYS || errno == EPERM || errno == EINVAL)) {
+		printf("# SKIP fanotify: %s\n", strerror(errno));
+		rc = SKIP;
+		goto out;
+	}
+	CHECK(fan >= 0, "fanotify_init: %s", strerror(errno));
+	CHECK(fanotify_mark(fan, FAN_MARK_ADD, FAN_OPEN_PERM | FAN_ONDIR, bottom, NULL) == 0, "fanotify_mark: %s",
+	      strerror(errno));
+	CHECK(fx_entry(&f, &o), "write");
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0)
+		_exit(mover(fan, from, to));
+	close(fan);
+	fan = -1;
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(waitpid(pid, &st, 0) == pid, "wait");
+	pid = -1;
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the move (0x%x)", st);
+	while (strlen(p) > strlen(jail)) {
+		snprintf(from, sizeof from, "%s/victim", p);
+		CHECK(exists(from), "%s gone", from);
+		*strrchr(p, '/') = '\0';
+	}
+	CHECK(exited(&f.r, 0), "exit code");
+	snprintf(cmd, sizeof cmd, "run cache: hit %s\nzoo-runtime: delete %s: remove %s: ", f.en.path, f.b.id, tree);
+	CHECK(strncmp(f.r.err, cmd, strlen(cmd)) == 0 && strstr(f.r.err, "tale file handle\n"), "stderr %s", f.r.err);
+	snprintf(from, sizeof from, "%s/d/d/d", tree);
+	CHECK(exists(from) && exists(to), "the walk went on");
+	CHECK(box_gone(&f.b, false), "leftovers");
+	rc = 0;
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (fan >= 0)
+		close(fan);
+	if (bottom >= 0)
+		close(bottom);
+	snprintf(cmd, sizeof cmd, "rm -rf %s %s", tree, jail);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# %s failed\n", cmd);
+	fx_done(&f);
+	return rc;
+}
+
+/* RMTREE_ALL: a bind mount 40 levels down (below the streams the walk
+ * holds, so it comes back up by ".." to directories it must keep) is left
+ * with the chain leading to it, and the op fails with EBUSY; the files and
+ * symlinks on the way go. */
+static int t_rmtree_all_deep_mount(void)
+{
+	struct fixture f;
+	char tree[128], outside[128], mnt[256], p[320], want[512], text[64];
+	struct box_opts o = { .script = "exit 0", .no_lock = true, .extra = extra_rmtree_all, .extra_arg = tree };
+	int rc = -1, fd, mounted = 0;
+
+	snprintf(tree, sizeof tree, "%s/deepmnt", dir);
+	snprintf(outside, sizeof outside, "%s/deepmnt-outside", dir);
+	fx_init(&f, "rmdeepmnt");
+	snprintf(p, sizeof p, "%s/keep", outside);
+	CHECK(mkdir(outside, 0755) == 0 && put_file(p, "kept") == 0 && mkdir(tree, 0755) == 0, "mkdir");
+	fd = make_chain(tree, 40, 7, outside);
+	CHECK(fd >= 0, "the chain: %s", strerror(errno));
+	close(fd);
+	strcpy(mnt, tree);
+	for (int i = 0; i < 40; i++)
+		strcat(mnt, "/d");
+	strcat(mnt, "/mnt");
+	CHECK(mkdir(mnt, 0755) == 0, "mkdir %s", mnt);
+	CHECK(mount(outside, mnt, NULL, MS_BIND, NULL) == 0, "bind mount: %s", strerror(errno));
+	mounted = 1;
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	snprintf(want, sizeof want, "run cache: hit %s\nzoo-runtime: delete %s: remove %s: ", f.en.path, f.b.id, tree);
+	CHECK(strncmp(f.r.err, want, strlen(want)) == 0 && strstr(f.r.err, "esource busy\n"), "stderr %s", f.r.err);
+	snprintf(want, sizeof want, "%s/keep", mnt);
+	CHECK(read_text(want, text, sizeof text) == 0 && strcmp(text, "kept") == 0, "through the mount: %s", text);
+	strcpy(want, mnt);
+	strcpy(strrchr(want, '/'), "/last");
+	CHECK(!exists(want), "%s stays", want);
+	snprintf(want, sizeof want, "%s/file", tree);
+	CHECK(!exists(want), "%s stays", want);
+	snprintf(want, sizeof want, "%s/d/d/d/d/d/d/d/to-dir", tree);
+	CHECK(!exists(want), "%s stays", want);
+	CHECK(box_gone(&f.b, false), "leftovers");
+	rc = 0;
+out:
+	if (mounted)
+		(void)umount2(mnt, MNT_DETACH);
+	snprintf(want, sizeof want, "rm -rf %s %s", tree, outside);
+	if (system(want) != 0)
+		fprintf(stderr, "# %s failed\n", want);
+	fx_done(&f);
+	return rc;
+}
+
 static const struct test tests[] = {
 	{ "not a run: the Bun path with the same arguments; argv[0] zoo-runtime for a runc link", t_not_a_run },
 	{ "no entry: a miss", t_no_entry },
@@ -3004,6 +3289,10 @@ static const struct test tests[] = {
 	{ "LEASE: neighbours (EEXIST) fall back untouched; undo after a later failure, not of a changed lease", t_lease_fallbacks },
 	{ "RELEASE: unchanged goes; changed runs zoo-bun with the args, lock free; a failing helper is one line", t_release },
 	{ "NETLINK, LEASE, RELEASE: invalid entries are misses", t_bridge_invalid },
+	{ "RMTREE_ALL: 5000 levels with files and symlinks, 64 fds", t_rmtree_all_deep },
+	{ "RMTREE_ALL: 4000 entries in one directory", t_rmtree_all_wide },
+	{ "RMTREE_ALL: a directory moved out from under the walk stops it", t_rmtree_all_moved },
+	{ "RMTREE_ALL: a mount 40 levels down: EBUSY, left with the chain to it", t_rmtree_all_deep_mount },
 };
 
 static int mkdir_cache(void)
