@@ -83,6 +83,17 @@ int rr_dbus_check_calls(const uint8_t *msgs, size_t len, const char **bad)
 	return 0;
 }
 
+int rr_dbus_little_endian_at(const uint8_t *msgs, size_t len, size_t off)
+{
+	for (size_t at = 0, n; at < len; at += n) {
+		if (!(n = frame_len(msgs + at)))
+			return 0;
+		if (off < at + n)
+			return msgs[at] == 'l';
+	}
+	return 0;
+}
+
 /* ---- the connection: a deadline for the whole op, a buffer of what came in ---- */
 
 struct conn {

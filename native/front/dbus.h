@@ -17,6 +17,10 @@
  * filled-in copy alike. */
 int rr_dbus_check_calls(const uint8_t *msgs, size_t len, const char **bad);
 
+/* Whether the message of the checked `msgs` that holds byte `off` is
+ * little-endian (a SELF_PID site is filled little-endian). */
+int rr_dbus_little_endian_at(const uint8_t *msgs, size_t len, size_t off);
+
 /* Connects to the unix socket `path`, authenticates (EXTERNAL, our euid),
  * sends each message of `msgs` (checked with rr_dbus_check_calls) and waits
  * for its METHOD_RETURN, skipping everything else. 0, or -1 with errno; then

@@ -263,6 +263,11 @@ static int check_call_sites(const struct rr_op *op, const struct site_rules *r, 
 			*bad = r->past;
 			return -1;
 		}
+		/* The pid is filled little-endian: the message must be so too. */
+		if (s.kind == ZOO_SITE_SELF_PID && s.off < op->blob_len && !rr_dbus_little_endian_at(op->blob, op->blob_len, s.off)) {
+			*bad = "a pid site in a big-endian D-Bus message";
+			return -1;
+		}
 	}
 	if (sites_fit(op->sites, call_site_at, n, op->blob_len, idlen, &i, &j) < 0) {
 		*bad = i == j ? r->past : r->overlap;

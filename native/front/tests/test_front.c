@@ -1821,13 +1821,14 @@ static size_t dbus_message(uint8_t *out, const struct dhdr *h, const struct dmsg
 
 /* What a `zoo run` under systemd sends, with stand-ins at the sites: Hello,
  * then a StartTransientUnit look-alike (unit name with the short ID, mode,
- * our pid in an array, a description with the ID). Sites into `sites`. */
-static size_t bus_calls(uint8_t *out, uint8_t *sites, size_t *sites_len, size_t *pid_off)
+ * our pid in an array, a description with the ID), big-endian if `big`.
+ * Sites into `sites`. */
+static size_t bus_calls_in(uint8_t *out, uint8_t *sites, size_t *sites_len, size_t *pid_off, bool big)
 {
-	struct dmsg none = { .big = false }, body = { .big = false };
+	struct dmsg none = { .big = false }, body = { .big = big };
 	struct dhdr hello = { .type = 1, .serial = 1, .path = "/org/freedesktop/DBus", .iface = "org.freedesktop.DBus",
 			      .member = "Hello", .dest = "org.freedesktop.DBus" };
-	struct dhdr start = { .type = 1, .serial = 2, .path = "/org/freedesktop/systemd1",
+	struct dhdr start = { .big = big, .type = 1, .serial = 2, .path = "/org/freedesktop/systemd1",
 			      .iface = "org.freedesktop.systemd1.Manager", .member = "StartTransientUnit",
 			      .dest = "org.freedesktop.systemd1", .sig = "ssaus" };
 	const struct { const char *text; size_t len; uint32_t kind; } stand[] = {
@@ -1855,6 +1856,11 @@ static size_t bus_calls(uint8_t *out, uint8_t *sites, size_t *sites_len, size_t 
 			*pid_off = (size_t)(p - out);
 	}
 	return n;
+}
+
+static size_t bus_calls(uint8_t *out, uint8_t *sites, size_t *sites_len, size_t *pid_off)
+{
+	return bus_calls_in(out, sites, sites_len, pid_off, false);
 }
 
 struct bus {
@@ -2829,7 +2835,8 @@ static void extra_invalid(struct entry *en, const struct box *b, const char *arg
 	int k = atoi(arg);
 
 	(void)b;
-	n = bus_calls(msgs, sites, &sites_len, &pid_off);
+	/* Case 6: the pid's message big-endian; the front door writes it little-endian. */
+	n = bus_calls_in(msgs, sites, &sites_len, &pid_off, k == 6);
 	if (k == 0) {
 		en_op(en, ZOO_RR_MKDIR, ZOO_PHASE_PREPARE, 2, (uint32_t[]){ 0755, 4 }, "/nonexistent-zoo", NULL);
 		return;
@@ -2852,14 +2859,15 @@ static int t_dbus_invalid(void)
 	static const char *const why[] = { "unknown mkdir flags", "D-Bus sites that overlap",
 					   "a D-Bus message that is not a whole one",
 					   "an op in a phase where it cannot run", "an empty socket path",
-					   "D-Bus sites that are not (offset, kind) pairs" };
+					   "D-Bus sites that are not (offset, kind) pairs",
+					   "a pid site in a big-endian D-Bus message" };
 	struct fixture f;
 	char arg[16];
 	struct box_opts o = { .script = "exit 0", .extra = extra_invalid, .extra_arg = arg };
 	int rc = -1;
 
 	fx_init_engine(&f, "dbus-invalid");
-	for (int k = 0; k < 6; k++) {
+	for (int k = 0; k < 7; k++) {
 		snprintf(arg, sizeof arg, "%d", k);
 		CHECK(fx_entry(&f, &o), "write");
 		CHECK(fx_fell_back(&f), "case %d", k);
