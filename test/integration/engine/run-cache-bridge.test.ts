@@ -4,7 +4,7 @@
 // no other container, and falls back to Bun when it has. Either way the
 // container gets the same address, routes and hosts file, and no veth, lease
 // or hosts line of it outlives it (useTempStore checks veths and leases).
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { IS_ROOT, ZOO, useTempStore } from "../../helpers/env.ts";
 
@@ -19,6 +19,8 @@ const nft = (...a: string[]) => Bun.spawnSync(["nft", ...a], { stdout: "pipe", s
 describe.skipIf(!IS_ROOT || !HAS_NFT)("zoo run on the default bridge, replayed", () => {
   const t = useTempStore();
   const zoo = (args: string[], env: Record<string, string> = {}) => t.zoo(args, { env: { ...TRACE, ...env } });
+  // The network up, as any first container leaves it (on a fresh machine, the first run brings it up and gets no entry).
+  beforeAll(async () => expect((await t.zoo(["run", "--rm", "--name", "warm-up", "busybox", "true"])).code).toBe(0));
   const spawn = (args: string[]) => Bun.spawn([ZOO, ...args], { env: { PATH: process.env.PATH!, ZOO_ROOT: t.store, ...TRACE }, stdout: "pipe", stderr: "pipe" });
 
   /** Reads a child's stdout until `text` has appeared; returns what was read. */
