@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `zoo run --rm busybox true` against `podman run --rm` (with crun and with
 # runc) on the same busybox root filesystem, with network none and with each
-# engine's default bridge, in one hyperfine run. `zoo run --network none` is
-# replayed by the front door from its second run on (the warm-up runs write
-# the entry; docs/design/run-cache.md); the Bun path is measured too. podman gets a private store
+# engine's default bridge, in one hyperfine run. `zoo run`, with none and on
+# the bridge, is replayed by the front door from its second run on (the
+# warm-up runs write the entry; docs/design/run-cache.md); the Bun path is
+# measured too. podman gets a private store
 # in a temp dir and the --ulimit flags this host needs (root here lacks
 # CAP_SYS_RESOURCE and podman's default nofile is above the hard limit).
 # Needs root and a build; installs hyperfine, podman, runc, crun if missing.
@@ -32,6 +33,7 @@ hyperfine ${HF_OPTS:-} -N -w 3 -r "${RUNS:-20}" --export-markdown "$work/e.md" -
   -n "podman (crun) --network none" "$P --runtime crun run --rm --network none $U localhost/busybox:bench true" \
   -n "podman (runc) --network none" "$P --runtime runc run --rm --network none $U localhost/busybox:bench true" \
   -n "zoo run (bridge)" "$Z run --rm busybox true" \
+  -n "zoo run (bridge), ZOO_RUN_CACHE=off (the Bun path)" "env ZOO_RUN_CACHE=off $Z run --rm busybox true" \
   -n "podman (crun) (bridge)" "$P --runtime crun run --rm $U localhost/busybox:bench true" \
   2>&1 | grep -E "Benchmark|Time|±|faster|rror|exit"
 cat "$work/e.md" >>"$out"

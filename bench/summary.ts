@@ -94,6 +94,7 @@ const other: [string, string, string][] = [
   [b2b, "zoo --version (start-up floor)", "`zoo-bun --version` (Bun's start-up)"],
   [b2b, "zoo --version through the front door", "`zoo --version` (the front door, then Bun)"],
   ["engine.json", "zoo run --network none, ZOO_RUN_CACHE=off (the Bun path)", "`zoo run --rm --network none busybox true` without the run cache (Bun)"],
+  ["engine.json", "zoo run (bridge), ZOO_RUN_CACHE=off (the Bun path)", "`zoo run --rm busybox true` on the bridge without the run cache (Bun)"],
   ["images-pull.json", "zoo pull", "zoo pull (download + unpack)"],
   ["images-pull.json", "podman pull", "podman pull"],
   ["images-pull.json", "skopeo copy to oci: (no unpack)", "skopeo copy to an OCI layout (no unpack)"],
