@@ -337,7 +337,8 @@ static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **
 		break;
 	case ZOO_RR_NETLINK:
 		ok = get_u32(c, &op->where, "where") == 0 && get_u32(c, &op->protocol, "protocol") == 0 &&
-		     get_u32(c, &op->ok_errno, "ok errno") == 0 && get_blob(c, &op->blob, &op->blob_len, "message") == 0 &&
+		     get_u32(c, &op->ok_errno, "ok errno") == 0 && get_u32(c, &op->expect_off, "expect offset") == 0 &&
+		     get_u32(c, &op->expect_val, "expect value") == 0 && get_blob(c, &op->blob, &op->blob_len, "message") == 0 &&
 		     get_blob(c, &op->sites, &op->sites_len, "sites") == 0;
 		if (!ok)
 			break;
@@ -354,6 +355,11 @@ static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **
 			*bad = "an ok errno that is not one";
 			return -1;
 		}
+		/* Past the answer's header, inside the largest answer we read. */
+		if (op->expect_off && (op->expect_off < 16 || op->expect_off > (1u << 20) - 4)) {
+			*bad = "an expected answer offset that is not one";
+			return -1;
+		}
 		/* No path: it names the namespace in messages. */
 		op->path = op->where == ZOO_NL_HOST ? "the host network namespace" : "the container's network namespace";
 		if (op->blob_len < 16 || op->blob_len > 65536) {
@@ -367,7 +373,7 @@ static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **
 	case ZOO_RR_RELEASE:
 		ok = get_str(c, &op->lock, "lock") == 0 && get_str(c, &op->path, "dir") == 0 &&
 		     get_str(c, &op->file, "file") == 0 && get_str(c, &op->content, "content") == 0 &&
-		     (op->type == ZOO_RR_LEASE || get_blob(c, &op->blob, &op->blob_len, "args") == 0);
+		     get_blob(c, &op->blob, &op->blob_len, "args") == 0;
 		if (!ok)
 			break;
 		if (!op->lock[0] || !op->path[0] || !op->file[0] || !op->content[0]) {
@@ -457,7 +463,7 @@ static int parse_op(struct cur *c, struct rr_op *op, size_t idlen, const char **
 	if (check_template(op->path, late, bad) < 0 || (op->content && check_template(op->content, late, bad) < 0) ||
 	    (op->lock && check_template(op->lock, late, bad) < 0) || (op->file && check_template(op->file, late, bad) < 0))
 		return -1;
-	if (op->type == ZOO_RR_RELEASE && check_args(op, late, bad) < 0)
+	if ((op->type == ZOO_RR_LEASE || op->type == ZOO_RR_RELEASE) && check_args(op, late, bad) < 0)
 		return -1;
 	return 0;
 }

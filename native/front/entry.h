@@ -25,9 +25,10 @@ struct rr_op {
 	uint32_t phase, mode, flags, slot;
 	uint32_t timeout_ms; /* AWAIT_CGROUP */
 	uint32_t where, protocol, ok_errno; /* NETLINK */
+	uint32_t expect_off, expect_val; /* NETLINK: u32 the answer must hold at this offset (0: no check) */
 	const char *path, *content; /* templates; DBUS: the socket, AWAIT_CGROUP: the suffix, LEASE/RELEASE: the dir */
 	const char *lock, *file; /* LEASE/RELEASE templates: the lock file, the lease file's name in path */
-	const uint8_t *blob; /* DEVICE_BPF instructions, a NETLINK request, DBUS messages, RELEASE's helper args */
+	const uint8_t *blob; /* DEVICE_BPF instructions, a NETLINK request, DBUS messages, LEASE/RELEASE's helper args */
 	uint32_t blob_len;
 	const uint8_t *sites; /* DBUS, NETLINK: u32 (offset, kind) pairs into blob, validated */
 	uint32_t sites_len;

@@ -357,7 +357,8 @@ static int netlink(const struct rr_host *h, const struct rr_op *op, const struct
 
 	if (!msg)
 		return -1;
-	rc = rr_netlink(h->container, op->where, op->protocol, op->ok_errno, msg, op->blob_len);
+	rc = rr_netlink(h->container, op->where, op->protocol, op->ok_errno,
+			&(struct rr_nl_expect){ op->expect_off, op->expect_val }, msg, op->blob_len);
 	err = errno;
 	free(msg);
 	errno = err;
@@ -366,7 +367,8 @@ static int netlink(const struct rr_host *h, const struct rr_op *op, const struct
 
 /* A lease taken goes in the undo log with what it wrote, so that a fallback
  * gives it back only if it is still ours as written. */
-static int remember_lease(struct rr_host *h, const char *lock, const char *dir, const char *file, const char *content)
+static int remember_lease(struct rr_host *h, const char *lock, const char *dir, const char *file, const char *content,
+			  const struct rr_op *op, const struct rr_vars *v)
 {
 	struct rr_made *m = &h->made[h->nmade];
 
@@ -375,8 +377,9 @@ static int remember_lease(struct rr_host *h, const char *lock, const char *dir, 
 	m->lock = strdup(lock);
 	m->file = strdup(file);
 	m->content = strdup(content);
+	m->argv = rr_helper_argv(op->blob, op->blob_len, v);
 	h->nmade++;
-	if (m->path && m->lock && m->file && m->content)
+	if (m->path && m->lock && m->file && m->content && m->argv)
 		return 0;
 	errno = ENOMEM;
 	return -1;
@@ -393,10 +396,10 @@ static int lease_op(struct rr_host *h, const struct rr_op *op, const char *dir, 
 		goto out;
 	if (op->type == ZOO_RR_RELEASE)
 		rc = rr_release(lock, dir, file, content, op->blob, op->blob_len, v, &h->orig_mask, detail, n);
-	else if ((rc = rr_lease(lock, dir, file, content)) == 0 && (rc = remember_lease(h, lock, dir, file, content)) < 0) {
-		/* Not in the log whole, so the undo skips it: given back now. */
+	else if ((rc = rr_lease(lock, dir, file, content)) == 0 && (rc = remember_lease(h, lock, dir, file, content, op, v)) < 0) {
+		/* Not in the log whole, so the undo skips it: given back now, still ours as written. */
 		err = errno;
-		rr_lease_undo(lock, dir, file, content);
+		rr_lease_undo(lock, dir, file, content, NULL, &h->orig_mask);
 		errno = err;
 	}
 out:
@@ -534,8 +537,8 @@ void rr_undo(struct rr_host *h)
 			(void)rr_empty_tree(m->path);
 			(void)remove_dir(m->path, 1);
 		} else if (m->kind == RR_MADE_LEASE) {
-			if (m->path && m->lock && m->file && m->content)
-				rr_lease_undo(m->lock, m->path, m->file, m->content);
+			if (m->path && m->lock && m->file && m->content && m->argv)
+				rr_lease_undo(m->lock, m->path, m->file, m->content, m->argv, &h->orig_mask);
 		} else if (m->kind == RR_MADE_SHARED_DIR) {
 			/* EXIST_OK, new this time (a state root): another run may have
 			 * put its own directory there since; removed only if empty. */
@@ -557,6 +560,7 @@ void rr_host_release(struct rr_host *h)
 		free(h->made[i].lock);
 		free(h->made[i].file);
 		free(h->made[i].content);
+		rr_helper_argv_free(h->made[i].argv);
 	}
 	free(h->made);
 	free(h->locks);

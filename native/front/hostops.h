@@ -22,6 +22,7 @@ struct rr_made {
 	int kind; /* RR_MADE_* */
 	char *path; /* RR_MADE_LEASE: the lease directory */
 	char *lock, *file, *content; /* RR_MADE_LEASE only */
+	char **argv; /* RR_MADE_LEASE: the helper that gives back a lease changed meanwhile */
 };
 
 struct rr_slot {

@@ -111,28 +111,44 @@ out:
 	return rc;
 }
 
-/* Under the lock: the lease and then its directory, which others may still be in. */
-static int drop(const char *path, const char *dir)
+/* Under the lock, the file holding only our lease: it goes, then a temporary
+ * file a crash left (TypeScript writes the same name; nobody is writing one
+ * now), then the directory. ENOTEMPTY: something else is in it, which the
+ * next Bun run on the network deals with. */
+static int drop(const char *path, const char *dir, const char *file)
 {
-	if (unlink(path) < 0)
+	char *tmp = in_dir(dir, ".", file, ".tmp");
+
+	if (unlink(path) < 0) {
+		free(tmp);
 		return -1;
+	}
+	if (tmp)
+		(void)unlink(tmp);
+	free(tmp);
 	return rmdir(dir) == 0 || errno == ENOENT || errno == ENOTEMPTY ? 0 : -1;
 }
 
-void rr_lease_undo(const char *lock, const char *dir, const char *file, const char *content)
+static int run_helper(char *const *argv, const sigset_t *mask, char *detail, size_t n);
+
+void rr_lease_undo(const char *lock, const char *dir, const char *file, const char *content, char *const *argv,
+		   const sigset_t *mask)
 {
 	char *path = in_dir(dir, "", file, "");
-	int fd = path ? lock_take(lock) : -1;
+	int fd = path ? lock_take(lock) : -1, ours = 0;
+	char detail[256];
 
-	if (fd >= 0 && holds(path, content))
-		(void)drop(path, dir);
+	if (fd >= 0 && (ours = holds(path, content)))
+		(void)drop(path, dir, file);
 	if (fd >= 0)
 		(void)close(fd);
+	/* Nothing to report it to: the Bun path that follows says what it must. */
+	if (fd >= 0 && !ours && argv)
+		(void)run_helper(argv, mask, detail, sizeof detail);
 	free(path);
 }
 
-/* The helper's argv: "zoo-bun", then each template filled (NULL-terminated, malloc'd). */
-static char **helper_argv(const uint8_t *args, size_t len, const struct rr_vars *v)
+char **rr_helper_argv(const uint8_t *args, size_t len, const struct rr_vars *v)
 {
 	const char *p = (const char *)args, *end = p + len;
 	size_t n = 0, i = 1;
@@ -157,15 +173,17 @@ static char **helper_argv(const uint8_t *args, size_t len, const struct rr_vars 
 	return argv;
 }
 
-static void free_argv(char **argv)
+void rr_helper_argv_free(char **argv)
 {
+	if (!argv)
+		return;
 	for (size_t i = 1; argv[i]; i++)
 		free(argv[i]);
 	free(argv);
 }
 
 /* Runs the Bun executable beside us and waits: 0 when it exited 0. */
-static int run_helper(char **argv, const sigset_t *mask, char *detail, size_t n)
+static int run_helper(char *const *argv, const sigset_t *mask, char *detail, size_t n)
 {
 	char *dir = rr_exe_dir(), path[PATH_MAX];
 	posix_spawnattr_t attr;
@@ -222,7 +240,7 @@ int rr_release(const char *lock, const char *dir, const char *file, const char *
 		return -1;
 	}
 	if (holds(path, content)) {
-		rc = drop(path, dir);
+		rc = drop(path, dir, file);
 		err = errno;
 		(void)close(fd);
 		free(path);
@@ -233,11 +251,11 @@ int rr_release(const char *lock, const char *dir, const char *file, const char *
 	 * and everyone's hosts files, and it takes the lock itself. */
 	(void)close(fd);
 	free(path);
-	if (!(argv = helper_argv(args, args_len, v)))
+	if (!(argv = rr_helper_argv(args, args_len, v)))
 		return -1;
 	rc = run_helper(argv, mask, detail, n);
 	err = errno;
-	free_argv(argv);
+	rr_helper_argv_free(argv);
 	errno = err;
 	return rc;
 }

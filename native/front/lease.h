@@ -15,9 +15,19 @@
  * dir/.file.tmp and renamed). 0, or -1 with errno and nothing of ours left. */
 int rr_lease(const char *lock, const char *dir, const char *file, const char *content);
 
+/* The helper's argv for RELEASE and a LEASE's undo: "zoo-bun", then each of
+ * `args` (NUL-terminated templates back to back) filled from v. NULL with
+ * errno; free with rr_helper_argv_free. */
+char **rr_helper_argv(const uint8_t *args, size_t len, const struct rr_vars *v);
+void rr_helper_argv_free(char **argv);
+
 /* A LEASE's undo: holding the lock, dir/file and dir go if the file still
- * holds exactly content; otherwise (a neighbour joined meanwhile) both stay. */
-void rr_lease_undo(const char *lock, const char *dir, const char *file, const char *content);
+ * holds exactly content; otherwise (a neighbour joined meanwhile and lists
+ * us) the lock is dropped and the helper `argv` runs, as RELEASE's would, so
+ * the lease does not outlive the run: the Bun path that follows keeps our
+ * pid, so the lease would look alive for all of its run. `argv` NULL: left. */
+void rr_lease_undo(const char *lock, const char *dir, const char *file, const char *content, char *const *argv,
+		   const sigset_t *mask);
 
 /* RELEASE: holding the lock, dir/file and dir go if the file still holds
  * exactly content. Otherwise, the lock dropped, <our dir>/zoo-bun runs with

@@ -107,8 +107,9 @@ static ssize_t recv_whole(int sock, uint8_t **buf, size_t *cap)
  * Other replies with our seq (a GET's answer) are passed over. A dump is
  * never ACKed once it started: its NLMSG_DONE (an int error, as the ACK's)
  * ends it instead. */
-static int await_ack(int sock, uint32_t seq, int dump, uint32_t ok_errno)
+static int await_ack(int sock, uint32_t seq, int dump, uint32_t ok_errno, const struct rr_nl_expect *expect)
 {
+	int answered = 0;
 	struct timespec deadline;
 	size_t cap = 8192;
 	uint8_t *buf = malloc(cap);
@@ -156,8 +157,21 @@ static int await_ack(int sock, uint32_t seq, int dump, uint32_t ok_errno)
 				memcpy(&e, NLMSG_DATA(h), sizeof e);
 			else if (h->nlmsg_type == NLMSG_ERROR || (dump && h->nlmsg_type == NLMSG_DONE))
 				e = -EPROTO; /* too short to say */
-			else
+			else {
+				/* The answer: a value later requests were built on (an ifindex) must be as recorded. */
+				if (expect->off && !answered++) {
+					uint32_t v;
+
+					if (h->nlmsg_len < (uint64_t)expect->off + 4)
+						goto stale;
+					memcpy(&v, (const uint8_t *)h + expect->off, 4);
+					if (v != expect->val)
+						goto stale;
+				}
 				continue;
+			}
+			if (expect->off && !answered && e == 0)
+				goto stale;
 			if (e == 0 || (ok_errno && e == -(int)ok_errno))
 				rc = 0;
 			else
@@ -165,6 +179,9 @@ static int await_ack(int sock, uint32_t seq, int dump, uint32_t ok_errno)
 			goto out;
 		}
 	}
+stale:
+	err = ESTALE;
+	goto out;
 fail:
 	err = errno;
 out:
@@ -173,7 +190,8 @@ out:
 	return rc;
 }
 
-int rr_netlink(pid_t pid, uint32_t where, uint32_t protocol, uint32_t ok_errno, uint8_t *msg, size_t len)
+int rr_netlink(pid_t pid, uint32_t where, uint32_t protocol, uint32_t ok_errno, const struct rr_nl_expect *expect,
+	       uint8_t *msg, size_t len)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	int one = 1;
@@ -204,7 +222,7 @@ int rr_netlink(pid_t pid, uint32_t where, uint32_t protocol, uint32_t ok_errno, 
 		ssize_t sent = sendto(sock, msg, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
 
 		if (sent == (ssize_t)len)
-			rc = await_ack(sock, 1, (h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP, ok_errno);
+			rc = await_ack(sock, 1, (h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP, ok_errno, expect);
 		else if (sent >= 0)
 			errno = EIO;
 	}

@@ -51,10 +51,10 @@
 #define ZOO_RR_UNLOCK 0x002A  /* u32 phase, str path: release the lock LOCK took on that directory */
 #define ZOO_RR_RMTREE_ALL 0x002B /* u32 phase, str dir: the whole tree, depth first; symlinks removed, not followed; a mount point inside fails it */
 #define ZOO_RR_OOM_NOTE 0x002C   /* u32 phase, str file, str message: if a line of file is "oom_kill N" with N > 0, message to stderr */
-#define ZOO_RR_NETLINK 0x002D    /* u32 phase, u32 where (ZOO_NL_*), u32 protocol (NETLINK_ROUTE or NETLINK_NETFILTER), u32 ok errno (0: none), blob request, blob sites (u32 offset, kind pairs into the request): one netlink request; its ACK must say 0 or the ok errno */
+#define ZOO_RR_NETLINK 0x002D    /* u32 phase, u32 where (ZOO_NL_*), u32 protocol (NETLINK_ROUTE or NETLINK_NETFILTER), u32 ok errno (0: none), u32 expect offset (0: none), u32 expect value, blob request, blob sites (u32 offset, kind pairs into the request): one netlink request; its ACK must say 0 or the ok errno, its answer hold the expected u32 */
 #define ZOO_RR_DBUS 0x002E       /* u32 phase (PREPARE), str socket path, blob messages, blob sites: D-Bus method calls on one connection (EXTERNAL auth as our euid), each answered before the next; sites are u32 (offset, kind) pairs into messages */
 #define ZOO_RR_AWAIT_CGROUP 0x002F /* u32 phase, u32 timeout ms, str suffix: until /proc/self/cgroup's "0::" line ends with "/" suffix (systemd moved us) */
-#define ZOO_RR_LEASE 0x0030      /* u32 phase (CHILD), str lock, str dir, str file, str content: holding flock(lock), mkdir(dir) must make it (EEXIST: the network has other containers), then dir/file gets content */
+#define ZOO_RR_LEASE 0x0030      /* u32 phase (CHILD), str lock, str dir, str file, str content, blob helper args: holding flock(lock), mkdir(dir) must make it (EEXIST: the network has other containers), then dir/file gets content; undone by the helper if changed meanwhile */
 #define ZOO_RR_RELEASE 0x0031    /* u32 phase (TEARDOWN), str lock, str dir, str file, str content, blob helper args: holding the lock, dir/file and dir go if the file still holds content; else the Bun executable runs with the args */
 
 /* ZOO_RR_FLAGS */

@@ -18,7 +18,8 @@ static void put(struct penc *e, const void *p, size_t n)
 		}
 		e->cap = cap;
 	}
-	memcpy(e->buf + e->len, p, n);
+	if (n)
+		memcpy(e->buf + e->len, p, n);
 	e->len += n;
 }
 

@@ -113,12 +113,15 @@ export function decodeEntry(bytes: Uint8Array): Entry {
         else if (r.type === RR.START) op = { op: "start", phase, fifo: f.str() };
         else if (r.type === RR.RMTREE_ALL) op = { op: "rmtree-all", phase, path: f.str() };
         else if (r.type === RR.OOM_NOTE) op = { op: "oom-note", phase, file: f.str(), message: f.str() };
-        else if (r.type === RR.NETLINK) op = { op: "netlink", phase, where: f.u32(), protocol: f.u32(), okErrno: f.u32(), message: f.blob(), sites: sitePairs(f.blob()) };
-        else if (r.type === RR.LEASE) op = { op: "lease", phase, lock: f.str(), dir: f.str(), file: f.str(), content: f.str() };
-        else if (r.type === RR.RELEASE) {
+        else if (r.type === RR.NETLINK) {
+          const [where, protocol, okErrno, offset, value] = [f.u32(), f.u32(), f.u32(), f.u32(), f.u32()];
+          op = { op: "netlink", phase, where, protocol, okErrno, expect: offset ? { offset, value } : null, message: f.blob(), sites: sitePairs(f.blob()) };
+        } else if (r.type === RR.LEASE || r.type === RR.RELEASE) {
           const [lock, dir, file, content] = [f.str(), f.str(), f.str(), f.str()];
-          op = { op: "release", phase, lock, dir, file, content, args: new TextDecoder().decode(f.blob()).split("\0").slice(0, -1) };
-        } else if (r.type === RR.DBUS) op = { op: "dbus", phase, socket: f.str(), messages: f.blob(), sites: sitePairs(f.blob()) }; else if (r.type === RR.AWAIT_CGROUP) op = { op: "await-cgroup", phase, timeoutMs: f.u32(), suffix: f.str() };
+          const args = new TextDecoder().decode(f.blob()).split("\0").slice(0, -1);
+          op = r.type === RR.LEASE ? { op: "lease", phase, lock, dir, file, content, args } : { op: "release", phase, lock, dir, file, content, args };
+        } else if (r.type === RR.DBUS) op = { op: "dbus", phase, socket: f.str(), messages: f.blob(), sites: sitePairs(f.blob()) };
+        else if (r.type === RR.AWAIT_CGROUP) op = { op: "await-cgroup", phase, timeoutMs: f.u32(), suffix: f.str() };
         else throw new Error(`unknown record type ${r.type}`);
         e.ops.push(op);
       }

@@ -4,7 +4,8 @@
  * door (`zoo-runtime` and `zoo`, its two doors) and, as the Bun executable
  * `zoo-bun` next to them, a copy of this program: run under that name it
  * writes its argv to argv.out and exits 42, which is the exec contract under
- * test. Entries are encoded here (tests/planenc.c with
+ * test (as the lease helper, `__zoo-release-lease ...`, to helper.out, and
+ * exits 0, or 3 when told "fail"). Entries are encoded here (tests/planenc.c with
  * the magic "ZOOR") under a key computed here from the doc, written to
  * /run/zoo/cache/run/<fnv> and removed again; hits start the real zoo-shim.
  * Needs root.
@@ -81,14 +82,16 @@ static int standin(int argc, char **argv)
 		return 2;
 	self[n] = '\0';
 	*strrchr(self, '/') = '\0';
-	snprintf(path, sizeof path, "%s/argv.out", self);
+	/* The lease helper (RELEASE, a LEASE's undo) writes a file of its own: a
+	 * fallback may exec the Bun path right after it. */
+	bool helper = argc > 4 && strcmp(argv[1], "__zoo-release-lease") == 0;
+	snprintf(path, sizeof path, "%s/%s", self, helper ? "helper.out" : "argv.out");
 	f = fopen(path, "we");
 	if (!f)
 		return 2;
 	for (int i = 0; i < argc; i++)
 		fprintf(f, "%s\n", argv[i]);
-	/* RELEASE's helper: argv[4] names the network's lock, which must be free by now. */
-	bool helper = argc > 4 && strcmp(argv[1], "__zoo-release-lease") == 0;
+	/* argv[4] names the network's lock, which must be free by now. */
 	if (helper) {
 		int lfd = open(argv[4], O_RDONLY | O_CLOEXEC);
 
@@ -340,6 +343,7 @@ static int run_front(char **args, struct env *env, struct result *r, const char 
 
 	memset(r, 0, sizeof *r);
 	unlink(strcat(strcpy(r->out, dir), "/argv.out"));
+	unlink(strcat(strcpy(r->out, dir), "/helper.out"));
 	r->out[0] = '\0';
 	for (char **w = wrapper; w && *w; w++)
 		argv[n++] = *w;
@@ -1571,13 +1575,15 @@ static void extra_oom(struct entry *en, const struct box *b, const char *arg)
 
 /* A NETLINK op: the request and its (offset, kind) site pairs. */
 static void en_netlink(struct entry *en, uint32_t phase, uint32_t where, uint32_t protocol, uint32_t ok_errno,
-		       const void *msg, uint32_t len, const uint32_t *sites, uint32_t nsites)
+		       const uint32_t expect[2], const void *msg, uint32_t len, const uint32_t *sites, uint32_t nsites)
 {
 	pe_begin(&en->e, ZOO_RR_NETLINK);
 	pe_u32(&en->e, phase);
 	pe_u32(&en->e, where);
 	pe_u32(&en->e, protocol);
 	pe_u32(&en->e, ok_errno);
+	pe_u32(&en->e, expect ? expect[0] : 0);
+	pe_u32(&en->e, expect ? expect[1] : 0);
 	pe_blob(&en->e, msg, len);
 	pe_u32(&en->e, nsites * 8);
 	for (uint32_t i = 0; i < 2 * nsites; i++)
@@ -1605,7 +1611,7 @@ static void extra_netlink(struct entry *en, const struct box *b, const char *arg
 	(void)b;
 	/* lo is 1 in every namespace; "missing" asks for a link that is not there. */
 	link_msg(m, strcmp(arg, "missing") == 0 ? 4242 : 1, true);
-	en_netlink(en, ZOO_PHASE_CHILD, ZOO_NL_CONTAINER, NETLINK_ROUTE, 0, m, sizeof m, NULL, 0);
+	en_netlink(en, ZOO_PHASE_CHILD, ZOO_NL_CONTAINER, NETLINK_ROUTE, 0, NULL, m, sizeof m, NULL, 0);
 }
 
 /* NETLINK: sent in the container's namespace (its lo comes up, ours is not
@@ -2297,6 +2303,7 @@ struct nlb {
 	uint32_t nsites;
 	uint32_t nest[4];
 	int depth;
+	uint32_t expect[2]; /* the answer's u32 at [0] must be [1]; [0] 0: no check */
 };
 
 /* Header and family header (ifinfomsg or nfgenmsg); seq and port hold junk to be overwritten. */
@@ -2365,7 +2372,7 @@ static void en_nl(struct entry *en, uint32_t phase, uint32_t where, uint32_t pro
 	memcpy(&h, m->b, sizeof h);
 	h.nlmsg_len = m->n;
 	memcpy(m->b, &h, sizeof h);
-	en_netlink(en, phase, where, protocol, ok_errno, m->b, m->n, m->sites, m->nsites);
+	en_netlink(en, phase, where, protocol, ok_errno, m->expect, m->b, m->n, m->sites, m->nsites);
 }
 
 static const struct ifinfomsg any_link = { .ifi_family = AF_UNSPEC };
@@ -2622,6 +2629,48 @@ out:
 	return rc;
 }
 
+/* arg "N": a GETLINK of lo in the container whose answer must say ifindex N. */
+static void extra_nl_expect(struct entry *en, const struct box *b, const char *arg)
+{
+	struct nlb m;
+
+	(void)b;
+	nl_begin(&m, RTM_GETLINK, 0, &any_link, sizeof any_link);
+	nl_str(&m, IFLA_IFNAME, "lo");
+	m.expect[0] = NLMSG_HDRLEN + offsetof(struct ifinfomsg, ifi_index);
+	m.expect[1] = (uint32_t)atoi(arg);
+	en_nl(en, ZOO_PHASE_CHILD, ZOO_NL_CONTAINER, NETLINK_ROUTE, 0, &m);
+}
+
+/* An answer other than the recorded one (an interface at another index) is a
+ * fallback, before later requests are sent with the old index. */
+static int t_netlink_expect(void)
+{
+	struct fixture f;
+	char want[16] = "1";
+	struct box_opts o = { .script = "exit 0", .extra = extra_nl_expect, .extra_arg = want };
+	int rc = -1;
+
+	fx_init(&f, "nlexpect");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_run(&f, NULL, 0), "run");
+	CHECK(exited(&f.r, 0), "exit code");
+	CHECK(fx_said_hit(&f), "stderr %s", f.r.err);
+	CHECK(fx_all_gone(&f), "leftovers or strays");
+	fx_done(&f);
+
+	snprintf(want, sizeof want, "2");
+	fx_init(&f, "nlexpect-other");
+	CHECK(fx_entry(&f, &o), "write");
+	CHECK(fx_fell_back(&f), "another index falls back");
+	CHECK(strstr(f.r.err, "run cache: fallback (netlink request in the container's network namespace: Stale file handle"),
+	      "stderr %s", f.r.err);
+	CHECK(fx_undone(&f), "undone");
+	rc = 0;
+out:
+	fx_done(&f);
+	return rc;
+}
 
 /* ---- LEASE and RELEASE: a bridge network's lease file ---- */
 
@@ -2648,8 +2697,7 @@ static void en_lease(struct entry *en, uint16_t type, uint32_t phase, const stru
 	pe_str(&en->e, l->ldir);
 	pe_str(&en->e, ID_MARK ".json");
 	pe_str(&en->e, LEASE_CONTENT);
-	if (type == ZOO_RR_RELEASE)
-		pe_blob(&en->e, args, args_len);
+	pe_blob(&en->e, args, args_len);
 	pe_end(&en->e);
 }
 
@@ -2667,16 +2715,15 @@ static void extra_lease(struct entry *en, const struct box *b, const char *arg)
 	lease_paths(&l, "");
 	snprintf(fpid, sizeof fpid, "%s/fpid", b->t_state);
 	en_op(en, ZOO_RR_REPLACE, ZOO_PHASE_CHILD, 1, (uint32_t[]){ 0644 }, fpid, "\x01" "F");
-	en_lease(en, ZOO_RR_LEASE, ZOO_PHASE_CHILD, &l, NULL, 0);
+	n = snprintf(args, sizeof args, "__zoo-release-lease%c%s%c" ID_MARK "%c%s", 0, strstr(arg, "fail") ? "fail" : "br0",
+		     0, 0, l.lock);
+	en_lease(en, ZOO_RR_LEASE, ZOO_PHASE_CHILD, &l, args, (uint32_t)n + 1);
 	if (strstr(arg, "changed") || strstr(arg, "fail"))
 		en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, l.t_file, "X");
 	if (strcmp(arg, "later") == 0 || strcmp(arg, "changed") == 0)
 		en_op(en, ZOO_RR_WRITE, ZOO_PHASE_CHILD, 0, NULL, "/nonexistent-zoo-front/x", "1");
-	if (strncmp(arg, "release", 7) == 0) {
-		n = snprintf(args, sizeof args, "__zoo-release-lease%c%s%c" ID_MARK "%c%s", 0,
-			     strstr(arg, "fail") ? "fail" : "br0", 0, 0, l.lock);
+	if (strncmp(arg, "release", 7) == 0)
 		en_lease(en, ZOO_RR_RELEASE, ZOO_PHASE_TEARDOWN, &l, args, (uint32_t)n + 1);
-	}
 }
 
 #define LEASE_SCRIPT "p=$(cat /state/fpid); set -- $(cat /proc/$p/stat); echo \"$p ${22} $$\"; exit 7"
@@ -2721,10 +2768,11 @@ static int t_lease_fallbacks(void)
 	struct fixture f;
 	struct box_opts o = { .script = LEASE_SCRIPT, .extra = extra_lease, .extra_arg = "keep" };
 	struct lease_paths l;
-	char p[256], text[256];
+	char p[256], text[512], want[512], helper[256];
 	int rc = -1;
 	struct stat st;
 
+	snprintf(helper, sizeof helper, "%s/helper.out", dir);
 	fx_init(&f, "lease-eexist");
 	lease_paths(&l, f.b.id);
 	snprintf(p, sizeof p, "%s/neighbour.json", l.ldir);
@@ -2748,6 +2796,7 @@ static int t_lease_fallbacks(void)
 	CHECK(fx_fell_back(&f), "fallback");
 	CHECK(strstr(f.r.err, "run cache: fallback (write /nonexistent-zoo-front/x"), "stderr %s", f.r.err);
 	CHECK(!exists(l.file) && !exists(l.ldir), "the lease was not given back");
+	CHECK(!exists(helper), "the helper ran for a lease still as written");
 	CHECK(fx_undone(&f), "undone");
 	fx_done(&f);
 
@@ -2758,6 +2807,11 @@ static int t_lease_fallbacks(void)
 	CHECK(fx_fell_back(&f), "fallback");
 	CHECK(read_text(l.file, text, sizeof text) == 0 && strncmp(text, "X=", 2) == 0, "the changed lease: %s", text);
 	CHECK(count_in(l.ldir, "") == 1, "%s", l.ldir);
+	/* A neighbour joined: the helper gives the lease back as TypeScript does, before the Bun path keeps our pid. */
+	snprintf(want, sizeof want, "zoo-bun\n__zoo-release-lease\nbr0\n%s\n%s\nlock free\nfds: 0 1 2\n", f.b.id,
+		 l.lock);
+	CHECK(read_text(helper, text, sizeof text) == 0 && strcmp(text, want) == 0, "the helper got:\n%s#   wanted:\n%s",
+	      text, want);
 	CHECK(fx_undone(&f), "undone");
 	rc = 0;
 out:
@@ -2779,7 +2833,7 @@ static int t_release(void)
 	char p[256], text[1024], want[1024];
 	int rc = -1;
 
-	snprintf(p, sizeof p, "%s/argv.out", dir);
+	snprintf(p, sizeof p, "%s/helper.out", dir);
 	fx_init(&f, "release");
 	lease_paths(&l, f.b.id);
 	CHECK(fx_entry(&f, &o), "write");
@@ -2942,6 +2996,7 @@ static void extra_bridge_invalid(struct entry *en, const struct box *b, const ch
 	pe_str(&en->e, l.ldir);
 	pe_str(&en->e, k == 12 ? "sub/" ID_MARK : ID_MARK);
 	pe_str(&en->e, k == 12 ? "x" : "");
+	pe_blob(&en->e, good_args, sizeof good_args);
 	pe_end(&en->e);
 }
 
@@ -3293,6 +3348,7 @@ static const struct test tests[] = {
 	{ "NETLINK from the host: a bridge by a short-ID site, GETs (one answer over 8 KiB, a dump), ok errno ENODEV; without it a fallback", t_netlink_host },
 	{ "NETLINK CHILD_PID site: a veth peer moved into the container", t_netlink_child_pid },
 	{ "NETLINK_NETFILTER: GETTABLE of a missing table, ENOENT ok or a fallback", t_netlink_netfilter },
+	{ "NETLINK: the answer must hold the recorded ifindex, or a fallback", t_netlink_expect },
 	{ "LEASE: the lease file with F, f, P, I filled, its directory 0700", t_lease },
 	{ "LEASE: neighbours (EEXIST) fall back untouched; undo after a later failure, not of a changed lease", t_lease_fallbacks },
 	{ "RELEASE: unchanged goes; changed runs zoo-bun with the args, lock free; a failing helper is one line", t_release },

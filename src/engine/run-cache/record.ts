@@ -30,7 +30,8 @@ export class EngineRecorder extends RunRecorder {
 
   constructor(argv: string[], storeRoot: string) {
     super(argv, storeRoot);
-    netlinkObserver.sent = (r) => void this.netlink.push({ ...r, phase: this.phase });
+    // The request itself, not a copy: its answer is filled in when it comes.
+    netlinkObserver.sent = (r) => void this.netlink.push(Object.assign(r, { phase: this.phase }));
     netlinkObserver.transaction = (what) => this.refuse(`an nftables transaction (${what})`);
     bridgeObserver.unrecordable = (why) => this.refuse(why);
     bridgeObserver.reserved = (b) => {

@@ -212,7 +212,12 @@ function release(store: LeaseStore, bridge: string, id: string) {
 /** Reclaims leases of zoo processes that died without cleaning up. */
 export function gc(store: LeaseStore): void {
   for (const bridge of store.bridges()) {
-    for (const l of store.read(bridge)) if (isStale(l)) release(store, bridge, l.id);
+    for (const l of store.read(bridge)) {
+      if (!isStale(l)) continue;
+      // Not this run's doing, and not every run's: a replay must not repeat it.
+      bridgeObserver.unrecordable?.("stale leases were reclaimed");
+      release(store, bridge, l.id);
+    }
   }
 }
 

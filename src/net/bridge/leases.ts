@@ -72,7 +72,8 @@ export class LeaseStore {
       return;
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const tmp = join(dir, ".leases.tmp");
+    // The front door's LEASE writes the same temporary name (docs/design/run-cache.md).
+    const tmp = join(dir, `.${LEASE_FILE}.tmp`);
     const text = JSON.stringify(leases, null, 1) + "\n";
     writeFileSync(tmp, text);
     renameSync(tmp, join(dir, LEASE_FILE));

@@ -37,6 +37,8 @@ export interface SentRequest {
   protocol: number;
   message: Uint8Array;
   okErrno: number;
+  /** The first reply that is not the ACK (a GET's answer), once it came. */
+  answer?: { type: number; payload: Uint8Array };
 }
 
 /** Told every request and transaction any socket sends (the run cache records a run's); must not throw. */
@@ -90,7 +92,8 @@ export class NetlinkSocket {
     const flags = r.flags | NLM_F.REQUEST | NLM_F.ACK;
     const msg = encodeMessage({ ...r, flags, seq });
     check("send(netlink)", libc().send(this.fd, ptr(msg), msg.length, 0));
-    netlinkObserver.sent?.({ netnsPid: this.netnsPid, protocol: this.protocol, message: msg.slice(), okErrno });
+    const seen: SentRequest = { netnsPid: this.netnsPid, protocol: this.protocol, message: msg.slice(), okErrno };
+    netlinkObserver.sent?.(seen);
     const dump = (r.flags & NLM_F.DUMP) === NLM_F.DUMP;
     const out: Message[] = [];
     for (;;) {
@@ -103,6 +106,7 @@ export class NetlinkSocket {
           continue;
         }
         if (m.type === NLMSG.DONE) return out;
+        if (out.length === 0 && !dump && netlinkObserver.sent) seen.answer = { type: m.type, payload: m.payload.slice() };
         out.push(m);
       }
     }

@@ -53,11 +53,10 @@ export function opRecord(o: HostOp): PlanRecord {
     case "oom-note":
       return rec(RR.OOM_NOTE, p.str(o.file).str(o.message));
     case "netlink":
-      return rec(RR.NETLINK, p.u32(o.where).u32(o.protocol).u32(o.okErrno).blob(o.message).blob(sitePairs(o.sites)));
+      return rec(RR.NETLINK, p.u32(o.where).u32(o.protocol).u32(o.okErrno).u32(o.expect?.offset ?? 0).u32(o.expect?.value ?? 0).blob(o.message).blob(sitePairs(o.sites)));
     case "lease":
-      return rec(RR.LEASE, p.str(o.lock).str(o.dir).str(o.file).str(o.content));
     case "release":
-      return rec(RR.RELEASE, p.str(o.lock).str(o.dir).str(o.file).str(o.content).blob(new TextEncoder().encode(o.args.map((a) => a + "\0").join(""))));
+      return rec(o.op === "lease" ? RR.LEASE : RR.RELEASE, p.str(o.lock).str(o.dir).str(o.file).str(o.content).blob(new TextEncoder().encode(o.args.map((a) => a + "\0").join(""))));
     case "dbus":
       return rec(RR.DBUS, p.str(o.socket).blob(o.messages).blob(sitePairs(o.sites)));
     case "await-cgroup":

@@ -20,8 +20,8 @@ export type HostOp =
   | { op: "start"; phase: PhaseId; fifo: string }
   | { op: "rmtree-all"; phase: PhaseId; path: string }
   | { op: "oom-note"; phase: PhaseId; file: string; message: string }
-  | { op: "netlink"; phase: PhaseId; where: number; protocol: number; okErrno: number; message: Uint8Array; sites: PlanSite[] }
-  | { op: "lease"; phase: PhaseId; lock: string; dir: string; file: string; content: string }
+  | { op: "netlink"; phase: PhaseId; where: number; protocol: number; okErrno: number; expect: { offset: number; value: number } | null; message: Uint8Array; sites: PlanSite[] }
+  | { op: "lease"; phase: PhaseId; lock: string; dir: string; file: string; content: string; args: string[] }
   | { op: "release"; phase: PhaseId; lock: string; dir: string; file: string; content: string; args: string[] }
   | { op: "dbus"; phase: PhaseId; socket: string; messages: Uint8Array; sites: PlanSite[] }
   | { op: "await-cgroup"; phase: PhaseId; timeoutMs: number; suffix: string };

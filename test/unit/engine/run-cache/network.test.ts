@@ -56,6 +56,24 @@ test("a request's short ID and the pid of IFLA_NET_NS_PID become sites; the same
   expect(filled).toEqual(message);
 });
 
+test("a link's GET pins the index its answer gave; a pid attribute of another process refuses the entry", () => {
+  const get = encodeMessage({ type: RTM.GETLINK, flags: NLM_F.REQUEST | NLM_F.ACK, seq: 3, header: ifinfomsg(), attrs: [attr.str(IFLA.IFNAME, "eth0")] });
+  const r = recorder();
+  r.netlink.push({ netnsPid: CHILD, protocol: 0, message: get, okErrno: 0, phase: Phase.CHILD, answer: { type: RTM.NEWLINK, payload: ifinfomsg({ index: 3 }) } });
+  r.netlink.push({ netnsPid: CHILD, protocol: 0, message: get, okErrno: 0, phase: Phase.CHILD });
+  expect(netlinkOps(r, v).map((o) => o.op === "netlink" && o.expect)).toEqual([{ offset: 20, value: 3 }, null]);
+  const odd = recorder();
+  odd.netlink.push({ netnsPid: CHILD, protocol: 0, message: get, okErrno: 0, phase: Phase.CHILD, answer: { type: RTM.NEWADDR, payload: new Uint8Array(8) } });
+  expect(() => netlinkOps(odd, v)).toThrow("answered with something else");
+  const other = recorder();
+  other.childPid = CHILD + 1;
+  other.netlink.push({ netnsPid: null, protocol: 0, message: veth(), okErrno: 0, phase: Phase.CHILD });
+  expect(() => netlinkOps(other, v)).toThrow("namespace by another process");
+  const early = recorder();
+  early.netlink.push({ netnsPid: null, protocol: 0, message: veth(), okErrno: 0, phase: Phase.PREPARE });
+  expect(() => netlinkOps(early, v)).toThrow("namespace by another process");
+});
+
 test("where a request was sent is kept; a container's request outside its setup, or another namespace, refuses the entry", () => {
   const lo = encodeMessage({ type: RTM.NEWLINK, flags: NLM_F.REQUEST | NLM_F.ACK, seq: 1, header: ifinfomsg({ index: 1, flags: 1, change: 1 }) });
   const r = recorder();
@@ -91,6 +109,7 @@ test("the lease becomes LEASE and RELEASE with markers that fill back to the fil
   expect([take.lock, take.dir, take.file, take.phase]).toEqual(["/run/zoo/net/lock", "/run/zoo/net/zoo0", "leases.json", Phase.CHILD]);
   expect(give.content).toBe(take.content);
   expect(give.args).toEqual(["__zoo-release-lease", "zoo0", "\x01I"]);
+  expect(take.args).toEqual(give.args);
   expect(take.content).toContain('"ownerPid": \x01F,');
   expect(take.content).toContain('"pid": \x01P,');
   expect(take.content).toContain('"ownerStart": "\x01f"');
