@@ -109,8 +109,9 @@ describe.skipIf(!IS_ROOT)("escape probes", () => {
     console.log(`\n${lines.join("\n")}\n`);
     rmSync(rootStore, { recursive: true, force: true });
     rmSync(userStore, { recursive: true, force: true });
-    // Its foreground runs leave run cache entries keyed on this --root.
+    // Its foreground runs leave run cache entries keyed on this --root, and zoo run's on its ZOO_ROOT.
     if (work) expect(removeRunCacheEntries(join(work, "state"))).toBe(0);
+    if (rootStore) expect(removeRunCacheEntries(rootStore)).toBe(0);
     if (work) rmSync(work, { recursive: true, force: true });
     removeFixtures();
     // Only what appeared counts: other sessions on this host come and go.
