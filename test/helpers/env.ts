@@ -246,6 +246,26 @@ export function useTempStore() {
   return ctx;
 }
 
+/**
+ * A suite that runs containers from a busybox root filesystem: the build
+ * must exist, the rootfs is made once (`prepare` may add to it), every test
+ * is leak-checked against the state before the first, and the fixtures go
+ * at the end.
+ */
+export function useRootfs(o: { prepare?: (fs: string) => void; timeoutMs?: number } = {}): { fs: string } {
+  const ctx = { fs: "" };
+  let before: LeakSnapshot;
+  beforeAll(() => {
+    requireBuild();
+    ctx.fs = makeRootfs();
+    o.prepare?.(ctx.fs);
+    before = leakSnapshot();
+  }, o.timeoutMs);
+  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
+  afterAll(() => removeFixtures());
+  return ctx;
+}
+
 /** useTempStore without its leak check, for a suite that checks leaks its own way. */
 export function useStoreOnly() {
   const ctx = {

@@ -2,12 +2,12 @@
 // docs/design/vm.md): root gets scopes under zoo.slice from the system
 // manager, any other user a delegated scope from its own user manager. Runs
 // as whoever runs it; skipped where systemd does not run the machine.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { systemdBooted } from "../../../src/cgroups/systemd/index.ts";
 import { defaultSpec } from "../../../src/oci/default-spec.ts";
-import { DIST, expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOO, ZOOKEEPER, type LeakSnapshot } from "../../helpers/env.ts";
+import { DIST, expectNoLeaks, IS_ROOT, leakSnapshot, run, useRootfs, ZOO, ZOOKEEPER } from "../../helpers/env.ts";
 import { containerPid } from "../../helpers/procs.ts";
 
 const uid = process.geteuid!();
@@ -39,20 +39,12 @@ describe("--cgroup-manager systemd where systemd cannot be reached", () => {
 });
 
 describe.skipIf(!onSystemd)(`systemd cgroup manager (${IS_ROOT ? "rootful, system manager" : `rootless, user manager of uid ${uid}`})`, () => {
-  let fs: string;
-  let before: LeakSnapshot;
-  beforeAll(() => {
-    requireBuild();
-    fs = makeRootfs();
-    before = leakSnapshot();
-  }, SLOW);
-  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
-  afterAll(() => removeFixtures());
+  const rootfs = useRootfs({ timeoutMs: SLOW });
 
   const zk = (args: string[]) => run([ZOOKEEPER, "--cgroup-manager", "systemd", ...args], { timeoutMs: SLOW });
 
   test("zookeeper's container cgroup is zoo-<pid> in its delegated zookeeper-<pid>.scope, with the limits; the scope goes when it exits", async () => {
-    const p = Bun.spawn([ZOOKEEPER, "--cgroup-manager", "systemd", "-r", fs, "-m", "48m", "-p", "20", "-c", "30", "/bin/sleep", "1000"], { stdout: "ignore", stderr: "pipe" });
+    const p = Bun.spawn([ZOOKEEPER, "--cgroup-manager", "systemd", "-r", rootfs.fs, "-m", "48m", "-p", "20", "-c", "30", "/bin/sleep", "1000"], { stdout: "ignore", stderr: "pipe" });
     const pid = await containerPid(p.pid, SLOW);
     const unit = `zookeeper-${p.pid}.scope`;
     const path = v2Path(pid);
@@ -76,24 +68,24 @@ describe.skipIf(!onSystemd)(`systemd cgroup manager (${IS_ROOT ? "rootful, syste
   }, SLOW);
 
   test("inside, the cgroup namespace shows the container's cgroup as /", async () => {
-    const r = await zk(["-r", fs, "-P", "-p", "50", "/bin/cat", "/proc/self/cgroup"]);
+    const r = await zk(["-r", rootfs.fs, "-P", "-p", "50", "/bin/cat", "/proc/self/cgroup"]);
     expect([r.code, r.stdout, r.stderr]).toEqual([0, "0::/\n", ""]);
   }, SLOW);
 
   test("writing past -m gets the process OOM-killed and reported", async () => {
-    const r = await zk(["-r", fs, "-m", "32m", "/bin/probe", "alloc", "256"]);
+    const r = await zk(["-r", rootfs.fs, "-m", "32m", "/bin/probe", "alloc", "256"]);
     expect(r.signal).toBe("SIGKILL");
     expect(r.stdout).not.toContain("allocated all");
     expect(r.stderr).toContain("ran out of memory");
   }, SLOW);
 
   test("forking past -p fails", async () => {
-    const r = await zk(["-r", fs, "-p", "8", "/bin/sh", "-c", "for i in $(seq 20); do sleep 1 & done 2>&1; wait; echo done"]);
+    const r = await zk(["-r", rootfs.fs, "-p", "8", "/bin/sh", "-c", "for i in $(seq 20); do sleep 1 & done 2>&1; wait; echo done"]);
     expect(r.stdout + r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
   }, SLOW);
 
   test("a busy loop under -c 20 gets about 20% of a CPU", async () => {
-    const p = Bun.spawn([ZOOKEEPER, "--cgroup-manager", "systemd", "-r", fs, "-c", "20", "/bin/sh", "-c", "while :; do :; done"], { stdout: "ignore" });
+    const p = Bun.spawn([ZOOKEEPER, "--cgroup-manager", "systemd", "-r", rootfs.fs, "-c", "20", "/bin/sh", "-c", "while :; do :; done"], { stdout: "ignore" });
     const pid = await containerPid(p.pid, SLOW);
     const stat = `/sys/fs/cgroup${v2Path(pid)}/cpu.stat`;
     const usage = () => Number(/usage_usec (\d+)/.exec(readFileSync(stat, "utf8"))![1]) * 1000;
@@ -149,7 +141,7 @@ describe.skipIf(!onSystemd)(`systemd cgroup manager (${IS_ROOT ? "rootful, syste
       const bundle = join(work, "b");
       mkdirSync(bundle);
       const spec = defaultSpec({ rootless: false, uid: 0, gid: 0 });
-      spec.root = { path: fs, readonly: true };
+      spec.root = { path: rootfs.fs, readonly: true };
       spec.process!.args = ["/bin/sleep", "1000"];
       spec.linux!.cgroupsPath = `zoo.slice:zoo-test:${id}`;
       spec.linux!.resources = { pids: { limit: 9 } };

@@ -1,21 +1,16 @@
 // Bad input: one line on stderr, the right exit code, nothing left behind.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOOKEEPER, type LeakSnapshot } from "../../helpers/env.ts";
+import { IS_ROOT, run, useRootfs, ZOOKEEPER } from "../../helpers/env.ts";
 
 describe.skipIf(!IS_ROOT)("zookeeper bad input", () => {
-  let fs: string;
-  let before: LeakSnapshot;
-  beforeAll(() => {
-    requireBuild();
-    fs = makeRootfs();
-    writeFileSync(join(fs, "bin/not-exec"), "#!/bin/sh\necho no\n");
-    chmodSync(join(fs, "bin/not-exec"), 0o644);
-    before = leakSnapshot();
+  const rootfs = useRootfs({
+    prepare: (fs) => {
+      writeFileSync(join(fs, "bin/not-exec"), "#!/bin/sh\necho no\n");
+      chmodSync(join(fs, "bin/not-exec"), 0o644);
+    },
   });
-  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
-  afterAll(() => removeFixtures());
 
   const cases: [string, string[], number, RegExp][] = [
     ["missing rootfs", ["-r", "/nonexistent/fs", "/bin/true"], 125, /^zookeeper: -r \/nonexistent\/fs: no such directory\n$/],
@@ -31,7 +26,7 @@ describe.skipIf(!IS_ROOT)("zookeeper bad input", () => {
   ];
   for (const [name, args, code, re] of cases) {
     test(name, async () => {
-      const r = await run([ZOOKEEPER, ...args.map((a) => (a === "<fs>" ? fs : a))]);
+      const r = await run([ZOOKEEPER, ...args.map((a) => (a === "<fs>" ? rootfs.fs : a))]);
       expect(r.stderr).toMatch(re);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stdout).toBe("");
@@ -45,7 +40,7 @@ describe.skipIf(!IS_ROOT)("zookeeper bad input", () => {
       // Were it loaded, this would fail the run: ZOO_PUBLISH without -n is refused.
       writeFileSync(join(cwd, ".env"), "ZOO_PUBLISH=8080:80\n");
       writeFileSync(join(cwd, "bunfig.toml"), "preload = [\"./nope.ts\"]\n");
-      const r = await run([ZOOKEEPER, "-r", fs, "/bin/true"], { cwd });
+      const r = await run([ZOOKEEPER, "-r", rootfs.fs, "/bin/true"], { cwd });
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
     } finally {

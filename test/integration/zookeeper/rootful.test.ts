@@ -1,39 +1,31 @@
 // zookeeper as root: every part of the assignment, checked from inside real containers.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { ZOOKEEPER_DROPPED_CAPS } from "../../../src/frontends/zookeeper-spec.ts";
 import { capBit } from "../../../src/oci/caps.ts";
-import { expectNoLeaks, IS_ROOT, leakSnapshot, makeRootfs, removeFixtures, requireBuild, run, ZOOKEEPER, type LeakSnapshot } from "../../helpers/env.ts";
+import { IS_ROOT, run, useRootfs, ZOOKEEPER } from "../../helpers/env.ts";
 import { cgroupOf, containerPid } from "../../helpers/procs.ts";
 import { systemdBooted } from "../../../src/cgroups/systemd/index.ts";
 
 describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
-  let fs: string;
-  let before: LeakSnapshot;
-  beforeAll(() => {
-    requireBuild();
-    fs = makeRootfs();
-    before = leakSnapshot();
-  });
-  afterEach(async () => expect(await expectNoLeaks(before)).toEqual(before));
-  afterAll(() => removeFixtures());
+  const rootfs = useRootfs();
 
   const zk = (args: string[], o = {}) => run([ZOOKEEPER, ...args], o);
 
   test("root inside is root outside, with ids 0-65535 mapped to themselves", async () => {
-    const r = await zk(["-r", fs, "-P", "/bin/sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map"]);
+    const r = await zk(["-r", rootfs.fs, "-P", "/bin/sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map"]);
     expect(r.stderr).toBe("");
     expect(r.stdout.split("\n").map((l) => l.trim().replace(/\s+/g, " "))).toEqual(["0", "0", "0 0 65536", "0 0 65536", ""]);
     expect(r.code).toBe(0);
   });
 
   test("hostname is zoo", async () => {
-    const r = await zk(["-r", fs, "/bin/hostname"]);
+    const r = await zk(["-r", rootfs.fs, "/bin/hostname"]);
     expect(r.stdout).toBe("zoo\n");
   });
 
   test("the command is PID 1 and /proc lists only the container's processes", async () => {
-    const r = await zk(["-r", fs, "-P", "/bin/sh", "-c", "echo $$; ls /proc | grep -E '^[0-9]+$'"]);
+    const r = await zk(["-r", rootfs.fs, "-P", "/bin/sh", "-c", "echo $$; ls /proc | grep -E '^[0-9]+$'"]);
     const [self, ...pids] = r.stdout.trim().split("\n").map(Number);
     expect(self).toBe(1);
     expect(pids).toContain(1);
@@ -41,7 +33,7 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   });
 
   test("the host's filesystem is gone after pivot_root", async () => {
-    const r = await zk(["-r", fs, "-P", "/bin/sh", "-c", "ls /bin/probe; test -e /etc/debian_version && echo HOST; cat /proc/self/mountinfo"]);
+    const r = await zk(["-r", rootfs.fs, "-P", "/bin/sh", "-c", "ls /bin/probe; test -e /etc/debian_version && echo HOST; cat /proc/self/mountinfo"]);
     const [first, ...mountinfo] = r.stdout.trim().split("\n");
     expect(first).toBe("/bin/probe");
     expect(r.stdout).not.toContain("HOST");
@@ -53,20 +45,20 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   });
 
   test("without -P there is no /proc; without -r the host view stays", async () => {
-    expect((await zk(["-r", fs, "/bin/ls", "/proc"])).stdout).toBe("");
+    expect((await zk(["-r", rootfs.fs, "/bin/ls", "/proc"])).stdout).toBe("");
     const host = await zk(["/bin/sh", "-c", "test -e /etc/debian_version && echo host-view; hostname"]);
     expect(host.stdout).toBe("host-view\nzoo\n");
   });
 
   test("a minimal /dev: null, zero, full, random, urandom, tty, pts, shm", async () => {
-    const r = await zk(["-r", fs, "-P", "/bin/sh", "-c", "ls /dev; echo x > /dev/null && head -c 4 /dev/zero | wc -c; ls /dev/pts"]);
+    const r = await zk(["-r", rootfs.fs, "-P", "/bin/sh", "-c", "ls /dev; echo x > /dev/null && head -c 4 /dev/zero | wc -c; ls /dev/pts"]);
     for (const d of ["null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "ptmx"]) expect(r.stdout).toContain(d);
     expect(r.stdout).toContain("4\n");
     expect(r.code).toBe(0);
   });
 
   test("every dropped capability is missing from the bounding set", async () => {
-    const r = await zk(["-r", fs, "-P", "/bin/sh", "-c", "grep -E '^Cap(Bnd|Eff|Inh|Amb)' /proc/self/status"]);
+    const r = await zk(["-r", rootfs.fs, "-P", "/bin/sh", "-c", "grep -E '^Cap(Bnd|Eff|Inh|Amb)' /proc/self/status"]);
     const caps = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(/:\s+/)).map(([k, v]) => [k, BigInt("0x" + v)]));
     for (const name of ZOOKEEPER_DROPPED_CAPS) {
       expect(caps.CapBnd! & capBit(name)!).toBe(0n);
@@ -79,7 +71,7 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   });
 
   test("every seccomp rule answers EPERM (clone3 ENOSYS) while ordinary syscalls work", async () => {
-    const r = await zk(["-r", fs, "/bin/probe", "seccomp"]);
+    const r = await zk(["-r", rootfs.fs, "/bin/probe", "seccomp"]);
     const got = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split("=")));
     for (const k of ["chmod_suid", "chmod_sgid", "fchmodat_suid", "fchmod_sgid", "unshare_user", "clone_user", "ioctl_tiocsti", "ioctl_tiocsti_hi",
       "keyctl", "add_key", "request_key", "ptrace", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "userfaultfd", "perf_event_open"]) {
@@ -90,7 +82,7 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   });
 
   test("ZOOKEEPER_SECCOMP=unconfined turns the filter off (the README experiment's 'before')", async () => {
-    const cmd = ["-r", fs, "/bin/sh", "-c", "touch /tmp/f && chmod u+s /tmp/f && ls -l /tmp/f"];
+    const cmd = ["-r", rootfs.fs, "/bin/sh", "-c", "touch /tmp/f && chmod u+s /tmp/f && ls -l /tmp/f"];
     const before = await zk(cmd, { env: { ZOOKEEPER_SECCOMP: "unconfined" } });
     expect(before.stdout).toMatch(/^-rwS/);
     const after = await zk(cmd);
@@ -102,19 +94,19 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   });
 
   test("/proc/self/cgroup shows / inside (cgroup namespace entered after the move)", async () => {
-    const r = await zk(["-r", fs, "-P", "-p", "50", "/bin/cat", "/proc/self/cgroup"]);
+    const r = await zk(["-r", rootfs.fs, "-P", "-p", "50", "/bin/cat", "/proc/self/cgroup"]);
     const lines = r.stdout.trim().split("\n");
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(l.split(":")[2]).toBe("/");
   });
 
   test("exit code passes through", async () => {
-    expect((await zk(["-r", fs, "/bin/sh", "-c", "exit 42"])).code).toBe(42);
-    expect((await zk(["-r", fs, "/bin/true"])).code).toBe(0);
+    expect((await zk(["-r", rootfs.fs, "/bin/sh", "-c", "exit 42"])).code).toBe(42);
+    expect((await zk(["-r", rootfs.fs, "/bin/true"])).code).toBe(0);
   });
 
   test("a container SIGKILLed from outside makes zookeeper die by SIGKILL", async () => {
-    const p = Bun.spawn([ZOOKEEPER, "-r", fs, "-p", "20", "/bin/sleep", "100"], { stdout: "ignore", stderr: "pipe" });
+    const p = Bun.spawn([ZOOKEEPER, "-r", rootfs.fs, "-p", "20", "/bin/sleep", "100"], { stdout: "ignore", stderr: "pipe" });
     const pid = await containerPid(p.pid);
     process.kill(pid, "SIGKILL");
     await p.exited;
@@ -122,17 +114,17 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   });
 
   test("zookeeper SIGKILLed mid-run: the shim kills the container and removes its cgroups and temp dir", async () => {
-    const p = Bun.spawn([ZOOKEEPER, "-r", fs, "-P", "-m", "64m", "-p", "20", "/bin/sh", "-c", "sleep 100 & sleep 100"], { stdout: "ignore" });
+    const p = Bun.spawn([ZOOKEEPER, "-r", rootfs.fs, "-P", "-m", "64m", "-p", "20", "/bin/sh", "-c", "sleep 100 & sleep 100"], { stdout: "ignore" });
     const pid = await containerPid(p.pid);
     p.kill("SIGKILL");
     await p.exited;
     for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await Bun.sleep(20);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
-    // afterEach checks that no cgroup, mount or /tmp/zoo.* dir is left.
+    // useRootfs checks after each test that no cgroup, mount or /tmp/zoo.* dir is left.
   });
 
   test("SIGTERM to zookeeper reaches the container", async () => {
-    const p = Bun.spawn([ZOOKEEPER, "-r", fs, "/bin/sh", "-c", "trap 'echo got-term; exit 3' TERM; while :; do sleep 0.05; done"], { stdout: "pipe" });
+    const p = Bun.spawn([ZOOKEEPER, "-r", rootfs.fs, "/bin/sh", "-c", "trap 'echo got-term; exit 3' TERM; while :; do sleep 0.05; done"], { stdout: "pipe" });
     await containerPid(p.pid);
     await Bun.sleep(200);
     p.kill("SIGTERM");
@@ -141,19 +133,19 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   });
 
   test("writing past -m gets the process OOM-killed and reported", async () => {
-    const r = await zk(["-r", fs, "-m", "32m", "/bin/probe", "alloc", "256"]);
+    const r = await zk(["-r", rootfs.fs, "-m", "32m", "/bin/probe", "alloc", "256"]);
     expect(r.signal).toBe("SIGKILL");
     expect(r.stdout).not.toContain("allocated all");
     expect(r.stderr).toContain("ran out of memory");
   });
 
   test("forking past -p fails", async () => {
-    const r = await zk(["-r", fs, "-p", "8", "/bin/sh", "-c", "for i in $(seq 20); do sleep 1 & done 2>&1; wait; echo done"]);
+    const r = await zk(["-r", rootfs.fs, "-p", "8", "/bin/sh", "-c", "for i in $(seq 20); do sleep 1 & done 2>&1; wait; echo done"]);
     expect(r.stdout + r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
   });
 
   test("a busy loop under -c 20 gets about 20% of a CPU", async () => {
-    const p = Bun.spawn([ZOOKEEPER, "-r", fs, "-c", "20", "/bin/sh", "-c", "while :; do :; done"], { stdout: "ignore" });
+    const p = Bun.spawn([ZOOKEEPER, "-r", rootfs.fs, "-c", "20", "/bin/sh", "-c", "while :; do :; done"], { stdout: "ignore" });
     const pid = await containerPid(p.pid);
     const path = cgroupOf(pid, "cpuacct") ?? cgroupOf(pid, "");
     const usage = () =>
@@ -172,7 +164,7 @@ describe.skipIf(!IS_ROOT)("zookeeper (root)", () => {
   });
 
   test("the cgroup is named zoo-<pid> under zookeeper's own cgroup (its zookeeper-<pid>.scope under systemd), in every hierarchy, and removed after", async () => {
-    const p = Bun.spawn([ZOOKEEPER, "-r", fs, "-m", "64m", "-p", "20", "-c", "50", "/bin/sleep", "100"], { stdout: "ignore" });
+    const p = Bun.spawn([ZOOKEEPER, "-r", rootfs.fs, "-m", "64m", "-p", "20", "-c", "50", "/bin/sleep", "100"], { stdout: "ignore" });
     const pid = await containerPid(p.pid);
     try {
       // On a systemd host zookeeper asks for zoo.slice/zookeeper-<pid>.scope and builds in there.
