@@ -131,21 +131,45 @@ static int drop(const char *path, const char *dir, const char *file)
 
 static int run_helper(char *const *argv, const sigset_t *mask, char *detail, size_t n);
 
+/* RELEASE and a LEASE's undo alike: holding the lock, the lease goes if the
+ * file is still as written. Otherwise a neighbour came or went: only
+ * TypeScript rewrites the network's JSON and everyone's hosts files, and it
+ * takes the lock itself, so the lock is dropped first and the helper `argv`
+ * runs (NULL: the lease is left). */
+static int give_back(const char *lock, const char *dir, const char *file, const char *content, char *const *argv,
+		     const sigset_t *mask, char *detail, size_t n)
+{
+	char *path = in_dir(dir, "", file, "");
+	int fd, rc, err;
+
+	if (!path)
+		return -1;
+	if ((fd = lock_take(lock)) < 0) {
+		err = errno;
+		free(path);
+		errno = err;
+		return -1;
+	}
+	if (holds(path, content)) {
+		rc = drop(path, dir, file);
+		err = errno;
+		(void)close(fd);
+		free(path);
+		errno = err;
+		return rc;
+	}
+	(void)close(fd);
+	free(path);
+	return argv ? run_helper(argv, mask, detail, n) : 0;
+}
+
 void rr_lease_undo(const char *lock, const char *dir, const char *file, const char *content, char *const *argv,
 		   const sigset_t *mask)
 {
-	char *path = in_dir(dir, "", file, "");
-	int fd = path ? lock_take(lock) : -1, ours = 0;
 	char detail[256];
 
-	if (fd >= 0 && (ours = holds(path, content)))
-		(void)drop(path, dir, file);
-	if (fd >= 0)
-		(void)close(fd);
 	/* Nothing to report it to: the Bun path that follows says what it must. */
-	if (fd >= 0 && !ours && argv)
-		(void)run_helper(argv, mask, detail, sizeof detail);
-	free(path);
+	(void)give_back(lock, dir, file, content, argv, mask, detail, sizeof detail);
 }
 
 char **rr_helper_argv(const uint8_t *args, size_t len, const struct rr_vars *v)
@@ -228,32 +252,12 @@ static int run_helper(char *const *argv, const sigset_t *mask, char *detail, siz
 int rr_release(const char *lock, const char *dir, const char *file, const char *content, const uint8_t *args,
 	       size_t args_len, const struct rr_vars *v, const sigset_t *mask, char *detail, size_t n)
 {
-	char *path = in_dir(dir, "", file, ""), **argv;
-	int fd, rc, err;
+	char **argv = rr_helper_argv(args, args_len, v);
+	int rc, err;
 
-	if (!path)
+	if (!argv)
 		return -1;
-	if ((fd = lock_take(lock)) < 0) {
-		err = errno;
-		free(path);
-		errno = err;
-		return -1;
-	}
-	if (holds(path, content)) {
-		rc = drop(path, dir, file);
-		err = errno;
-		(void)close(fd);
-		free(path);
-		errno = err;
-		return rc;
-	}
-	/* A neighbour came or went: only TypeScript rewrites the network's JSON
-	 * and everyone's hosts files, and it takes the lock itself. */
-	(void)close(fd);
-	free(path);
-	if (!(argv = rr_helper_argv(args, args_len, v)))
-		return -1;
-	rc = run_helper(argv, mask, detail, n);
+	rc = give_back(lock, dir, file, content, argv, mask, detail, n);
 	err = errno;
 	rr_helper_argv_free(argv);
 	errno = err;

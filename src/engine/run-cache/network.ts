@@ -11,9 +11,9 @@ import type { SentRequest } from "../../net/netlink/socket.ts";
 import { Mark, NetlinkWhere, Phase, RMkdir, Site } from "../../plan/replay-ids.ts";
 import type { HostOp, PlanSite } from "../../runtime/oci/run-cache/entry.ts";
 import { no } from "../../runtime/oci/run-cache/refused.ts";
-import { fillMarkers, fillPlan, marker } from "../../runtime/oci/run-cache/template.ts";
+import { fillMarkers, fillPlan, marker, placeholder, placeholdersToMarkers } from "../../runtime/oci/run-cache/template.ts";
 import type { EngineRecorder } from "./record.ts";
-import { markValues, searchPlanSites, type RunValues } from "./search.ts";
+import { markValues, searchPlanSites, siteLength, type RunValues } from "./search.ts";
 
 const RTA_HEADER = 4;
 
@@ -56,7 +56,7 @@ export function netlinkOps(r: EngineRecorder, v: RunValues): HostOp[] {
     const pids = pidSites(found.template, r.childPid, n.phase >= Phase.CHILD);
     const template = found.template;
     for (const p of pids) {
-      if (found.sites.some((s) => s.offset < p.offset + 4 && p.offset < s.offset + 12)) no("the pid overlaps the ID in a netlink request");
+      if (found.sites.some((s) => s.offset < p.offset + 4 && p.offset < s.offset + siteLength(s.kind, v))) no("the pid overlaps the ID in a netlink request");
       template.fill(0, p.offset, p.offset + 4);
     }
     // The front door's filling, done here: it must give the request back.
@@ -67,8 +67,6 @@ export function netlinkOps(r: EngineRecorder, v: RunValues): HostOp[] {
     return { op: "netlink", phase: n.phase, where, protocol: n.protocol, okErrno: n.okErrno, expect: expectedAnswer(n), message: template, sites };
   });
 }
-
-const PLACEHOLDER = (k: string) => `@zoo-run-cache-lease:${k}@`;
 
 /** The lease ops: taken in CHILD (before the veth), given back in TEARDOWN. */
 export function leaseOps(r: EngineRecorder, id: string, v: RunValues, t: (s: string) => string): { child: HostOp[]; teardown: HostOp[] } {
@@ -81,12 +79,9 @@ export function leaseOps(r: EngineRecorder, id: string, v: RunValues, t: (s: str
   if (leases.length !== 1 || !l || l.id !== id) no("the lease file holds other leases");
   if (l.ownerPid !== process.pid || l.pid !== r.childPid) no("the lease's owner or pid is not this run's");
   if (l.name !== undefined || l.ports.length > 0) no("a lease with a name or ports");
-  // Serialized as leases.ts writes it, with placeholders where the per-run values go; numbers lose their quotes.
-  let content = JSON.stringify([{ ...l, ownerPid: PLACEHOLDER("F"), ownerStart: PLACEHOLDER("f"), pid: PLACEHOLDER("P") }], null, 1) + "\n";
-  content = t(content)
-    .replace(`"${PLACEHOLDER("F")}"`, marker(Mark.SELF_PID))
-    .replace(`"${PLACEHOLDER("P")}"`, marker(Mark.PID))
-    .replace(PLACEHOLDER("f"), marker(Mark.SELF_START));
+  // Serialized as leases.ts writes it, with placeholders where the per-run values go, as state.json's template is.
+  const shaped = JSON.stringify([{ ...l, ownerPid: placeholder(Mark.SELF_PID), ownerStart: placeholder(Mark.SELF_START), pid: placeholder(Mark.PID) }], null, 1) + "\n";
+  const content = placeholdersToMarkers(t(shaped), [Mark.SELF_PID, Mark.PID]);
   const values = { ...markValues(v), [Mark.SELF_PID]: String(process.pid), [Mark.PID]: String(r.childPid), [Mark.SELF_START]: l.ownerStart };
   if (fillMarkers(content, values) !== text) no("the lease does not fill back");
   const lock = join(b.root, "lock");

@@ -52,7 +52,7 @@ export function searchPlanSites(plan: Uint8Array, v: RunValues): { sites: PlanSi
   return filled.every((b, i) => b === plan[i]) ? { sites, template } : null;
 }
 
-const siteLength = (kind: number, v: RunValues) => (kind === Site.ID ? v.id.length : kind === Site.ID_SHORT ? REPLAY_SHORT_ID_LEN : v.token.length);
+export const siteLength = (kind: number, v: RunValues) => (kind === Site.ID ? v.id.length : kind === Site.ID_SHORT ? REPLAY_SHORT_ID_LEN : v.token.length);
 
 export const markValues = (v: RunValues): MarkValues => ({ [Mark.ID]: v.id, [Mark.ID_SHORT]: v.id.slice(0, REPLAY_SHORT_ID_LEN), [Mark.TOKEN]: v.token });
 

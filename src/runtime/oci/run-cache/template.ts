@@ -89,7 +89,8 @@ export function fillMarkers(template: string, values: MarkValues): string {
 }
 
 const PLACEHOLDER = "@zoo-run-cache:";
-const placeholder: Marker = (l) => `${PLACEHOLDER}${l}@`;
+/** Text a per-run value is serialized as before it becomes a marker (JSON.stringify would escape 0x01). */
+export const placeholder: Marker = (l) => `${PLACEHOLDER}${l}@`;
 const NUMBERS: readonly MarkLetter[] = [Mark.PID, Mark.SHIM_PID];
 
 /**
@@ -116,8 +117,13 @@ export function stateTemplate(s: ContainerState, t: Templater, cgroupName: (m: M
     rootMount: path(s.rootMount),
     fifo: path(s.fifo)!,
   };
-  let json = JSON.stringify(copy);
-  for (const l of NUMBERS) json = json.replaceAll(`"${placeholder(l)}"`, marker(l));
-  for (const l of Object.values(Mark)) json = json.replaceAll(placeholder(l), marker(l));
+  const json = placeholdersToMarkers(JSON.stringify(copy), NUMBERS);
   return fillMarkers(json, values) === real ? json : null;
+}
+
+/** JSON with placeholders at its per-run values, as a template: those of `numbers` lose their quotes, then each becomes its marker. */
+export function placeholdersToMarkers(json: string, numbers: readonly MarkLetter[]): string {
+  for (const l of numbers) json = json.replaceAll(`"${placeholder(l)}"`, marker(l));
+  for (const l of Object.values(Mark)) json = json.replaceAll(placeholder(l), marker(l));
+  return json;
 }
